@@ -18,7 +18,7 @@ from c64ml.fileio import write_atomic
 from c64ml.layers import (ACC_MAX, ACTIVATIONS, KIND_MAX, MAX_INPUTS, MAX_LAYERS, MAX_MULTIPLIER,
                           MAX_SHIFT, MAX_UNITS, OUTPUT_KIND, OUTPUTS, REQUANTIZED, TABLE_RANGE,
                           TABLED, input_kind)
-from c64ml.model import VERSION, input_range_json, parse_classes, parse_header, parse_layer_head
+from c64ml.model import VERSION, Model, input_range_json, model_from_json, parse_classes, parse_header, parse_layer_head
 
 FORMAT = "c64ml-qmodel"
 
@@ -63,6 +63,7 @@ class QModel:
     output: str = "argmax"
     classes: list[str] | None = None
     info: dict = field(default_factory=dict)
+    float_model: Model | None = None  # the float model it was quantized from, if known
 
     @property
     def inputs(self) -> int:
@@ -128,6 +129,8 @@ class QModel:
         doc["output"] = self.output
         if self.info:
             doc["info"] = self.info
+        if self.float_model is not None:
+            doc["float_model"] = self.float_model.to_json()
         return doc
 
     def save(self, path: str | os.PathLike) -> None:
@@ -232,6 +235,12 @@ def qmodel_from_json(doc) -> QModel:
         model.classes = parse_classes(doc["classes"], model.n_classes)
     if isinstance(doc.get("info"), dict):
         model.info = doc["info"]
+    if "float_model" in doc:
+        try:
+            model.float_model = model_from_json(doc["float_model"])
+        except C64mlError as e:
+            e.field = "float_model." + (e.field or "")
+            raise e.at() from None
     validate_qmodel(model)
     return model
 

@@ -1,0 +1,203 @@
+"""Data sets: ``.npz`` (``x``, optional ``y``) and ``.csv`` (last column the label), read safely.
+
+Nothing is unpickled: ``.npz`` members are parsed by hand from their ``.npy`` headers,
+with the claimed sizes checked against the bytes actually present before anything
+is allocated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from c64ml.errors import C64mlError
+from c64ml.fileio import read_bytes
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_ELEMENTS = 20_000_000
+MAX_COLUMNS = 4096
+MAX_LABEL = 255
+
+
+@dataclass
+class Dataset:
+    """Raw features ``x`` (N × inputs, float64) and optional integer class indices ``y``."""
+
+    x: np.ndarray
+    y: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def load_dataset(path: str | os.PathLike, inputs: int | None = None) -> Dataset:
+    """Load ``.npz`` or ``.csv``; check shape against ``inputs`` and values for NaN/inf."""
+    suffix = Path(path).suffix.lower()
+    raw = read_bytes(path, MAX_FILE_BYTES, "data set")
+    if suffix == ".npz":
+        ds = _load_npz(raw, path)
+    elif suffix == ".csv":
+        ds = _load_csv(raw, path, inputs)
+    else:
+        raise C64mlError("unknown data set type; expected .npz or .csv", path)
+    if len(ds.x) == 0:
+        raise C64mlError("holds no samples", path, "x")
+    if inputs is not None and ds.x.shape[1] != inputs:
+        raise C64mlError(f"has {ds.x.shape[1]} features per sample; the model has {inputs} inputs",
+                         path, "x")
+    if not np.all(np.isfinite(ds.x)):
+        i, j = np.argwhere(~np.isfinite(ds.x))[0]
+        raise C64mlError(f"sample {i} feature {j} is not a finite number", path, "x")
+    if ds.y is not None:
+        if len(ds.y) != len(ds.x):
+            raise C64mlError(f"has {len(ds.y)} labels for {len(ds.x)} samples", path, "y")
+    return ds
+
+
+def check_labels(ds: Dataset, n_classes: int, path: str | os.PathLike) -> None:
+    """Labels must be class indices 0 … n_classes−1."""
+    if ds.y is not None and len(ds.y) and (ds.y.min() < 0 or ds.y.max() >= n_classes):
+        bad = ds.y[(ds.y < 0) | (ds.y >= n_classes)][0]
+        raise C64mlError(f"label {bad} is not a class index 0..{n_classes - 1}", path, "y")
+
+
+# --- npz -------------------------------------------------------------------
+
+
+def _load_npz(raw: bytes, path) -> Dataset:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+        names = set(zf.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise C64mlError("not a valid .npz (zip) file", path) from None
+    if "x.npy" not in names:
+        raise C64mlError("has no array named x", path, "x")
+    x = _read_member(zf, "x", path)
+    y = _read_member(zf, "y", path) if "y.npy" in names else None
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise C64mlError(f"expected a 2-D array, got shape {x.shape}", path, "x")
+    if x.shape[1] > MAX_COLUMNS:
+        raise C64mlError(f"{x.shape[1]} features is absurd", path, "x")
+    xf = x.astype(np.float64)
+    if y is not None:
+        if y.ndim != 1:
+            raise C64mlError(f"expected a 1-D array, got shape {y.shape}", path, "y")
+        y = _labels(y, path, "y")
+    return Dataset(xf, y)
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:
+    info = zf.getinfo(name + ".npy")
+    limit = MAX_ELEMENTS * 8 + 4096
+    if info.file_size > limit:
+        raise C64mlError(f"array is {info.file_size} bytes; the limit is {limit}", path, name)
+    try:
+        with zf.open(info) as f:
+            data = f.read(limit + 1)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+        raise C64mlError(f"cannot read the array: {e}", path, name) from None
+    if len(data) > limit:
+        raise C64mlError("array is larger than it claims", path, name)
+    buf = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(buf)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(buf)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(buf)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, EOFError, SyntaxError, TypeError) as e:
+        raise C64mlError(f"not a valid .npy array: {e}", path, name) from None
+    if dtype.hasobject or dtype.kind not in "biuf" or dtype.itemsize > 8:
+        raise C64mlError(f"array type {dtype} is not numeric", path, name)
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS:
+        raise C64mlError(f"array claims {count} elements; the limit is {MAX_ELEMENTS}", path, name)
+    body = data[buf.tell():]
+    if len(body) != count * dtype.itemsize:
+        raise C64mlError(f"array claims shape {shape} but holds {len(body)} bytes (truncated?)",
+                         path, name)
+    a = np.frombuffer(body, dtype=dtype, count=count)
+    return a.reshape(shape, order="F" if fortran else "C")
+
+
+def _labels(y: np.ndarray, path, field: str) -> np.ndarray:
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise C64mlError("labels must be whole numbers", path, field)
+    if len(y) and (y.min() < 0 or y.max() > MAX_LABEL):
+        raise C64mlError(f"labels must be class indices 0..{MAX_LABEL}", path, field)
+    return y.astype(np.int64)
+
+
+# --- csv -------------------------------------------------------------------
+
+
+def _load_csv(raw: bytes, path, inputs: int | None) -> Dataset:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise C64mlError(f"not a text CSV file (bad byte at offset {e.start})", path) from None
+    if "\0" in text:
+        raise C64mlError("not a text CSV file (contains NUL bytes)", path)
+    rows: list[list[float]] = []
+    width = None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for lineno, row in enumerate(reader, start=1):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) > MAX_COLUMNS:
+                raise C64mlError(f"{len(row)} columns is absurd", path, f"line {lineno}")
+            try:
+                values = [float(c) for c in row]
+            except ValueError:
+                if not rows and width is None:
+                    width = len(row)  # a header line
+                    continue
+                raise C64mlError("expected numbers separated by commas", path,
+                                 f"line {lineno}") from None
+            if width is None:
+                width = len(values)
+            if len(values) != width:
+                raise C64mlError(f"has {len(values)} columns; expected {width}", path,
+                                 f"line {lineno}")
+            if not all(math.isfinite(v) for v in values):
+                raise C64mlError("holds a value that is not a finite number", path,
+                                 f"line {lineno}")
+            rows.append(values)
+            if len(rows) * width > MAX_ELEMENTS:
+                raise C64mlError(f"more than {MAX_ELEMENTS} values", path)
+    except csv.Error as e:
+        raise C64mlError(f"malformed CSV: {e}", path) from None
+    if not rows:
+        raise C64mlError("holds no samples", path)
+    a = np.array(rows, dtype=np.float64)
+    if inputs is not None and a.shape[1] == inputs:
+        return Dataset(a, None)
+    if a.shape[1] < 2 or (inputs is not None and a.shape[1] != inputs + 1):
+        want = "at least 2" if inputs is None else f"{inputs} features plus a label"
+        raise C64mlError(f"has {a.shape[1]} columns; expected {want}", path)
+    return Dataset(a[:, :-1], _labels(a[:, -1], path, "label column"))
+
+
+def save_npz(path: str | os.PathLike, x: np.ndarray, y: np.ndarray | None = None) -> None:
+    """Write a data set in the ``.npz`` layout this module reads (atomically)."""
+    from c64ml.fileio import write_atomic
+
+    buf = io.BytesIO()
+    arrays = {"x": np.asarray(x, dtype=np.float64)}
+    if y is not None:
+        arrays["y"] = np.asarray(y, dtype=np.int64)
+    np.savez_compressed(buf, **arrays)
+    write_atomic(path, buf.getvalue())
