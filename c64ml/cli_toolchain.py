@@ -19,7 +19,7 @@ STUB_LIMIT = 0xA000  # a stub is added only for programs starting below BASIC RO
 OUTPUT_KINDS = (".prg", ".bin", ".d64")
 DEFAULT_MAX_CYCLES = 20_000_000
 
-_path = click.Path(dir_okay=False)
+_path = click.Path()  # checked by read_bytes/write_atomic, for one-line errors
 
 # {name} escapes accepted by --keys, as PETSCII codes.
 KEY_NAMES = {
@@ -140,7 +140,11 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
         from c64ml.asm_export import export
         out_dir = Path(output).parent
         for filename, body in export(text, export_syntax, source).items():
-            outputs[str(out_dir / Path(filename).name)] = body
+            target = out_dir / Path(filename).name
+            if target.resolve() == Path(source).resolve() or str(target) in outputs:
+                raise C64mlError(f"--export would overwrite {target}; write -o to another "
+                                 "directory", source)
+            outputs[str(target)] = body
     for path, data in outputs.items():
         write_atomic(path, data)
     click.echo(f"{output}: {len(program.data)} bytes at ${program.origin:04X}-"
@@ -149,8 +153,10 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
 
 def load_program(path: str) -> bytes:
     """A PRG from a .prg file, or the first PRG on a .d64 image."""
-    raw = read_bytes(path, max(MAX_PRG_BYTES, D64_SIZE_WITH_ERRORS), "program")
-    if path.lower().endswith(".d64"):
+    is_disk = path.lower().endswith(".d64")
+    raw = read_bytes(path, D64_SIZE_WITH_ERRORS if is_disk else MAX_PRG_BYTES,
+                     "disk image" if is_disk else "PRG file")
+    if is_disk:
         files = read_d64(raw, path)
         if not files:
             raise C64mlError("disk image holds no PRG file", path)
@@ -188,28 +194,39 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
     prg = load_program(program)
     typed = parse_keys(keys)
     machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq)
-    result = machine.run_prg(prg, keys=typed, max_cycles=max_cycles)
+    try:
+        if prg[:2] == b"\x01\x08":
+            result = machine.run_prg(prg, keys=typed, max_cycles=max_cycles)
+        else:
+            start, _ = machine.load_prg(prg)
+            machine.keys(typed)
+            result = machine.call(start, max_cycles=max_cycles)
+    except C64mlError as e:
+        raise e.at(program) from None
     screen = [ln.rstrip() for ln in machine.screen_text()]
     if screenshot:
         from c64ml.screenshot import render_png
         write_atomic(screenshot, render_png(machine.screen_codes(), machine.colour_ram(),
                                             machine.border, machine.background))
-    times = timing(result.cycles)
+    total = result.cycles + result.irq_cycles + result.kernal_cycles
+    times = timing(total)
+    system = "ntsc" if ntsc else "pal"
     if as_json:
         click.echo(json.dumps({
             "cycles": result.cycles, "screen": screen,
             "irq_cycles": result.irq_cycles, "kernal_cycles": result.kernal_cycles,
-            "reason": result.reason, "exit_code": result.exit_code, "timing": times,
+            "total_cycles": total, "reason": result.reason, "exit_code": result.exit_code,
+            "system": system, "timing": times,
         }, indent=2))
         return
     for line in trim_screen(screen):
         click.echo(line)
-    click.echo(f"cycles: {result.cycles} (irq {result.irq_cycles}, kernal "
-               f"{result.kernal_cycles}); {_time_text(times)}; stop: {result.reason}")
-
-
-def _time_text(times: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in times.items())
+    t = times[system]
+    click.echo(f"cycles: {result.cycles} program + {result.irq_cycles} IRQ + "
+               f"{result.kernal_cycles} KERNAL = {total}; {system.upper()}: "
+               f"{t['blanked_ms']:.3f} ms screen blanked, {t['screen_on_ms']:.3f} ms screen on; "
+               f"stop: {result.reason}"
+               + ("" if result.exit_code is None else f" (exit code {result.exit_code})"))
 
 
 COMMANDS = [asm, run]
