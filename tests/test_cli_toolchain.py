@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,28 @@ def test_run_plain_prg_screenshot_and_budget(tmp_path):
     assert_one_line_error(invoke("run", tmp_path / "loop.prg", "--max-cycles", "5000",
                                  "--screenshot", shot.with_name("no.png")), "loop.prg")
     assert not shot.with_name("no.png").exists()
+
+
+def test_export_next_to_output_assembles_to_same_bytes(tmp_path):
+    acme = shutil.which("acme")
+    if acme is None:
+        if os.environ.get("CI"):
+            pytest.fail("acme is required in CI but is not installed")
+        pytest.skip("acme is not installed")
+    out = tmp_path / "out"
+    out.mkdir()
+    r = invoke("asm", HELLO, "-o", out / "hello.bin", "--export", "acme")
+    assert r.exit_code == 0, r.output
+    exported = out / "hello.a"
+    assert exported.exists()
+    subprocess.run([acme, "-f", "plain", "-o", str(tmp_path / "acme.bin"), str(exported)],
+                   check=True, capture_output=True)
+    assert (tmp_path / "acme.bin").read_bytes() == (out / "hello.bin").read_bytes()
+
+
+def test_export_refuses_to_overwrite_source(tmp_path):
+    src = tmp_path / "prog.s"
+    src.write_text(SMALL)
+    r = invoke("asm", src, "-o", tmp_path / "prog.prg", "--export", "64tass")
+    assert_one_line_error(r, "overwrite")
+    assert src.read_text() == SMALL and not (tmp_path / "prog.prg").exists()
