@@ -23,7 +23,7 @@ CLAMP = {"linear": (-128, 127), "relu": (0, 255), "hardtanh": (-127, 127),
 TABLE_RANGE = {"sigmoid": (0, 255), "tanh": (-128, 127)}
 
 MAX_INPUTS = 256
-MAX_UNITS = 256
+MAX_UNITS = 255  # a unit index fits an index register
 MAX_LAYERS = 8
 ACC_BITS = 24
 ACC_MAX = 2 ** (ACC_BITS - 1) - 1
