@@ -49,6 +49,11 @@ class Statement:
     scope: str | None = None         # normal symbol that opened this line's cheap-local scope
 
 
+def symbol_key(name: str, scope: str | None) -> str:
+    """Symbol table key: names are case-insensitive; a cheap local is qualified by its scope."""
+    return f"{(scope or '').lower()}{name.lower()}" if name.startswith("@") else name.lower()
+
+
 def parse(source: str, filename: str = "<source>") -> list[Statement]:
     """Parse a whole source text into statements, one per line."""
     statements: list[Statement] = []
@@ -102,7 +107,7 @@ def parse_line(text: str, number: int = 1) -> Statement:
 
 def _check_name(tok: Token) -> str:
     name = tok[1]
-    if name.lstrip("@").lower() in RESERVED:
+    if not name.startswith("@") and name.lower() in RESERVED:
         raise C64mlError(f"{name!r} is reserved and cannot be a symbol name")
     return name
 
@@ -139,6 +144,8 @@ def _directive(st: Statement, name: str, tokens: list[Token]) -> None:
         raise C64mlError(f"{name} takes at most {limits[name]} value(s)")
     for part in parts:
         if name == ".byte" and len(part) == 1 and part[0][0] == "str":
+            if not part[0][2]:
+                raise C64mlError("empty string in .byte")
             st.args.append(part[0][2])
         else:
             st.args.append(parse_expr(part))

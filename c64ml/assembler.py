@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from c64ml.asm_expr import Expr, evaluate, symbols_in
-from c64ml.asm_parse import RESERVED, Statement, parse
+from c64ml.asm_parse import RESERVED, Statement, parse, symbol_key
 from c64ml.errors import C64mlError
 from c64ml.opcodes import BRANCHES, BY_NAME, Opcode
 
@@ -98,25 +98,21 @@ class _Assembler:
     def _error(self, st: Statement, message: str) -> C64mlError:
         return C64mlError(message, self.filename, f"line {st.line}")
 
-    @staticmethod
-    def _key(name: str, scope: str | None) -> str:
-        return f"{(scope or '').lower()}{name.lower()}" if name.startswith("@") else name.lower()
-
     def _define(self, name: str, scope: str | None, value: int) -> None:
-        key = self._key(name, scope)
+        key = symbol_key(name, scope)
         if key in self.values or key in self.spelling:
             raise C64mlError(f"{name!r} is already defined")
         self.values[key] = value
         self.spelling[key] = f"{scope}{name}" if name.startswith("@") else name
 
     def _value(self, e: Expr, st: Statement, pc: int) -> int | None:
-        return evaluate(e, lambda n: self.values.get(self._key(n, st.scope)), pc)
+        return evaluate(e, lambda n: self.values.get(symbol_key(n, st.scope)), pc)
 
     def _require(self, e: Expr, st: Statement, pc: int, what: str = "value") -> int:
         """A value that must be known now (pass 2, or pass 1 for sizes)."""
         v = self._value(e, st, pc)
         if v is None:
-            missing = [n for n in symbols_in(e) if self._key(n, st.scope) not in self.values]
+            missing = [n for n in symbols_in(e) if symbol_key(n, st.scope) not in self.values]
             raise C64mlError(f"undefined symbol {missing[0]!r}" if missing else
                              f"{what} is not known here")
         return v
@@ -233,8 +229,8 @@ class _Assembler:
             if len(left) == len(pending):
                 st, pc = left[0]
                 missing = [n for n in symbols_in(st.args[0])
-                           if self._key(n, st.scope) not in self.values]
-                unknown = [n for n in missing if self._key(n, st.scope) not in self.spelling]
+                           if symbol_key(n, st.scope) not in self.values]
+                unknown = [n for n in missing if symbol_key(n, st.scope) not in self.spelling]
                 raise self._error(st, f"undefined symbol {unknown[0]!r}" if unknown else
                                   f"circular definition of {st.name!r} (via {missing[0]!r})")
             pending = left
