@@ -29,7 +29,7 @@ Token = tuple  # (kind, text, value)
 
 _TOKEN = re.compile(r"""
     (?P<ws>[ \t]+)
-  | (?P<comment>;.*)
+  | (?P<comment>;[^\x00-\x08\x0a-\x1f\x7f-\x9f]*)
   | (?P<hex>\$[0-9A-Za-z_]+)
   | (?P<bin>%[0-9A-Za-z_]+)
   | (?P<dec>[0-9][0-9A-Za-z_]*)
@@ -65,6 +65,8 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
         if kind == "ws":
             continue
         if kind == "comment":
+            if pos != end:
+                raise C64mlError(f"unexpected character \\x{ord(text[pos]):02x} in comment")
             return tokens, tok[1:]
         if kind in _DIGITS:
             tokens.append(("num", tok, _number(kind, tok)))

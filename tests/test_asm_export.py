@@ -32,7 +32,7 @@ def build(syntax: str, files: dict[str, str]) -> bytes:
     """Write the exported files to a temporary directory and run the real assembler."""
     with tempfile.TemporaryDirectory() as d:
         for name, text in files.items():
-            with open(os.path.join(d, name), "w") as f:
+            with open(os.path.join(d, name), "w", encoding="utf-8") as f:
                 f.write(text)
         src = next(n for n in files if not n.endswith(".cfg"))
         stem = src.rsplit(".", 1)[0]
@@ -114,15 +114,17 @@ def test_every_opcode_export_is_byte_identical(syntax, every_program):
 
 @pytest.mark.parametrize("syntax", SYNTAXES)
 def test_export_keeps_labels_constants_comments(syntax):
-    src = ("; header comment\nzpk = $fb ; pointer\nMain:  lda #1  ; one\n@loop: dex\n"
+    src = ("; header comment \u2192 caf\u00e9\nzpk = $fb ; pointer\nMain:  lda #1  ; one\n@loop: dex\n"
            "        bne @LOOP\n        lda main\n")
     files = export(src, syntax, "demo.s")
     text = next(t for n, t in files.items() if not n.endswith(".cfg"))
-    assert "; header comment" in text and "; pointer" in text and "; one" in text
+    assert "; header comment \u2192 caf\u00e9" in text and "; pointer" in text and "; one" in text
     assert "zpk = $fb" in text
     assert text.count("Main") == 2  # the label and its reference, spelled as defined
     loop = {"acme": "@loop", "64tass": "_loop", "ca65": "@loop"}[syntax]
     assert text.count(loop) == 2
+    need(syntax)
+    assert build(syntax, files) == assemble(src).data
 
 
 def test_export_file_names_and_config():

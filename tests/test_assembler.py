@@ -155,6 +155,11 @@ def test_listing_notes():
     assert [ln.cycles for ln in p.lines] == [4, 4, 5, 5, 2, 5]
 
 
+def test_comments_may_hold_any_printable_text():
+    p = assemble("nop ; caf\u00e9 \u2192 ok; \"quoted\" 'x'\n; only a comment\n")
+    assert p.data == b"\xea" and len(p.lines) == 2
+
+
 def test_statements_round_trip():
     statements = parse("g: lda #1 ; hi\n bne g\n")
     assert statements[0].label == "g" and statements[0].comment == " hi"
@@ -218,6 +223,7 @@ def test_hostile_input_fails_cleanly_and_fast():
     check_fast(".word 65536 * 65536", "32-bit")
     check_fast("\x00\x01\xff\xfe", "unexpected character")
     check_fast("nop\n\x7fELF\x02\x01", "unexpected character")
+    check_fast("nop ; fine so far\x00\x1b[2J", "unexpected character")
     check_fast("lda " + "x" * 200, "longer than")
     check_fast(".align $10000", "power of two")
 
