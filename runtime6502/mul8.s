@@ -19,7 +19,7 @@
 ; Clobbers: A, flags. X and Y are preserved.
 ; Memory:   mul8_lo, mul8_hi (2 bytes RAM, below); the operands of four
 ;           instructions are rewritten by mul8. No zero page.
-; Requires: the SQ tables (sqtables.tables_source())
+; Requires: (the SQ tables from c64ml.sqtables.tables_source())
 ; Cycles:   measured over all 65,536 pairs, including the RTS, excluding the
 ;           caller's JSR (add 6):
 ;             mul8     min 50  max 54  (50 + one per page crossing)
