@@ -10,7 +10,7 @@ the first byte becomes an explicit fill. See docs/assembly.md.
 
 from __future__ import annotations
 
-from c64ml.asm_expr import Expr, evaluate, is_leaf, symbols_in
+from c64ml.asm_expr import Expr, evaluate, is_leaf, symbols_in, uses_pc
 from c64ml.asm_parse import Statement, parse, symbol_key
 from c64ml.assembler import DEFAULT_ORIGIN, ListingLine, Program, assemble
 from c64ml.errors import C64mlError
@@ -151,6 +151,8 @@ class _Writer:
             return self.symbol(e[1], st.scope)
         if kind == "pc":
             return "*" if star else f"${pc:04X}"
+        if self.syntax == "64tass" and self._wraps(e, st, pc):
+            return self._number(self.value(e, st, pc), None)
         sub = [self._group(c, st, pc, star) for c in e[1:]]
         if kind in ("neg", "lo", "hi"):
             return {"neg": "-", "lo": "<", "hi": ">"}[kind] + sub[0]
@@ -159,6 +161,12 @@ class _Writer:
             if (a < 0) != (b < 0) and a % b:
                 return self._number(self.value(e, st, pc), None)
         return f"{sub[0]} {kind} {sub[1]}"
+
+    def _wraps(self, e: Expr, st: Statement, pc: int) -> bool:
+        """True where 64tass would differ: it wraps arithmetic on addresses (labels, ``*``)
+        to 16 bits, so a label-based value outside 0..$FFFF is written as a number."""
+        return not 0 <= self.value(e, st, pc) <= 0xFFFF and \
+            (bool(symbols_in(e)) or uses_pc(e))
 
     def _group(self, e: Expr, st: Statement, pc: int, star: bool) -> str:
         text = self.expr(e, st, pc, star)

@@ -224,5 +224,10 @@ def symbols_in(e: Expr) -> list[str]:
     return [name for child in e[1:] if isinstance(child, tuple) for name in symbols_in(child)]
 
 
+def uses_pc(e: Expr) -> bool:
+    """True if ``e`` refers to ``*``."""
+    return e[0] == "pc" or any(uses_pc(c) for c in e[1:] if isinstance(c, tuple))
+
+
 def is_leaf(e: Expr) -> bool:
     return e[0] in ("num", "sym", "pc")

@@ -165,6 +165,8 @@ REGRESSIONS = [
     # ACME keeps a label used before its definition 16-bit for all later uses.
     ("B:\n brk\n .res 0\nA0 = 0\n ora (<((C) / 1),x)\nC:\n brk\nu = 0\n ldx C,y\n", 0),
     ("c = fwd + 1\nfwd = 3\nB:\n lda c\n lda fwd,x\n lda c + fwd\n", 0x0801),
+    # 64tass wraps arithmetic on labels to 16 bits: B - 1 is $FFFF there, -1 here.
+    ("B:\n ora (<((B - 1) / -3),x)\nk = B - 1\n .byte <(k/-3), >(k*2), <(*-$20)/-3\n", 0),
 ]
 
 
