@@ -205,7 +205,7 @@ class _Writer:
         return "\n".join(out) + "\n"
 
     def statement(self, ln: ListingLine, started: bool) -> list[str]:
-        st, pc, s = ln.statement, ln.address, self.syntax
+        st, s = ln.statement, self.syntax
         label = ""
         if st.label:
             label = self.symbol(st.label, st.scope) + (":" if s == "ca65" else "")
@@ -241,9 +241,9 @@ class _Writer:
             words = [self.masked(a, st, pc, 0xFFFF, i == 0) for i, a in enumerate(st.args)]
             return [f"{d['word']} " + ", ".join(words)]
         if kind == "res":
-            return [f"{d['res']} " + ", ".join(self._count_fill(st, pc, 0))]
+            return [f"{d['res']} " + ", ".join(self._count_fill(st, pc))]
         if kind == "align":
-            n, fill = self._count_fill(st, pc, 0)
+            n, fill = self._count_fill(st, pc)
             g = self._group(st.args[0], st, pc, True)
             if s == "acme":
                 return [f"!align {g} - 1, 0, {fill}"]
@@ -258,7 +258,7 @@ class _Writer:
             return [f"{d['res']} {g} - *, 0\t; .org {target}"]
         return []
 
-    def _count_fill(self, st: Statement, pc: int, _: int) -> list[str]:
+    def _count_fill(self, st: Statement, pc: int) -> list[str]:
         count = self.expr(st.args[0], st, pc)
         fill = self.masked(st.args[1], st, pc, 0xFF, False) if len(st.args) > 1 else "0"
         return [count, fill]
