@@ -38,6 +38,7 @@ def test_mul8_all_pairs_in_a_6502_loop():
     """All 65,536 products; each run of 256 takes exactly the cycles the formula sums to."""
     m, sym = build("mul8.s", driver=DRIVER)
     b = np.arange(256)
+    interrupts = 0
     for a in range(256):
         m.ram[sym["drv_a"]] = a
         r = call(m, sym, "drv_run", max_cycles=100_000)
@@ -45,6 +46,8 @@ def test_mul8_all_pairs_in_a_6502_loop():
         product = got[:256].astype(np.int64) | got[256:].astype(np.int64) << 8
         assert np.array_equal(product, a * b), f"a={a}"
         assert r.cycles == DRIVER_OVERHEAD + sum(mul8_cycles(a, v) for v in range(256)), a
+        interrupts += r.irq_count
+    assert interrupts > 100          # the KERNAL IRQ (scribbling $90-$FA) ran throughout
 
 
 def test_mul8_cycles_and_registers():
