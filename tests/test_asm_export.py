@@ -178,6 +178,17 @@ def test_regressions(syntax, src, origin):
     assert build(syntax, export(src, syntax, "r.s", origin=origin)) == prog.data
 
 
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_every_printable_character(syntax):
+    need(syntax)
+    chars = [chr(c) for c in range(0x20, 0x7F)]
+    src = "g:\n" + "".join(f" .byte '{c}'\n lda #'{c}'\n" for c in chars)
+    src += " .byte " + ", ".join(f'"{c}x"' for c in chars if c != '"') + "\n"
+    prog = assemble(src)
+    assert prog.data.count(b"x") == 94 + 1 + 2  # one per string, "xx" once more, two from 'x'
+    assert build(syntax, export(src, syntax, "c.s")) == prog.data
+
+
 # ---- random programs ---------------------------------------------------------------------
 
 _name = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True).filter(
