@@ -95,6 +95,8 @@ class QModel:
     def input_bytes(self, x: np.ndarray) -> np.ndarray:
         """Map raw inputs (N × inputs) to input bytes exactly as docs/semantics.md §1 says."""
         x = np.asarray(x, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            raise C64mlError("raw inputs must be finite numbers", field="input")
         d = x - self.input_lo
         t = d * 255.0
         w = self.input_hi - self.input_lo
@@ -151,6 +153,10 @@ def validate_qmodel(model: QModel) -> None:
         raise C64mlError(f"expected 1..{MAX_INPUTS}", field="inputs")
     if not 1 <= len(model.layers) <= MAX_LAYERS:
         raise C64mlError(f"expected 1..{MAX_LAYERS} layers", field="layers")
+    if (model.input_lo.shape != (model.inputs,) or model.input_hi.shape != (model.inputs,)
+            or not np.all(np.isfinite(model.input_hi - model.input_lo))
+            or not np.all(model.input_hi > model.input_lo)):
+        raise C64mlError("needs finite lo < hi for every input", field="input_range")
     if model.output not in OUTPUTS:
         raise C64mlError("expected argmax or scores", field="output")
     n_in = model.inputs

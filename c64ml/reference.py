@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from c64ml.errors import C64mlError
 from c64ml.layers import CLAMP
 from c64ml.qmodel import QLayer, QModel
 
@@ -31,9 +32,13 @@ def activate(layer: QLayer, acc: np.ndarray) -> np.ndarray:
 
 def forward(model: QModel, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Run every layer on input bytes ``q`` (N × inputs); return (last acc, last outputs)."""
-    x = np.asarray(q, dtype=np.int64)
+    x = np.asarray(q)
     if x.ndim != 2 or x.shape[1] != model.inputs:
-        raise ValueError(f"expected input bytes of shape (N, {model.inputs}), got {x.shape}")
+        raise C64mlError(f"expected input bytes of shape (N, {model.inputs}), got {x.shape}",
+                         field="input")
+    if x.size and (x.dtype.kind not in "iu" or x.min() < 0 or x.max() > 255):
+        raise C64mlError("input bytes must be integers 0..255", field="input")
+    x = x.astype(np.int64)
     acc = x
     for layer in model.layers:
         acc = x @ layer.weights + layer.bias  # §3: exact in int64

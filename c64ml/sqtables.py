@@ -1,4 +1,4 @@
-"""Quarter-square multiplication tables shared by the 6502 runtime (runtime6502/sqtables.md).
+"""Quarter-square multiplication tables shared by the 6502 runtime (runtime6502/README.md).
 
 For unsigned bytes a and b:  a·b = f(a + b) − f(|a − b|),  f(n) = ⌊n²/4⌋
 (the floors cancel because a + b and a − b have the same parity).

@@ -1,0 +1,81 @@
+"""The compiler's pipeline: qmodel → assembly (codegen) → placed and checked (memory_plan)
+→ assembled program with its ABI addresses and byte counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from c64ml.assembler import Program, assemble
+from c64ml.codegen import inference_source
+from c64ml.errors import C64mlError
+from c64ml.memory_plan import ZERO_PAGE_USED, default_library_origin, regions_for, too_big
+from c64ml.qmodel import QModel
+
+
+@dataclass
+class Build:
+    """An assembled inference program and everything a caller needs to use it."""
+
+    model: QModel
+    source: str
+    program: Program
+    bank_out_basic: bool
+    symbols: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> int:
+        return self.program.origin
+
+    @property
+    def end(self) -> int:
+        return self.symbols["c64ml_end"]
+
+    def addr(self, name: str) -> int:
+        return self.symbols[name]
+
+    def byte_counts(self) -> dict[str, int]:
+        """Bytes of code, tables, data (weights and constants), buffers, zero page, total."""
+        s = self.symbols
+        code = s["c64ml_code_end"] - self.origin
+        tables = s["c64ml_tables_end"] - s["c64ml_code_end"]
+        data = s["c64ml_data_end"] - s["c64ml_data"]
+        buffers = s["c64ml_end"] - s["c64ml_data_end"]
+        return {"code": code, "tables": tables, "data": data, "buffers": buffers,
+                "zeropage": len(ZERO_PAGE_USED), "total": s["c64ml_end"] - self.origin}
+
+    def abi(self) -> dict[str, int]:
+        """The library interface (docs/abi.md)."""
+        out = {"entry": self.addr("c64ml_infer"), "input": self.addr("c64ml_in"),
+               "inptr": self.addr("c64ml_inptr"), "output": self.addr("c64ml_out"),
+               "inputs": self.model.inputs, "output_bytes": self.model.out_bytes}
+        if self.model.output == "argmax":
+            out["class"] = self.addr("c64ml_class")
+        return out
+
+
+def _assemble(source: str, origin: int, name: str) -> Program:
+    return assemble(source, f"{name}.s", origin)
+
+
+def place(make_source, origin: int, what: str, name: str) -> tuple[Program, str, bool]:
+    """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits."""
+    program = source = None
+    for region in regions_for(origin):
+        source = make_source(region.bank_out_basic)
+        program = _assemble(source, origin, name)
+        if program.symbols["c64ml_end"] <= region.end:
+            return program, source, region.bank_out_basic
+    raise too_big(program.symbols["c64ml_end"] - origin, origin, what)
+
+
+def build_library(model: QModel, origin: int | None = None) -> Build:
+    """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned)."""
+    if origin is None:
+        probe = _assemble(inference_source(model), 0x1000, model.name)
+        origin = default_library_origin(probe.symbols["c64ml_end"] - 0x1000)
+    if not (0x0801 <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
+        raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
+                         "($0801-$9FFF or $C000-$CFFF)")
+    program, source, bank = place(lambda b: inference_source(model, bank_out_basic=b), origin,
+                                  f"model {model.name!r}", model.name)
+    return Build(model, source, program, bank, dict(program.symbols))

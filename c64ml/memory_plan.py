@@ -1,0 +1,52 @@
+"""The C64 memory map as the compiler sees it, and the check that a program fits.
+
+Free RAM (../shared/C64_FACTS.md): $0801–$9FFF with BASIC ROM banked in
+(``$01 = $37``), and $0801–$CFFF with BASIC banked out (``$01 = $36``; the
+KERNAL and I/O stay in, so its interrupt keeps running). Nothing is ever placed
+at $D000 or above: that is I/O, the KERNAL ROM and the CPU vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from c64ml.errors import C64mlError
+
+BASIC_START = 0x0801
+BASIC_ROM = 0xA000  # first byte of BASIC ROM: the end of RAM while BASIC is banked in
+UPPER_RAM = 0xC000  # $C000-$CFFF: 4 KB free whatever the banking
+IO_START = 0xD000  # never placed at or above this
+ZERO_PAGE_USED = (0xFB,)  # dense.s's temporary; saved and restored around each layer
+
+
+@dataclass
+class Region:
+    start: int
+    end: int  # exclusive
+    bank_out_basic: bool
+
+
+def regions_for(origin: int) -> list[Region]:
+    """Where a program starting at ``origin`` may end, cheapest first."""
+    if origin >= UPPER_RAM:
+        return [Region(origin, IO_START, False)]
+    if origin >= BASIC_ROM:
+        return [Region(origin, IO_START, True)]
+    return [Region(origin, BASIC_ROM, False), Region(origin, IO_START, True)]
+
+
+def too_big(needed: int, origin: int, what: str) -> C64mlError:
+    """The one-line refusal with the numbers and what to change."""
+    available = IO_START - origin
+    return C64mlError(
+        f"{what} needs {needed} bytes from ${origin:04X} but only {available} are free "
+        f"(${origin:04X}-$CFFF, with BASIC banked out); use fewer or narrower layers, "
+        f"or fewer embedded samples")
+
+
+def default_library_origin(size: int) -> int:
+    """$C000 when the library fits its 4 KB; else the highest page below BASIC ROM."""
+    if size <= IO_START - UPPER_RAM:
+        return UPPER_RAM
+    origin = (BASIC_ROM - size) & ~0xFF
+    return max(origin, 0x0900)

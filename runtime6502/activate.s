@@ -1,0 +1,126 @@
+; activate.s - one layer's output bytes from its accumulators (docs/semantics.md 4 and 5)
+;
+; What it does
+;   For each unit j of the layer that dense.s has just accumulated:
+;     kind 1 (step):  y = 1 if acc >= 0 else 0
+;     kind 2 (sign):  y = 1 if acc >= 0 else -1 ($FF)
+;     kind 0 (requantized activations):
+;        r = clamp(floor((acc*M[j] + R) / 2^S[j]), lo, hi)   (rq_run, then the clamp)
+;        y = table[r + 128] if a table is given (sigmoid, tanh), else r (low byte)
+;   and stores y at out+j.
+;
+; Inputs
+;   dn_acc0/1/2 and dn_nout, as dense.s leaves them
+;   ac_kind (1)  0 requantize and clamp, 1 step, 2 sign
+;   ac_lo (2), ac_hi (2)  the clamp bounds as signed 16-bit numbers (kind 0)
+;   ac_m (2), ac_s (2)    addresses of the n_out multipliers and n_out shifts (kind 0)
+;   ac_tab (2)            address of the 256-byte table, or 0 for none (kind 0)
+;   ac_out (2)            where the n_out output bytes go
+;
+; Outputs
+;   n_out bytes at ac_out.
+;
+; Clobbers
+;   A, X, Y, flags, and what rq_run clobbers.  Patches its own code (ac_ldm, ac_lds,
+;   ac_ldt, ac_sto operands).  No zero page.
+;
+; Requires: mul8.s requant.s dense.s
+; Imports: dn_acc0 dn_acc1 dn_acc2
+;
+; Cycles (measured in tests/test_runtime_dense.py)
+;   step and sign: about 40 per unit.  Requantized: about 75 per unit plus rq_run's
+;   cycles (see requant.s), plus about 60 fixed.
+
+ac_run:
+        lda ac_m
+        sta ac_ldm+1
+        lda ac_m+1
+        sta ac_ldm+2
+        lda ac_s
+        sta ac_lds+1
+        lda ac_s+1
+        sta ac_lds+2
+        lda ac_tab
+        sta ac_ldt+1
+        lda ac_tab+1
+        sta ac_ldt+2
+        lda ac_out
+        sta ac_sto+1
+        lda ac_out+1
+        sta ac_sto+2
+        ldx dn_nout
+        dex
+        stx ac_j
+ac_unit:
+        ldx ac_j
+        lda ac_kind
+        beq ac_rq
+        lda dn_acc2,x           ; step and sign: the sign of acc
+        bmi ac_neg
+        lda #1
+        bne ac_store
+ac_neg: lda ac_kind
+        cmp #2
+        beq ac_minus
+        lda #0
+        beq ac_store
+ac_minus:
+        lda #$FF
+        bne ac_store
+ac_rq:  lda dn_acc0,x
+        sta rq_acc
+        lda dn_acc1,x
+        sta rq_acc+1
+        lda dn_acc2,x
+        sta rq_acc+2
+ac_ldm: lda $FFFF,x
+        sta rq_m
+ac_lds: lda $FFFF,x
+        sta rq_s
+        jsr rq_run
+        lda rq_out              ; r < lo ?  (signed 16-bit compare)
+        cmp ac_lo
+        lda rq_out+1
+        sbc ac_lo+1
+        bvc ac_v1
+        eor #$80
+ac_v1:  bpl ac_notlow
+        lda ac_lo
+        jmp ac_clamped
+ac_notlow:
+        lda ac_hi               ; hi < r ?
+        cmp rq_out
+        lda ac_hi+1
+        sbc rq_out+1
+        bvc ac_v2
+        eor #$80
+ac_v2:  bpl ac_nothigh
+        lda ac_hi
+        jmp ac_clamped
+ac_nothigh:
+        lda rq_out
+ac_clamped:
+        ldy ac_tab+1            ; a table lives above page 0; 0 means none
+        beq ac_store
+        eor #$80                ; index r + 128
+        tay
+ac_ldt: lda $FFFF,y
+ac_store:
+        ldx ac_j
+ac_sto: sta $FFFF,x
+        txa
+        beq ac_done
+        dex
+        stx ac_j
+        jmp ac_unit
+ac_done:
+        rts
+
+ac_kind: .res 1
+ac_lo:   .res 2
+ac_hi:   .res 2
+ac_m:    .res 2
+ac_s:    .res 2
+ac_tab:  .res 2
+ac_out:  .res 2
+ac_j:    .res 1

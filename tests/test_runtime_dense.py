@@ -1,0 +1,149 @@
+"""runtime6502/dense.s and activate.s: property tests against docs/semantics.md §3–§5.
+
+dense.s must leave acc[j] = B[j] + Σ w[i][j]·x[i] exactly (24-bit), for u8 and s8 inputs,
+any weights −128…127, biases up to the accumulator bound, zero rows skipped or not.
+activate.s must then give the outputs of every activation exactly as the NumPy reference.
+The cycle figures in the files' headers are checked here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from c64ml import reference
+from c64ml.codegen import start_constants
+from c64ml.layers import ACC_MAX, CLAMP, KIND_MAX
+from c64ml.qmodel import QLayer
+from runtime_harness import build, call, poke
+
+BUFFERS = """
+        .align 256
+        .res 1
+dn_acc0: .res 255
+        .res 1
+dn_acc1: .res 255
+        .res 1
+dn_acc2: .res 255
+TW:     .res 8192
+TC:     .res 765
+TIN:    .res 256
+TM:     .res 255
+TS:     .res 255
+TOUT:   .res 255
+        .align 256
+TT:     .res 256
+"""
+FILES = ("dense.s", "activate.s", "requant.s", "mul8.s")
+M, SYM = build(*FILES, driver="        rts\n" + BUFFERS, irq=True)
+
+
+def run_dense(w: np.ndarray, b: np.ndarray, x: np.ndarray, kind: str) -> tuple[np.ndarray, int]:
+    n_in, n_out = w.shape
+    c = start_constants(b, w, kind)
+    M.ram[SYM["TW"]:SYM["TW"] + w.size] = bytes((w + 128).astype(np.uint8).ravel())
+    M.ram[SYM["TC"]:SYM["TC"] + 3 * n_out] = b"".join(
+        bytes(((c >> s) & 0xFF).astype(np.uint8)) for s in (0, 8, 16))
+    M.ram[SYM["TIN"]:SYM["TIN"] + n_in] = bytes(np.mod(x, 256).astype(np.uint8))
+    for name, v in (("dn_in", SYM["TIN"]), ("dn_w", SYM["TW"]), ("dn_c", SYM["TC"])):
+        poke(M, SYM[name], v, 2)
+    poke(M, SYM["dn_nin"], n_in & 0xFF)
+    poke(M, SYM["dn_nout"], n_out)
+    poke(M, SYM["dn_mask"], 0x80 if kind == "s8" else 0)
+    r = call(M, SYM, "dn_run", max_cycles=5_000_000)
+    acc = sum(np.frombuffer(bytes(M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n_out]),
+                            dtype=np.uint8).astype(np.int64) << (8 * k) for k in range(3))
+    return np.where(acc >= 1 << 23, acc - (1 << 24), acc), r.cycles
+
+
+@st.composite
+def dense_cases(draw, max_in: int = 40, max_out: int = 40):
+    n_in, n_out = draw(st.integers(1, max_in)), draw(st.integers(1, max_out))
+    kind = draw(st.sampled_from(["u8", "s8"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    style = draw(st.sampled_from(["random", "min", "max", "zero", "sparse"]))
+    w = {"random": lambda: rng.integers(-128, 128, (n_in, n_out)),
+         "min": lambda: np.full((n_in, n_out), -128), "max": lambda: np.full((n_in, n_out), 127),
+         "zero": lambda: np.zeros((n_in, n_out), dtype=np.int64),
+         "sparse": lambda: rng.integers(-128, 128, (n_in, n_out)) * (rng.random((n_in, n_out)) < .2),
+         }[style]().astype(np.int64)
+    lo, hi = (0, 255) if kind == "u8" else (-128, 127)
+    xs = draw(st.sampled_from(["random", "low", "high", "zeros"]))
+    x = {"random": lambda: rng.integers(lo, hi + 1, n_in), "low": lambda: np.full(n_in, lo),
+         "high": lambda: np.full(n_in, hi),
+         "zeros": lambda: rng.integers(lo, hi + 1, n_in) * (rng.random(n_in) < .5)}[xs]()
+    room = ACC_MAX - np.abs(w).sum(axis=0) * KIND_MAX[kind]
+    bs = draw(st.sampled_from(["random", "top", "bottom", "zero"]))
+    b = {"random": lambda: rng.integers(-room, room + 1), "top": lambda: room,
+         "bottom": lambda: -room, "zero": lambda: np.zeros(n_out, dtype=np.int64)}[bs]()
+    return w, b.astype(np.int64), x.astype(np.int64), kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(dense_cases())
+def test_dense_accumulators_are_exact(case):
+    w, b, x, kind = case
+    acc, _ = run_dense(w, b, x, kind)
+    assert np.array_equal(acc, b + x @ w)
+
+
+def test_dense_full_width_and_256_inputs():
+    rng = np.random.default_rng(7)
+    for n_in, n_out in ((256, 3), (3, 255), (255, 2)):
+        w = rng.integers(-128, 128, (n_in, n_out))
+        x = rng.integers(0, 256, n_in)
+        b = np.zeros(n_out, dtype=np.int64)
+        acc, _ = run_dense(w, b, x, "u8")
+        assert np.array_equal(acc, x @ w)
+
+
+def test_dense_cycles_per_mac_match_the_header():
+    """Header: about 61 cycles per MAC of a processed row, 46 per skipped row, 80 per unit."""
+    rng = np.random.default_rng(3)
+    w = rng.integers(-128, 128, (64, 32))
+    b = np.zeros(32, dtype=np.int64)
+    _, full = run_dense(w, b, rng.integers(1, 256, 64), "u8")
+    _, empty = run_dense(w, b, np.zeros(64, dtype=np.int64), "u8")
+    per_mac = (full - empty) / (64 * 32)
+    assert 56 <= per_mac <= 64, per_mac
+    assert 64 * 40 + 32 * 70 <= empty <= 64 * 50 + 32 * 90 + 200, empty
+
+
+ACTS = ["linear", "relu", "hardtanh", "step", "sign", "sigmoid", "tanh"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(ACTS), st.integers(1, 20), st.integers(0, 2**32 - 1))
+def test_activate_matches_the_reference(act, n_out, seed):
+    rng = np.random.default_rng(seed)
+    acc = rng.integers(-(1 << 23), 1 << 23, n_out)
+    acc[: n_out // 3] = rng.integers(-300, 300, n_out // 3)
+    layer = QLayer(np.zeros((1, n_out), dtype=np.int64), np.zeros(n_out, dtype=np.int64), act)
+    if act in CLAMP:
+        layer.multiplier = rng.integers(0, 256, n_out)
+        layer.shift = rng.integers(0, 25, n_out)
+        if act in ("sigmoid", "tanh"):
+            layer.table = rng.integers(0, 256, 256) if act == "sigmoid" \
+                else rng.integers(-128, 128, 256)
+    want = np.mod(reference.activate(layer, acc[None, :])[0], 256)
+    a = np.mod(acc, 1 << 24)
+    for k in range(3):
+        M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n_out] = bytes(((a >> (8 * k)) & 0xFF).astype(np.uint8))
+    poke(M, SYM["dn_nout"], n_out)
+    poke(M, SYM["ac_kind"], {"step": 1, "sign": 2}.get(act, 0))
+    if act in CLAMP:
+        lo, hi = CLAMP[act]
+        poke(M, SYM["ac_lo"], lo, 2)
+        poke(M, SYM["ac_hi"], hi, 2)
+        M.ram[SYM["TM"]:SYM["TM"] + n_out] = bytes(layer.multiplier.astype(np.uint8))
+        M.ram[SYM["TS"]:SYM["TS"] + n_out] = bytes(layer.shift.astype(np.uint8))
+        poke(M, SYM["ac_m"], SYM["TM"], 2)
+        poke(M, SYM["ac_s"], SYM["TS"], 2)
+        if layer.table is not None:
+            M.ram[SYM["TT"]:SYM["TT"] + 256] = bytes(np.mod(layer.table, 256).astype(np.uint8))
+        poke(M, SYM["ac_tab"], SYM["TT"] if layer.table is not None else 0, 2)
+    poke(M, SYM["ac_out"], SYM["TOUT"], 2)
+    call(M, SYM, "ac_run", max_cycles=1_000_000)
+    got = np.frombuffer(bytes(M.ram[SYM["TOUT"]:SYM["TOUT"] + n_out]), dtype=np.uint8)
+    assert np.array_equal(got, want)
