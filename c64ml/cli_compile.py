@@ -54,7 +54,7 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
             return {out: build.source}
         from c64ml.asm_export import export
 
-        files = export(build.source, syntax, Path(out).name)
+        files = export(build.source, syntax, Path(out).name, origin=build.origin)
         folder = Path(out).parent
         return {str(folder / name): text for name, text in files.items()}
     if fmt == "bin":

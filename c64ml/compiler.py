@@ -6,10 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from c64ml.assembler import Program, assemble
-from c64ml.codegen import inference_source
+from c64ml.codegen import data_size, inference_source
 from c64ml.errors import C64mlError
-from c64ml.memory_plan import ZERO_PAGE_USED, default_library_origin, regions_for, too_big
+from c64ml.memory_plan import IO_START, ZERO_PAGE_USED, default_library_origin, regions_for, too_big
 from c64ml.qmodel import QModel
+
+
+#: Bytes every inference program needs besides its model data: runtime code, the
+#: quarter-square tables and the accumulator buffers (a lower bound; checked in tests).
+RUNTIME_BYTES = 3700
 
 
 @dataclass
@@ -36,12 +41,15 @@ class Build:
     def byte_counts(self) -> dict[str, int]:
         """Bytes of code, tables, data (weights and constants), buffers, zero page, total."""
         s = self.symbols
-        code = s["c64ml_code_end"] - self.origin
-        tables = s["c64ml_tables_end"] - s["c64ml_code_end"]
+        code = s["c64ml_code_end"] - s["c64ml_code"]
+        tables = (s["c64ml_acc"] - s["c64ml_tables"]) + (s["c64ml_tables_end"]
+                                                         - s["c64ml_acc_end"])
         data = s["c64ml_data_end"] - s["c64ml_data"]
-        buffers = s["c64ml_end"] - s["c64ml_data_end"]
+        buffers = (s["c64ml_acc_end"] - s["c64ml_acc"]) + (s["c64ml_end"] - s["c64ml_bss"])
+        total = s["c64ml_end"] - self.origin
         return {"code": code, "tables": tables, "data": data, "buffers": buffers,
-                "zeropage": len(ZERO_PAGE_USED), "total": s["c64ml_end"] - self.origin}
+                "padding": total - code - tables - data - buffers,
+                "zeropage": len(ZERO_PAGE_USED), "total": total}
 
     def abi(self) -> dict[str, int]:
         """The library interface (docs/abi.md)."""
@@ -57,8 +65,14 @@ def _assemble(source: str, origin: int, name: str) -> Program:
     return assemble(source, f"{name}.s", origin)
 
 
-def place(make_source, origin: int, what: str, name: str) -> tuple[Program, str, bool]:
-    """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits."""
+def place(make_source, origin: int, what: str, name: str,
+          estimate: int = 0) -> tuple[Program, str, bool]:
+    """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits.
+
+    ``estimate`` (bytes the program needs at least) refuses hopeless cases before assembling.
+    """
+    if origin + estimate > IO_START:
+        raise too_big(estimate, origin, what)
     program = source = None
     for region in regions_for(origin):
         source = make_source(region.bank_out_basic)
@@ -70,12 +84,15 @@ def place(make_source, origin: int, what: str, name: str) -> tuple[Program, str,
 
 def build_library(model: QModel, origin: int | None = None) -> Build:
     """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned)."""
+    estimate = data_size(model) + RUNTIME_BYTES
     if origin is None:
+        if estimate > IO_START - 0x0801:
+            raise too_big(estimate, 0x0801, f"model {model.name!r}")
         probe = _assemble(inference_source(model), 0x1000, model.name)
         origin = default_library_origin(probe.symbols["c64ml_end"] - 0x1000)
     if not (0x0801 <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")
     program, source, bank = place(lambda b: inference_source(model, bank_out_basic=b), origin,
-                                  f"model {model.name!r}", model.name)
+                                  f"model {model.name!r}", model.name, estimate)
     return Build(model, source, program, bank, dict(program.symbols))

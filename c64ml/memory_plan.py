@@ -38,10 +38,10 @@ def regions_for(origin: int) -> list[Region]:
 def too_big(needed: int, origin: int, what: str) -> C64mlError:
     """The one-line refusal with the numbers and what to change."""
     available = IO_START - origin
+    how = ", with BASIC banked out" if origin < BASIC_ROM else ""
     return C64mlError(
         f"{what} needs {needed} bytes from ${origin:04X} but only {available} are free "
-        f"(${origin:04X}-$CFFF, with BASIC banked out); use fewer or narrower layers, "
-        f"or fewer embedded samples")
+        f"(${origin:04X}-$CFFF{how}); use fewer or narrower layers, or fewer embedded samples")
 
 
 def default_library_origin(size: int) -> int:

@@ -1,0 +1,155 @@
+"""`c64ml compile` and `c64ml verify`: every output format, exports assembled by the real
+ACME, 64tass and ca65, the library ABI, JSON output, and refusals with one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from c64ml.cli import main
+from c64ml.d64 import read_d64
+from c64ml.prg import parse_prg
+from conftest import EXAMPLES
+from test_asm_export import build as assemble_with
+from test_asm_export import need
+
+IRIS = EXAMPLES / "iris"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def qmodel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("q") / "iris.qmodel.json"
+    assert run("quantize", IRIS / "model.json", "--calib", IRIS / "train.csv", "-o",
+               out).exit_code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def library(qmodel, tmp_path_factory):
+    d = tmp_path_factory.mktemp("lib")
+    r = run("compile", qmodel, "-o", d / "iris.bin", "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output), (d / "iris.bin").read_bytes()
+
+
+def test_library_abi_and_sizes(library):
+    info, image = library
+    abi, b = info["abi"], info["bytes"]
+    assert len(image) == info["end"] - info["origin"] == b["total"]
+    assert b["code"] + b["tables"] + b["data"] + b["buffers"] <= b["total"]
+    assert info["origin"] <= abi["entry"] < abi["input"] < abi["output"] < abi["class"]
+    assert abi["class"] == abi["output"] + 3 and abi["inputs"] == 4
+    assert info["end"] <= 0xD000
+
+
+def test_library_runs_from_the_image_as_a_basic_sys_would(library, qmodel):
+    """Poke inputs, call the entry, peek the class: as the README's BASIC program does."""
+    from c64ml import reference
+    from c64ml.c64 import C64
+    from c64ml.dataset import load_dataset
+    from c64ml.qmodel import load_qmodel
+
+    info, image = library
+    abi = info["abi"]
+    qm = load_qmodel(qmodel)
+    q = qm.input_bytes(load_dataset(IRIS / "test.csv", 4).x)[:10]
+    m = C64()
+    m.load(info["origin"], image)
+    for row, want in zip(q, reference.predict(qm, q)):
+        m.ram[abi["input"]:abi["input"] + 4] = row.tobytes()
+        r = m.call(abi["entry"])
+        assert r.a == want == m.ram[abi["class"]]
+
+
+@pytest.mark.parametrize("fmt, suffix", [("prg", ".prg"), ("d64", ".d64"), ("asm", ".s")])
+def test_formats(qmodel, library, tmp_path, fmt, suffix):
+    info, image = library
+    out = tmp_path / ("iris" + suffix)
+    r = run("compile", qmodel, "-o", out, "--format", fmt)
+    assert r.exit_code == 0, r.output
+    if fmt == "prg":
+        assert parse_prg(out.read_bytes()) == (info["origin"], image)
+    elif fmt == "d64":
+        (name, prg), = read_d64(out.read_bytes())
+        assert name == "IRIS" and parse_prg(prg) == (info["origin"], image)
+    else:
+        from c64ml.assembler import assemble
+
+        assert assemble(out.read_text(), "iris.s", info["origin"]).data == image
+
+
+@pytest.mark.parametrize("syntax", ["acme", "64tass", "ca65"])
+def test_exports_assemble_identically_with_the_real_assemblers(qmodel, library, tmp_path,
+                                                               syntax):
+    need(syntax)
+    info, image = library
+    r = run("compile", qmodel, "-o", tmp_path / "iris.s", "--format", "asm", "--syntax", syntax)
+    assert r.exit_code == 0, r.output
+    files = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert assemble_with(syntax, files) == image
+
+
+def test_verify_json_on_qmodel_and_float_model(qmodel):
+    for args in ([qmodel], [IRIS / "model.json", "--calib", IRIS / "train.csv"]):
+        r = run("verify", *args, "--data", IRIS / "test.csv", "--json")
+        assert r.exit_code == 0, r.output
+        d = json.loads(r.output)
+        assert d["samples"] == 45 and d["mismatches"] == 0
+        assert set(d["accuracy"]) >= {"float", "fixed", "c64"}
+        assert d["accuracy"]["c64"] == d["accuracy"]["fixed"]
+        assert d["cycles"]["min"] <= d["cycles"]["mean"] <= d["cycles"]["max"]
+        assert set(d["bytes"]) >= {"code", "data", "zeropage", "total"}
+
+
+def test_verify_table(qmodel):
+    r = run("verify", qmodel, "--data", IRIS / "test.csv")
+    assert r.exit_code == 0 and "mismatches" in r.output and "cycles min/mean/max" in r.output
+
+
+def _big_qmodel(path):
+    rng = np.random.default_rng(0)
+    layers = [{"type": "dense", "activation": "relu",
+               "weights": rng.integers(-3, 4, (n_in, 200)).tolist(), "bias": [0] * 200,
+               "multiplier": [1] * 200, "shift": [10] * 200} for n_in in (200, 200)]
+    doc = {"format": "c64ml-qmodel", "version": 1, "name": "huge", "inputs": 200,
+           "input_range": [0, 1], "layers": layers, "output": "scores"}
+    path.write_text(json.dumps(doc))
+
+
+def test_model_too_big_for_the_c64_is_refused_with_numbers(tmp_path):
+    _big_qmodel(tmp_path / "huge.json")
+    out = tmp_path / "huge.prg"
+    r = run("compile", tmp_path / "huge.json", "-o", out)
+    assert r.exit_code == 2
+    line = r.output.strip()
+    assert "\n" not in line and "needs" in line and "bytes" in line and "free" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--format", "bin", "--syntax", "acme"], "--syntax"),
+    (["--vice-exit"], "--vice-exit"),
+    (["--origin", "$D000"], "origin"),
+    (["--origin", "zz"], "--origin"),
+])
+def test_bad_options(qmodel, tmp_path, args, words):
+    r = run("compile", qmodel, "-o", tmp_path / "x.prg", *args)
+    assert r.exit_code == 2 and words in r.output and r.output.count("\n") == 1
+
+
+def test_float_model_without_calibration_is_refused(tmp_path):
+    r = run("compile", IRIS / "model.json", "-o", tmp_path / "x.prg")
+    assert r.exit_code == 2 and "--calib" in r.output
+
+
+def test_help():
+    for cmd in ("compile", "verify"):
+        r = run(cmd, "--help")
+        assert r.exit_code == 0 and "Usage:" in r.output

@@ -1,0 +1,72 @@
+"""The memory planner: programs stay below I/O, BASIC is banked out only when needed (and
+restored), and a model that cannot fit is refused with the numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from c64ml import reference
+from c64ml.codegen import data_size
+from c64ml.compiler import RUNTIME_BYTES, build_library
+from c64ml.errors import C64mlError
+from c64ml.harness_run import run_build
+from c64ml.memory_plan import BASIC_ROM, IO_START, UPPER_RAM
+from c64ml.qmodel import QLayer, QModel
+
+
+def dense_model(n_in: int, n_out: int, seed: int = 0) -> QModel:
+    rng = np.random.default_rng(seed)
+    layer = QLayer(rng.integers(-5, 6, (n_in, n_out)), np.zeros(n_out, dtype=np.int64), "relu",
+                   np.full(n_out, 1), np.full(n_out, 6))
+    return QModel("plan", np.zeros(n_in), np.ones(n_in), [layer], "scores")
+
+
+def test_runtime_overhead_is_a_lower_bound():
+    m = dense_model(1, 1)
+    b = build_library(m, origin=0x1000)
+    assert b.byte_counts()["total"] - data_size(m) >= RUNTIME_BYTES
+
+
+def test_small_model_goes_to_c000_and_keeps_basic():
+    b = build_library(dense_model(4, 3))
+    assert b.origin == UPPER_RAM and b.end <= IO_START and not b.bank_out_basic
+    assert "sta $01" not in b.source
+
+
+def test_mid_model_sits_below_basic_rom():
+    b = build_library(dense_model(64, 32))
+    assert b.end <= BASIC_ROM and not b.bank_out_basic
+
+
+def test_big_model_banks_out_basic_and_restores_it():
+    m = dense_model(255, 150)  # 38,250 weight bytes: more than fits below $A000 with the rest
+    b = build_library(m)
+    assert b.bank_out_basic and BASIC_ROM < b.end <= IO_START
+    q = np.zeros((2, 255), dtype=np.uint8)  # zero rows are skipped: a quick run
+    q[0, [0, 100, 254]] = [255, 7, 128]
+    q[1, 200] = 1
+    run = run_build(b, q)
+    assert np.array_equal(run.outputs, reference.output_bytes(m, q))
+    from c64ml.c64 import C64
+
+    c = C64()
+    c.load(b.origin, b.program.data)
+    assert c.banking()[0]
+    c.call(b.addr("c64ml_infer"))
+    assert c.banking() == (True, True, "io") and c.ram[1] == 0x37  # BASIC ROM back in
+
+
+def test_too_big_is_refused_with_needed_and_available():
+    with pytest.raises(C64mlError) as e:
+        build_library(dense_model(255, 255))
+    msg = e.value.line()
+    needed = 255 * 255
+    assert "needs" in msg and "free" in msg
+    assert int(msg.split("needs ")[1].split()[0]) >= needed
+
+
+@pytest.mark.parametrize("origin", [0x0700, 0xA000, 0xB000, 0xD000, 0xFFF0])
+def test_origins_outside_callable_ram_are_refused(origin):
+    with pytest.raises(C64mlError, match="origin"):
+        build_library(dense_model(2, 2), origin=origin)
