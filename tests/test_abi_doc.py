@@ -1,0 +1,36 @@
+"""docs/abi.md's BASIC example must be true for a fresh build of examples/iris/qmodel.json:
+the POKE address is the input buffer, SYS the entry, PEEK the class byte, the DATA bytes are
+the semantics §1 mapping of the quoted measurements, and the class printed is the reference's."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from c64ml import reference
+from c64ml.c64 import C64
+from c64ml.compiler import build_library
+from c64ml.qmodel import load_qmodel
+from conftest import EXAMPLES, ROOT
+
+
+def test_basic_example_matches_a_fresh_build():
+    text = (ROOT / "docs" / "abi.md").read_text()
+    poke = int(re.search(r"POKE (\d+)\+I,V", text).group(1))
+    sys_addr = int(re.search(r"SYS (\d+)\n", text).group(1))
+    peek = int(re.search(r'PRINT "CLASS";PEEK\((\d+)\)', text).group(1))
+    data = [int(v) for v in re.search(r"DATA ([\d,]+)", text).group(1).split(",")]
+    printed = int(re.search(r"It prints `CLASS (\d)`", text).group(1))
+    qm = load_qmodel(EXAMPLES / "iris" / "qmodel.json")
+    b = build_library(qm)
+    abi = b.abi()
+    assert (poke, sys_addr, peek) == (abi["input"], abi["entry"], abi["class"])
+    assert data == qm.input_bytes(np.array([[6.3, 3.4, 5.6, 2.4]]))[0].tolist()
+    m = C64()
+    m.load(b.origin, b.program.data)
+    m.ram[poke:poke + 4] = bytes(data)
+    r = m.call(sys_addr)
+    assert m.ram[peek] == r.a == printed == reference.predict(qm, np.array([data]))[0]
+    line = f"entry ${abi['entry']:04X} (SYS {abi['entry']}), input ${abi['input']:04X}"
+    assert line in text
