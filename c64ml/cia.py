@@ -12,8 +12,15 @@ Model (after W. Lorenz's CIA6526 description and VICE's ciatimer):
   cycle S+1 still happens.  So "start at W, stop at S" counts exactly S-W
   cycles, and two reads of a running timer differ by exactly the cycles between
   them.  (The absolute start latency is modelled, not checked on hardware.)
-* Counting CNT pulses or timer-A underflows, TOD, the serial register and the
-  ports are not emulated: using them raises ``BadAccess``.
+* Timer B counting timer-A underflows (CRB bits 6-5 = %10, the cascade that
+  makes a 32-bit counter): B decrements in the cycle in which A underflows
+  (the cycle A's ICR flag is set).  Unlike phi2 mode, the cascaded counter
+  reads 0: with latch L it shows L, L-1, ..., 1, 0 and reloads L (setting its
+  ICR flag) at the next A underflow, a period of L+1 underflows (Lorenz:
+  "zeros in cascaded mode only").  The 6526's one-cycle pipeline between A's
+  underflow and B's decrement is not modelled.
+* Counting CNT pulses (CRA bit 5, CRB bits 6-5 = %01 or %11), TOD, the serial
+  register and the ports are not emulated: using them raises ``BadAccess``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,11 @@ class Timer:
     @property
     def running(self) -> bool:
         return bool(self.cr & 1)
+
+    @property
+    def counts_ta(self) -> bool:
+        """Timer B in cascade mode: counting timer-A underflows (CRB bits 6-5 = %10)."""
+        return self.cr & 0x60 == 0x40
 
     def value(self, now: int) -> int:
         if not self.running or now <= self.t0:
@@ -98,10 +110,77 @@ class CIA:
     port: list = field(default_factory=lambda: [0] * 4)   # $x0-$x3 as last written
 
     def sync(self, now: int) -> None:
+        if self.b.counts_ta:
+            self._sync_cascade(now)       # before A's state may change below
+        elif self.b.sync(now):
+            self.flags |= 2
         if self.a.sync(now):
             self.flags |= 1
-        if self.b.sync(now):
+
+    # --- timer B counting timer-A underflows ----------------------------------
+    def _ta_schedule(self) -> tuple[int, int | None] | None:
+        """A's next underflows as (first cycle, period or None for one-shot), if running."""
+        a = self.a
+        if not a.running:
+            return None
+        return a.t0 + a.v0, (None if a.cr & 8 else a.latch + 1)
+
+    def _ta_underflows(self, after: int, upto: int) -> int:
+        """How many A underflows fall in cycles ``after`` < u <= ``upto`` (A unchanged)."""
+        sched = self._ta_schedule()
+        if sched is None or upto <= after:
+            return 0
+        first, period = sched
+        if period is None:
+            return 1 if after < first <= upto else 0
+        if first <= after:
+            first += ((after - first) // period + 1) * period
+        return 0 if first > upto else (upto - first) // period + 1
+
+    def _cascade_value(self, n: int) -> tuple[int, bool]:
+        """B's value after ``n`` more A underflows, and whether B underflowed meanwhile."""
+        b = self.b
+        if n <= b.v0:
+            return b.v0 - n, False
+        m = (n - b.v0 - 1) % (b.latch + 1)      # underflows since the first reload
+        if b.cr & 8:                           # one-shot: reload, stop
+            b.cr &= ~1
+            return b.latch, True
+        return b.latch - m, True
+
+    def _sync_cascade(self, now: int) -> None:
+        b = self.b
+        if not b.running or now <= b.t0:
+            return
+        value, under = self._cascade_value(self._ta_underflows(b.t0, now))
+        b.v0, b.t0 = value, now
+        if under:
             self.flags |= 2
+
+    def _cascade_next_underflow(self) -> int | None:
+        b, sched = self.b, self._ta_schedule()
+        if not b.running or sched is None:
+            return None
+        first, period = sched
+        if period is None:
+            return first if b.v0 == 0 and first > b.t0 else None
+        if first <= b.t0:
+            first += ((b.t0 - first) // period + 1) * period
+        return first + b.v0 * period
+
+    def _write_crb_cascade(self, now: int, value: int) -> None:
+        """CRB write when B counts A underflows before or after it (B is synced to ``now``)."""
+        b = self.b
+        was = b.running
+        current = b.value(now) if not b.counts_ta else b.v0
+        b.cr = value & 0xEF
+        if value & 0x10:
+            current = b.latch
+        start = now + 1 if b.running and not was else now
+        if b.counts_ta:
+            b.t0, b.v0, b.next_uf = start, current, None
+        else:
+            b._restart(start if b.running else now, current)
 
     def irq_pending(self, now: int) -> bool:
         self.sync(now)
@@ -111,6 +190,9 @@ class CIA:
         """Earliest future cycle at which an enabled underflow will be flagged."""
         times = [t.next_uf for bit, t in ((1, self.a), (2, self.b))
                  if self.mask & bit and t.running and t.next_uf is not None]
+        if self.mask & 2 and self.b.counts_ta:
+            times.append(self._cascade_next_underflow())
+        times = [t for t in times if t is not None]
         return min(times) if times else None
 
     def ack(self) -> None:
@@ -162,10 +244,15 @@ class CIA:
             if value & 0x20:
                 raise BadAccess(f"{self.name} timer A counting CNT pulses is not emulated",
                                 field=f"${self.base + reg:04X}")
+            if self.b.counts_ta and self.a.running and not value & 1:
+                self._sync_cascade(now + 1)    # the decrement after STOP may underflow too
             self.a.write_cr(now, value)
         elif reg == 0xF:
-            if value & 0x60:
-                raise BadAccess(f"{self.name} timer B counting CNT or timer A is not "
-                                "emulated", field=f"${self.base + reg:04X}")
-            self.b.write_cr(now, value)
+            if value & 0x20:
+                raise BadAccess(f"{self.name} timer B counting CNT pulses is not emulated",
+                                field=f"${self.base + reg:04X}")
+            if self.b.counts_ta or value & 0x40:
+                self._write_crb_cascade(now, value)
+            else:
+                self.b.write_cr(now, value)
         # TOD ($x8-$xB) and serial ($xC) writes are accepted and ignored.
