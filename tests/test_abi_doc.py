@@ -12,7 +12,7 @@ from c64ml import reference
 from c64ml.c64 import C64
 from c64ml.compiler import build_library
 from c64ml.qmodel import load_qmodel
-from conftest import EXAMPLES, ROOT
+from testpaths import EXAMPLES, ROOT
 
 
 def test_basic_example_matches_a_fresh_build():

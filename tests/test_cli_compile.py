@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from c64ml.cli import main
 from c64ml.d64 import read_d64
 from c64ml.prg import parse_prg
-from conftest import EXAMPLES
+from testpaths import EXAMPLES
 from test_asm_export import build as assemble_with
 from test_asm_export import need
 

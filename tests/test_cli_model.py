@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from c64ml.cli import main
-from conftest import EXAMPLES, ROOT
+from testpaths import EXAMPLES, ROOT
 
 IRIS = EXAMPLES / "iris"
 

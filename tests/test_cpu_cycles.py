@@ -12,7 +12,7 @@ from py65.devices.mpu6502 import MPU
 from c64ml.c64 import C64
 from c64ml.cpu import CPU, CYCLE_FIXES, IllegalOpcode
 from c64ml.opcodes import OPCODES, branch_cycles
-from tests.conftest import need_tool
+from testpaths import need_tool
 
 LOAD = 0x0200
 INSTR = 0x0A00            # where the instruction under test sits
