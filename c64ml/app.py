@@ -42,6 +42,15 @@ class AppBuild(Build):
     record_size: int = 0  # bytes per embedded sample at app_samples
     labelled: bool = False  # records start with the label byte
 
+    def byte_counts(self) -> dict[str, int]:
+        """The model's byte counts plus the app driver (code, strings, print/timer) and samples."""
+        out = super().byte_counts()
+        s = self.symbols
+        out["app"] = s["app_samples"] - self.origin
+        out["samples"] = s["app_samples_end"] - s["app_samples"]
+        out["padding"] -= out["app"] + out["samples"]
+        return out
+
 
 def screen_text(text: str) -> str:
     """Upper case, with characters CHROUT would not show plainly replaced by '?'."""

@@ -37,7 +37,8 @@
 ;
 ; Cycles (including the RTS, excluding the caller's JSR; no branches taken
 ;   differently, so fixed; checked in tests/test_runtime_timer.py)
-;   tm_start 46, tm_stop 93, tm_calibrate about 440.
+;   tm_start 46, tm_stop 111, tm_calibrate 451 (with no IRQ in between); tm_stop
+;   and tm_calibrate +1 per read of tm_overhead/tm_cycles that crosses a page.
 
 TM_TALO = $DD04
 TM_TAHI = $DD05
