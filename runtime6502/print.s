@@ -27,12 +27,17 @@
 ;   pr_t (3 bytes), pr_lead. pr_str patches its own load operand.
 ;   No zero page.
 ;
-; Cycles (including the RTS, excluding the caller's JSR and the time spent in
-;   CHROUT; measured in tests/test_runtime_print.py)
-;   pr_u32: 9 digit positions of 41 + 67 per subtraction that succeeds (the
-;   digit's value), 1,179 to 3,591 (all digits 9: 4,999,999,999 > 2^32, so
-;   3,542 for 4,294,967,295). pr_u16 +22, pr_u8 +22.
-;   pr_div: 32 steps, 1,100 to 1,600. pr_str: 22 + 18 per character.
+;   Cycles (including the RTS, excluding the caller's JSR and the time spent in
+;   CHROUT; tests/test_runtime_print.py checks these formulas exactly)
+;   pr_u32: 32 + for each of the 9 leading positions (10^9 .. 10^1) with digit d:
+;     2 + 81*d + 49 + 6 (+1 per subtraction for each power-table read that
+;     crosses a page), then 17 when printed, or for a leading zero 19 skipped,
+;     28 padded at the field's first column, 29 padded after it; then 7 (6 for
+;     the last position). 0 prints in 782 cycles (tables not crossing a page),
+;     4,294,967,295 in 4,996. pr_u16: +18, pr_u8: +20.
+;   pr_div: 17 + per quotient bit 41 + 21 (bit 0), 50 (bit 1) or 33 (the
+;     remainder passed 16 bits): 2,001 .. 2,929.
+;   pr_hex8 and pr_str: a few dozen cycles plus about 20 per character.
 
 PR_CHROUT = $FFD2
 
