@@ -1,0 +1,65 @@
+"""Train the digits example: a 64-32-10 MLP on scikit-learn's 8×8 handwritten digits.
+
+The data set ships with scikit-learn (no download): 1797 images of 8×8 pixels,
+each pixel an integer 0…16. The model reads the 64 raw pixels (input_range
+[0, 16]), has 32 relu hidden units and 10 linear outputs (argmax = the digit).
+
+Writes, next to this file: model.json (float model), qmodel.json (quantized
+with c64ml on the training split), train.npz and test.npz (raw pixels ``x``,
+labels ``y``; stratified 70/30 split, fixed seed). With --bundle it also
+copies the qmodel and the test split to c64ml/data/ (the demo model).
+
+    python examples/digits/train.py [--bundle]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+from c64ml.dataset import Dataset, save_npz
+from c64ml.evaluate import evaluate
+from c64ml.model import Model
+from c64ml.quantize import quantize
+
+HERE = Path(__file__).resolve().parent
+BUNDLE = HERE.parent.parent / "c64ml" / "data"
+
+
+def main(bundle: bool) -> None:
+    data = load_digits()
+    x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=0.3,
+                                              random_state=0, stratify=data.target)
+    clf = MLPClassifier((32,), activation="relu", max_iter=2000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x_tr, y_tr)
+    model = Model.from_sklearn(clf, input_range=[0, 16], name="digits",
+                               classes=[str(d) for d in range(10)])
+    qmodel = quantize(model, x_tr)
+    ev = evaluate(model, qmodel, Dataset(x_tr, y_tr))
+    qmodel.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
+    model.save(HERE / "model.json")
+    qmodel.save(HERE / "qmodel.json")
+    save_npz(HERE / "train.npz", x_tr, y_tr)
+    save_npz(HERE / "test.npz", x_te, y_te)
+    test = evaluate(model, qmodel, Dataset(x_te, y_te))
+    print(f"scikit-learn test accuracy {clf.score(x_te, y_te):.4f}; c64ml float "
+          f"{test.float_accuracy:.4f}, fixed point {test.fixed_accuracy:.4f} "
+          f"({len(y_te)} test samples)")
+    if bundle:
+        shutil.copyfile(HERE / "qmodel.json", BUNDLE / "digits.qmodel.json")
+        shutil.copyfile(HERE / "test.npz", BUNDLE / "digits_test.npz")
+        print(f"copied qmodel.json and test.npz to {BUNDLE}")
+
+
+if __name__ == "__main__":
+    main("--bundle" in sys.argv[1:])
