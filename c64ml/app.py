@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from c64ml.codegen import inference_source
+from c64ml.assembler import assemble
 from c64ml.compiler import Build, place
 from c64ml.dataset import Dataset
 from c64ml.errors import C64mlError
@@ -305,40 +306,31 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False) -> AppBu
     records, size = _records(model, Dataset(dataset.x[:total], None if dataset.y is None
                                             else dataset.y[:total]), labelled)
 
-    def attempt(k: int):
-        try:
-            return place(lambda bank: app_source(model, records, size, k, total, labelled,
-                                                 vice_exit, bank), ORIGIN,
-                         f"app for {model.name!r} with {k} samples", model.name)
-        except C64mlError as e:
-            if k == 1:
-                raise
-            if "needs" not in str(e):
-                raise
-            return None
+    def src(k: int, bank: bool) -> str:
+        return app_source(model, records, size, k, total, labelled, vice_exit, bank)
 
-    best = attempt(1)
-    lo, hi = 1, total + 1  # invariant: lo samples fit, hi do not (or hi > total)
+    def fits(k: int) -> bool:
+        """Whether k samples fit with BASIC banked out (the largest region)."""
+        return assemble(src(k, True), f"{model.name}.s", ORIGIN).symbols["c64ml_end"] \
+            <= IO_START
 
-    def narrow(guess: int) -> None:
-        nonlocal lo, hi, best
-        if lo < guess < hi:
-            found = attempt(guess)
-            if found is None:
-                hi = guess
-            else:
-                lo, best = guess, found
-
-    # The size grows by `size` bytes a sample, give or take the 256-byte alignment of
-    # the model's tables: estimate from one sample, bracket the estimate, then bisect.
-    end1 = best[0].symbols["c64ml_end"]
-    est = min(total, 1 + max(0, IO_START - end1) // size)
-    slack = 512 // size + 2
-    for guess in (est, est + slack, est - slack):
-        narrow(guess)
-    while lo + 1 < hi:
-        narrow((lo + hi) // 2)
-    k = lo
+    # Size grows by `size` bytes a sample, give or take the 256-byte alignment of the
+    # model's tables: guess from one sample's end address, check the guess and the next,
+    # and bisect only if the guess was off.
+    lo, hi = 0, total + 1  # lo samples fit (0: none known), hi do not (or hi > total)
+    end1 = assemble(src(1, True), f"{model.name}.s", ORIGIN).symbols["c64ml_end"]
+    if end1 <= IO_START:
+        lo = 1
+        guess = min(total, 1 + (IO_START - end1) // size)
+        for k in (guess, guess + 1):
+            if lo < k < hi:
+                lo, hi = (k, hi) if fits(k) else (lo, k)
+        while lo + 1 < hi:
+            k = (lo + hi) // 2
+            lo, hi = (k, hi) if fits(k) else (lo, k)
+    k = max(lo, 1)  # with none fitting, place() refuses with the numbers
+    best = place(lambda bank: src(k, bank), ORIGIN,
+                 f"app for {model.name!r} with {k} sample{'s' if k > 1 else ''}", model.name)
     program, source, bank = best
     if model.output == "argmax" and program.symbols["c64ml_class"] != \
             program.symbols["c64ml_out"] + model.n_out:
