@@ -13,7 +13,7 @@ from c64ml.fileio import write_atomic
 from c64ml.qmodel import QModel
 
 _path = click.Path(dir_okay=False)
-FORMATS = ("prg", "bin", "asm", "d64")
+FORMATS = ("prg", "bin", "asm", "d64", "c")
 SYNTAXES = ("native", "acme", "64tass", "ca65")
 
 
@@ -92,10 +92,16 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
     from c64ml.vice import labels_text
 
     fmt = fmt or {".bin": "bin", ".s": "asm", ".asm": "asm", ".a": "asm",
-                  ".d64": "d64"}.get(Path(output).suffix.lower(), "prg")
+                  ".d64": "d64", ".c": "c"}.get(Path(output).suffix.lower(), "prg")
     if syntax != "native" and fmt != "asm":
         raise C64mlError("--syntax applies to --format asm only")
     qm = load_qmodel_for(model, calib)
+    if fmt == "c":  # portable C source and header (c64ml/cbackend.py)
+        from c64ml.cbackend import compile_c
+
+        return compile_c(qm, output, as_json, {"--mode app": mode == "app", "--data": data,
+                                                "--origin": origin, "--labels": labels,
+                                                "--vice-exit": vice_exit})
     if mode == "app":
         from c64ml.app import build_app
 
