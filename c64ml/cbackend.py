@@ -54,8 +54,10 @@ def acc_types(model: QModel) -> list[str]:
 # -- rendering -------------------------------------------------------------------------------
 
 def _comment_text(text: str) -> str:
-    """Model names are user text: keep printable ASCII and never close the comment."""
-    return "".join(c if " " <= c <= "~" else "?" for c in text).replace("*/", "* /")[:60]
+    """Model names are user text: keep letters, digits and a few safe marks, so the text can
+    neither close nor nest a comment, splice lines or form a trigraph."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in " _.,:+-()#") else "_"
+                   for c in text)[:60]
 
 
 def _array(ctype: str, name: str, values, rows: int = 1, suffix: str = "") -> str:
@@ -84,7 +86,7 @@ def _layer_tables(k: int, layer: QLayer, acc: str) -> str:
     return "".join(out)
 
 
-_REQUANT = """\
+REQUANT_C = """\
 /* Requantize (semantics section 4): floor((acc * m + 2^(s-1)) / 2^s). Right-shifting a
    negative long is implementation-defined in C, so negatives use floor(v / 2^s)
    = -((-v - 1) >> s) - 1 on a non-negative value. |acc * m + half| < 2^31. */
@@ -165,7 +167,7 @@ def _source(model: QModel, prefix: str, header: str) -> str:
         for k, layer in enumerate(model.layers[:-1]):
             parts.append(f"static {C_BYTE[layer.out_kind]} h{k}[{layer.n_out}];\n")
     if any(layer.activation in REQUANTIZED for layer in model.layers):
-        parts.append("\n" + _REQUANT)
+        parts.append("\n" + REQUANT_C)
     decls = ["register const signed char *w;"]
     cast_note = ("/* (int) on u8 inputs: cc65 promotes unsigned char to unsigned int (its issue\n"
                  "   #170), which would zero-extend a negative product added to a long. */\n")
@@ -173,7 +175,7 @@ def _source(model: QModel, prefix: str, header: str) -> str:
         decls.append("register const unsigned char *xu;")
     if "s8" in kinds:
         decls.append("register const signed char *xs;")
-    decls.append("unsigned char i, j" + (", cls" if argmax else "") + ";")
+    decls.append("unsigned char i, j" + (", cls = 0" if argmax else "") + ";")
     if "int" in accs:
         decls.append("int acc16;")
     if "long" in accs:
