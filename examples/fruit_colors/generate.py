@@ -67,16 +67,22 @@ def make_split(rng: np.random.Generator, per_class: int) -> tuple[np.ndarray, np
     return x[order], y[order]
 
 
-def save_csv(path: Path, x: np.ndarray, y: np.ndarray) -> None:
+def csv_text(x: np.ndarray, y: np.ndarray) -> str:
     rows = ["red,green,blue,class"]
     rows += [f"{r:.3f},{g:.3f},{b:.3f},{int(c)}" for (r, g, b), c in zip(x, y)]
-    path.write_text("\n".join(rows) + "\n")
+    return "\n".join(rows) + "\n"
+
+
+def generate() -> dict[str, str]:
+    """The contents of train.csv and test.csv."""
+    rng = np.random.default_rng(SEED)
+    train = csv_text(*make_split(rng, TRAIN_PER_CLASS))
+    return {"train.csv": train, "test.csv": csv_text(*make_split(rng, TEST_PER_CLASS))}
 
 
 def main() -> None:
-    rng = np.random.default_rng(SEED)
-    save_csv(HERE / "train.csv", *make_split(rng, TRAIN_PER_CLASS))
-    save_csv(HERE / "test.csv", *make_split(rng, TEST_PER_CLASS))
+    for name, text in generate().items():
+        (HERE / name).write_text(text)
     print(f"wrote train.csv ({TRAIN_PER_CLASS} per fruit) and test.csv ({TEST_PER_CLASS} per fruit)")
 
 
