@@ -174,6 +174,8 @@ def cc65_run(model: QModel, q: np.ndarray, build: Cc65Build | None = None,
     if q.size and (q.dtype.kind not in "iu" or q.min() < 0 or q.max() > 255):
         raise C64mlError("input bytes must be integers 0..255", field="input")
     build = build or cc65_build(model)
+    if build.sources != c_source(model):
+        raise C64mlError("the cc65 build is of a different model", field="cc65")
     m = C64(irq=irq)
     m.load(ORIGIN, build.image)
     start, size = build.bss
