@@ -16,6 +16,7 @@ import numpy as np
 
 from c64ml.layers import CLAMP
 from c64ml.qmodel import QModel
+from c64ml import unrolled
 from c64ml.runtime import inference_runtime
 from c64ml.sqtables import byte_lines, tables_source
 
@@ -81,7 +82,11 @@ def _s16(v: int) -> str:
     return f"${v & 0xFFFF:04X}"
 
 
-def inference_source(model: QModel, bank_out_basic: bool = False) -> str:
+STRATEGIES = ("loop", "unrolled")
+
+
+def inference_source(model: QModel, bank_out_basic: bool = False,
+                     strategies: list[str] | None = None) -> str:
     """The full assembly source: entry point, runtime, tables, data and buffers.
 
     Labels a program may use (docs/abi.md): ``c64ml_infer`` (JSR/SYS entry),
@@ -91,6 +96,9 @@ def inference_source(model: QModel, bank_out_basic: bool = False) -> str:
     """
     data = layer_data(model)
     n = len(model.layers)
+    strategies = strategies or ["loop"] * n
+    unrolled_mags = set().union(*(unrolled.magnitudes(layer) for layer, st in
+                                  zip(model.layers, strategies) if st == "unrolled"))
     widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
     L: list[str] = [
         f"; c64ml inference routine for model \"{model.name}\": "
@@ -111,6 +119,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False) -> str:
         if d.table is not None:
             L += [f"c64ml_l{k}_t:                    ; activation table, page aligned"]
             L += byte_lines(d.table)
+    L += unrolled.product_tables(unrolled_mags)
     L += ["c64ml_tables_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:
         L += ["        lda $01                 ; the program reaches under BASIC ROM: bank it out",
@@ -122,15 +131,19 @@ def inference_source(model: QModel, bank_out_basic: bool = False) -> str:
         dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
         L.append(f"        ; layer {k}: {layer.n_in} -> {layer.n_out}, {layer.activation}, "
                  f"{kind} inputs")
-        if k == 0:
-            L += ["        lda c64ml_inptr", "        sta dn_in",
-                  "        lda c64ml_inptr+1", "        sta dn_in+1"]
+        if strategies[k] == "unrolled":
+            L += unrolled.layer_code(k, layer, kind, None if k == 0 else src)
+            L += _set8("dn_nout", layer.n_out)
         else:
-            L += _set16("dn_in", src)
-        L += _set16("dn_w", f"c64ml_l{k}_w") + _set16("dn_c", f"c64ml_l{k}_c")
-        L += _set8("dn_nin", layer.n_in & 0xFF) + _set8("dn_nout", layer.n_out)
-        L += _set8("dn_mask", "$80" if kind == "s8" else "$00")
-        L.append("        jsr dn_run")
+            if k == 0:
+                L += ["        lda c64ml_inptr", "        sta dn_in",
+                      "        lda c64ml_inptr+1", "        sta dn_in+1"]
+            else:
+                L += _set16("dn_in", src)
+            L += _set16("dn_w", f"c64ml_l{k}_w") + _set16("dn_c", f"c64ml_l{k}_c")
+            L += _set8("dn_nin", layer.n_in & 0xFF) + _set8("dn_nout", layer.n_out)
+            L += _set8("dn_mask", "$80" if kind == "s8" else "$00")
+            L.append("        jsr dn_run")
         L += _set8("ac_kind", ACT_KIND.get(layer.activation, 0))
         if layer.activation in CLAMP:
             lo, hi = CLAMP[layer.activation]
@@ -160,8 +173,9 @@ def inference_source(model: QModel, bank_out_basic: bool = False) -> str:
     L.append(inference_runtime())
     L += ["c64ml_code_end:", "", "; ---- weights and per-unit constants ----", "c64ml_data:"]
     for k, d in enumerate(data):
-        L += [f"c64ml_l{k}_w:"] + byte_lines(d.weights)
-        L += [f"c64ml_l{k}_c:"] + byte_lines(d.start)
+        if strategies[k] == "loop":
+            L += [f"c64ml_l{k}_w:"] + byte_lines(d.weights)
+            L += [f"c64ml_l{k}_c:"] + byte_lines(d.start)
         if d.multiplier is not None:
             L += [f"c64ml_l{k}_m:"] + byte_lines(d.multiplier)
             L += [f"c64ml_l{k}_s:"] + byte_lines(d.shift)
@@ -173,5 +187,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False) -> str:
           f"c64ml_out: .res {last.n_out}"]
     if model.output == "argmax":
         L.append("c64ml_class: .res 1")
+    if unrolled_mags or "unrolled" in strategies:
+        L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
     L += ["c64ml_end:", ""]
     return "\n".join(L)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from c64ml.assembler import Program, assemble
+from c64ml import unrolled
 from c64ml.codegen import data_size, inference_source
 from c64ml.errors import C64mlError
 from c64ml.memory_plan import IO_START, ZERO_PAGE_USED, default_library_origin, regions_for, too_big
@@ -76,23 +77,43 @@ def place(make_source, origin: int, what: str, name: str,
     program = source = None
     for region in regions_for(origin):
         source = make_source(region.bank_out_basic)
-        program = _assemble(source, origin, name)
+        try:
+            program = _assemble(source, origin, name)
+        except C64mlError as e:
+            if "past $FFFF" in e.message:
+                raise too_big(max(estimate, 0x10000 - origin), origin, what) from None
+            raise
         if program.symbols["c64ml_end"] <= region.end:
             return program, source, region.bank_out_basic
     raise too_big(program.symbols["c64ml_end"] - origin, origin, what)
 
 
-def build_library(model: QModel, origin: int | None = None) -> Build:
-    """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned)."""
-    estimate = data_size(model) + RUNTIME_BYTES
+def estimate_bytes(model: QModel, strategies: list[str] | None) -> int:
+    """A lower bound on a build's size: model data, unrolled code, product tables, runtime."""
+    strategies = strategies or ["loop"] * len(model.layers)
+    size = data_size(model) + RUNTIME_BYTES
+    mags: set[int] = set()
+    for layer, st in zip(model.layers, strategies):
+        if st == "unrolled":
+            size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
+            mags |= unrolled.magnitudes(layer)
+    return size + 512 * len(mags)
+
+
+def build_library(model: QModel, origin: int | None = None,
+                  strategies: list[str] | None = None) -> Build:
+    """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned),
+    with one strategy per layer ("loop" or "unrolled"; default all "loop")."""
+    estimate = estimate_bytes(model, strategies)
     if origin is None:
         if estimate > IO_START - 0x0801:
             raise too_big(estimate, 0x0801, f"model {model.name!r}")
-        probe = _assemble(inference_source(model), 0x1000, model.name)
-        origin = default_library_origin(probe.symbols["c64ml_end"] - 0x1000)
+        probe, _, _ = place(lambda b: inference_source(model, b, strategies), 0x0900,
+                            f"model {model.name!r}", model.name, estimate)
+        origin = default_library_origin(probe.symbols["c64ml_end"] - 0x0900)
     if not (0x0801 <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")
-    program, source, bank = place(lambda b: inference_source(model, bank_out_basic=b), origin,
+    program, source, bank = place(lambda b: inference_source(model, b, strategies), origin,
                                   f"model {model.name!r}", model.name, estimate)
     return Build(model, source, program, bank, dict(program.symbols))

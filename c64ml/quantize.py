@@ -9,11 +9,14 @@ real rescale factor becomes an integer multiplier (≤ 255) and a right shift
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from c64ml.errors import C64mlError
 from c64ml.layers import ACC_MAX, KIND_MAX, MAX_MULTIPLIER, MAX_SHIFT, float_activation
 from c64ml.model import Model
-from c64ml.qmodel import QLayer, QModel, validate_qmodel
+from c64ml.qmodel import QLayer, QModel, acc_bounds, validate_qmodel
 
 #: Real-valued input range covered by the 256-entry tables (clamped to these bounds).
 TABLE_SPAN = {"sigmoid": (1.0, 8.0), "tanh": (0.5, 4.0)}
@@ -99,3 +102,70 @@ def quantize(model: Model, calib_x: np.ndarray) -> QModel:
                 info={"calibration_samples": int(len(calib_x))}, float_model=model)
     validate_qmodel(qm)
     return qm
+
+
+def codebook_levels(magnitudes: np.ndarray, k: int) -> np.ndarray:
+    """Up to ``k`` integer levels in 1..127 that minimise the squared error of snapping
+    ``magnitudes`` (1-D k-means, Lloyd's algorithm from quantile starts; deterministic)."""
+    m = magnitudes[magnitudes > 0].astype(np.float64)
+    if m.size == 0:
+        return np.array([1], dtype=np.int64)
+    levels = np.unique(np.quantile(m, (np.arange(k) + 0.5) / k))
+    for _ in range(50):
+        idx = np.argmin(np.abs(m[:, None] - levels[None, :]), axis=1)
+        new = np.array([m[idx == c].mean() if np.any(idx == c) else levels[c]
+                        for c in range(len(levels))])
+        if np.allclose(new, levels):
+            break
+        levels = new
+    return np.unique(np.clip(np.round(levels), 1, 127).astype(np.int64))
+
+
+def snap(weights: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Each nonzero weight to the nearest level of its magnitude, sign kept; zeros stay zero."""
+    mag = np.abs(weights)
+    nearest = levels[np.argmin(np.abs(mag[..., None] - levels), axis=-1)]
+    return np.where(weights == 0, 0, np.sign(weights) * nearest).astype(np.int64)
+
+
+def snap_down(weights: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Each weight to the largest level not above its magnitude (or 0), sign kept."""
+    mag = np.abs(weights)
+    below = np.where(levels[None, :] <= mag.reshape(-1, 1), levels[None, :], 0).max(axis=1)
+    return (np.sign(weights) * below.reshape(weights.shape)).astype(np.int64)
+
+
+def prune_smallest(weights: np.ndarray, fraction: float) -> np.ndarray:
+    """Set the ``fraction`` of weights with the smallest magnitude to zero."""
+    if fraction <= 0:
+        return weights
+    cut = np.quantile(np.abs(weights), fraction)
+    return np.where(np.abs(weights) <= cut, 0, weights).astype(np.int64)
+
+
+def compress(qm: QModel, codebook: int | None = None, prune: float = 0.0) -> QModel:
+    """A copy of ``qm`` with pruned weights and/or one shared codebook of at most ``codebook``
+    weight magnitudes for all layers (so 6502 product tables stay few). Biases, multipliers
+    and shifts are unchanged; the result is validated."""
+    if codebook is not None and not 1 <= codebook <= 127:
+        raise C64mlError(f"--codebook {codebook} must be 1..127")
+    if not 0.0 <= prune < 1.0:
+        raise C64mlError(f"--prune {prune} must be in [0, 1)")
+    layers = []
+    for layer in qm.layers:
+        w = prune_smallest(layer.weights, prune)
+        layers.append(replace(layer, weights=w))
+    if codebook is not None:
+        levels = codebook_levels(np.concatenate([np.abs(L.weights).ravel() for L in layers]),
+                                 codebook)
+        layers = [replace(L, weights=snap(L.weights, levels)) for L in layers]
+    out = replace(qm, layers=layers, info={**qm.info, "codebook": codebook, "prune": prune})
+    if codebook is not None:  # rounding up may break a unit's 24-bit bound: round those down
+        for k, (bound, old) in enumerate(zip(acc_bounds(out), qm.layers)):
+            over = bound > ACC_MAX
+            if over.any():
+                w = out.layers[k].weights.copy()
+                w[:, over] = snap_down(prune_smallest(old.weights, prune)[:, over], levels)
+                out.layers[k] = replace(out.layers[k], weights=w)
+    validate_qmodel(out)
+    return out

@@ -1,6 +1,8 @@
 """The compiler, fuzzed: random qmodels compiled to 6502 code and run in the emulated C64 (with
 the KERNAL interrupt live) must give exactly the output bytes of docs/semantics.md §7, as the
-NumPy reference and the LLVM JIT compute them. At least 200 random models per run.
+NumPy reference and the LLVM JIT compute them. At least 200 random models per run with the
+table-driven loop, and 120 more compressed ones with a random strategy per layer; every edge
+model with every strategy.
 """
 
 from __future__ import annotations
@@ -8,20 +10,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from c64ml import reference
+from c64ml.codegen import STRATEGIES
 from c64ml.compiler import build_library
+from c64ml.errors import C64mlError
 from c64ml.harness_run import run_build
 from c64ml.jit import compile_qmodel
 from c64ml.layers import ACC_MAX, KIND_MAX
 from c64ml.qmodel import QLayer, QModel
+from c64ml.quantize import compress
 from qmodel_strategies import models_with_inputs
 
 COUNT = {"models": 0}
 
 
-def check(model: QModel, q: np.ndarray) -> None:
-    build = build_library(model, origin=0x1000)
+def check(model: QModel, q: np.ndarray, strategies: list[str] | None = None) -> None:
+    build = build_library(model, origin=0x1000, strategies=strategies)
     got = run_build(build, q).outputs
     want = reference.output_bytes(model, q)
     assert np.array_equal(want, compile_qmodel(model).output_bytes(q))
@@ -37,8 +43,20 @@ def test_random_models_are_bit_exact_on_the_6502(case):
     COUNT["models"] += 1
 
 
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models_with_inputs(max_layers=3, max_width=12, max_inputs=12),
+       st.lists(st.sampled_from(STRATEGIES), min_size=3, max_size=3),
+       st.integers(1, 8), st.sampled_from([0.0, 0.3]))
+def test_random_models_with_every_strategy(case, strategies, codebook, prune):
+    """Compressed (codebook, pruning) models with a random strategy per layer."""
+    model, q = case
+    model = compress(model, codebook, prune)
+    check(model, q[:6], strategies[:len(model.layers)])
+    COUNT["models"] += 1
+
+
 def test_at_least_200_random_models_ran():
-    assert COUNT["models"] >= 200
+    assert COUNT["models"] >= 320
 
 
 def _layer(w, b, act, m=None, s=None, table=None):
@@ -77,14 +95,20 @@ EDGE = {
 }
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("name", sorted(EDGE))
-def test_edge_models(name):
+def test_edge_models(name, strategy):
     model = EDGE[name]
     model.validate()
     rng = np.random.default_rng(0)
     n = model.inputs
     q = np.vstack([np.zeros(n), np.full(n, 255), rng.integers(0, 256, (6, n))]).astype(np.uint8)
-    check(model, q)
+    mags = set().union(*(set(np.abs(L.weights).ravel()) - {0} for L in model.layers))
+    if strategy == "unrolled" and len(mags) > 64:  # 512 bytes of table per magnitude
+        with pytest.raises(C64mlError, match="needs .* bytes"):
+            build_library(model, origin=0x1000, strategies=[strategy] * len(model.layers))
+        return
+    check(model, q, [strategy] * len(model.layers))
 
 
 def test_bounds_really_are_extreme():
