@@ -212,3 +212,30 @@ def test_fruit_readme_naive_bayes_figure():
     score = GaussianNB().fit(train.x, train.y).score(test.x, test.y)
     assert f"scores the same\n{pct(score)} %" in (EXAMPLES / "fruit_colors" / "README.md").read_text()
     assert pct(score) == readme_row("fruit_colors", "qmodel.json")["float"]
+
+
+def test_tutorial_shows_current_output():
+    """docs/tutorial.md pastes real output; the info and eval blocks and the worked example
+    must still be what the code prints and computes."""
+    from c64ml import reference
+
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    fruit = EXAMPLES / "fruit_colors"
+    for args in (["info", str(fruit / "model.json")],
+                 ["eval", str(fruit / "qmodel.json"), "--data", str(fruit / "test.csv")]):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 0, r.output
+        assert r.output in text, args[0]
+    qm = load_qmodel(fruit / "qmodel.json")
+    q = qm.input_bytes(np.array([[0.393, 0.326, 0.281]]))[0].astype(np.int64)
+    assert q.tolist() == [100, 83, 72]
+    layer = qm.layers[0]
+    acc = int(layer.bias[3] + q @ layer.weights[:, 3])
+    r = int(reference.requantize(np.array([acc]), layer.multiplier[3:4], layer.shift[3:4])[0])
+    flat = " ".join(text.split()).replace("−", "-")
+    w = ", ".join(str(v) for v in layer.weights[:, 3])
+    assert f"the weights {w} and the bias {int(layer.bias[3])}." in flat
+    assert f"= {acc} " in flat and f"→ {r} " in flat
+    assert (layer.multiplier[3], layer.shift[3]) == (207, 13) and "M = 207 and S = 13" in text
+    out = reference.output_bytes(qm, q[None, :])[0]
+    assert out[-1] == 0 and out[:3].astype(np.int8).tolist() == [15, 8, -61]
