@@ -304,3 +304,39 @@ def test_cli_format_c_bad_file_name(tmp_path):
     r = cli("compile", IRIS / "qmodel.json", "-o", tmp_path / "my model.c")
     assert r.exit_code == 2 and "my model.c" in r.output
     assert r.output.count("\n") == 1
+
+
+# -- docs/c-backend.md stays true --------------------------------------------------------------
+
+DOC = EXAMPLES.parent / "docs" / "c-backend.md"
+
+
+def doc_blocks(lang: str) -> list[str]:
+    parts = DOC.read_text().split("```" + lang + "\n")[1:]
+    return [p.split("```")[0] for p in parts]
+
+
+def test_doc_function_is_the_generated_iris_code():
+    src = c_source(load_qmodel(IRIS / "qmodel.json"), name="iris")
+    blocks = doc_blocks("c")
+    header, function = blocks[0], blocks[1]
+    assert function in src["iris.c"]
+    for line in header.strip().splitlines():
+        assert line in src["iris.h"]
+
+
+def test_doc_main_runs_on_the_host(tmp_path):
+    cc = need_tool("cc")
+    model = load_qmodel(IRIS / "qmodel.json")
+    main_c = doc_blocks("c")[2]
+    assert '#include "iris.h"' in main_c
+    for name, text in c_source(model, name="iris").items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.c").write_text(main_c)
+    build = subprocess.run([cc, *STRICT, "-o", "iris", "main.c", "iris.c"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    out = subprocess.run([str(tmp_path / "iris")], capture_output=True, text=True, timeout=30)
+    cls = output_bytes(model, np.array([[10, 200, 37, 99]]))[0, -1]
+    assert out.stdout == f"class {cls}\n"
+    assert f"prints `class {cls}`" in DOC.read_text()

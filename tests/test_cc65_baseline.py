@@ -157,3 +157,21 @@ def test_bad_inputs_are_refused():
         cc65_run(model, np.zeros((2, 5), dtype=np.uint8))
     with pytest.raises(C64mlError):
         cc65_run(model, np.full((2, 4), 256))
+
+
+def test_doc_main_builds_with_cc65(tmp_path, cl65):
+    """docs/c-backend.md's main.c and the iris C build as a normal cc65 C64 program."""
+    from test_cbackend import doc_blocks
+    from c64ml.cbackend import c_source
+    from c64ml.prg import parse_prg, stub_sys_address
+
+    for name, text in c_source(load_qmodel(IRIS / "qmodel.json"), name="iris").items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.c").write_text(doc_blocks("c")[2])
+    build = subprocess.run([cl65, "-t", "c64", *cb.CC65_FLAGS, "-o", "iris.prg", "main.c",
+                            "iris.c"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    prg = (tmp_path / "iris.prg").read_bytes()
+    start, data = parse_prg(prg)
+    assert start == 0x0801 and len(data) > 1000
+    assert start < stub_sys_address(prg) < start + len(data)  # cc65's BASIC stub: SYS 2061
