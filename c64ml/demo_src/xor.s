@@ -122,7 +122,7 @@ xr_answer:
         jmp DM_CHROUT
 
 xr_s_title:
-        .byte 147, 5, "C64ML XOR: TWO NETWORKS, ONE TRUTH TABLE", 154, 13, 13
+        .byte 147, 5, "C64ML XOR: TWO NETWORKS, ONE TABLE", 154, 13, 13
         .byte " A  B   XOR   MLP   PERCEPTRON", 13, 0
 xr_s_gap:  .byte "     ", 0
 xr_s_mlp:  .byte 13, "MLP        RIGHT: ", 0
