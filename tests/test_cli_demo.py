@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from c64ml.cli_demo import demo
 from c64ml.demos import fruit_byte
-from c64ml.png import png_palette  # noqa: F401  (the screenshots are written with it)
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -88,3 +87,18 @@ def test_demo_bad_out_dir_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["demo", "--which", "xor", "--out", str(tmp_path / "file")])
     assert r.exit_code == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("c64ml: error: ")
+
+
+def test_committed_screenshots_are_pngs_of_the_screen_size():
+    import struct
+    import zlib
+
+    for name in ("digits", "digits-draw", "fruit", "xor"):
+        data = (ROOT / "docs" / "screenshots" / f"{name}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", name
+        length, kind = struct.unpack(">I4s", data[8:16])
+        assert kind == b"IHDR" and length == 13
+        width, height = struct.unpack(">II", data[16:24])
+        assert (width, height) == (768, 544), name  # 384 x 272 C64 pixels, scale 2
+        assert zlib.crc32(data[12:29]) == struct.unpack(">I", data[29:33])[0]
+        assert data.endswith(b"IEND\xaeB`\x82")
