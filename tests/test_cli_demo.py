@@ -102,3 +102,16 @@ def test_committed_screenshots_are_pngs_of_the_screen_size():
         assert (width, height) == (768, 544), name  # 384 x 272 C64 pixels, scale 2
         assert zlib.crc32(data[12:29]) == struct.unpack(">I", data[29:33])[0]
         assert data.endswith(b"IEND\xaeB`\x82")
+
+
+def test_run_build_in_two_processes_gives_the_same_outputs_and_cycles():
+    from c64ml.compiler import build_library
+    from c64ml.harness_run import run_build
+    from c64ml.qmodel import load_qmodel
+
+    model = load_qmodel(ROOT / "examples" / "iris" / "qmodel.json")
+    q = np.random.default_rng(1).integers(0, 256, (70, model.inputs), dtype=np.uint8)
+    build = build_library(model)
+    one, two = run_build(build, q, jobs=1), run_build(build, q, jobs=2)
+    assert np.array_equal(one.outputs, two.outputs) and np.array_equal(one.cycles, two.cycles)
+    assert one.outputs.shape == (70, model.out_bytes) and one.cycles.min() > 100
