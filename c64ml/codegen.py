@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from c64ml.layers import CLAMP
-from c64ml.qmodel import QModel
+from c64ml.qmodel import QLayer, QModel
 from c64ml import unrolled
 from c64ml.runtime import inference_runtime
 from c64ml.sqtables import byte_lines, tables_source
@@ -32,6 +32,39 @@ class LayerData:
     multiplier: bytes | None
     shift: bytes | None
     table: bytes | None
+    thresholds: bytes | None  # B then A, each as n_out low, middle, high bytes
+
+
+def _first_true(pred, n: int) -> np.ndarray:
+    """Per unit, the smallest acc in −2^23 … 2^23 − 1 where the monotone ``pred`` holds
+    (2^23 where it never does)."""
+    lo = np.full(n, -(1 << 23), dtype=np.int64)
+    hi = np.full(n, 1 << 23, dtype=np.int64)
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        ok = pred(mid)
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid + 1)
+    return lo
+
+
+def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
+    """B, A for runtime6502/activate.s: acc < B gives r ≤ lo and acc > A gives r ≥ hi
+    (semantics §4–§5), both clamped into the 24-bit range, which keeps them safe."""
+    from c64ml.reference import requantize
+
+    lo, hi = CLAMP[layer.activation]
+    m, s = layer.multiplier, layer.shift
+    n = layer.n_out
+    b = _first_true(lambda a: requantize(a, m, s) > lo, n)
+    a = _first_true(lambda a: requantize(a, m, s) >= hi, n) - 1
+    top = (1 << 23) - 1
+    return np.clip(b, -(1 << 23), top), np.clip(a, -(1 << 23), top)
+
+
+def _bytes24(v: np.ndarray) -> bytes:
+    v = np.mod(v, 1 << 24)
+    return b"".join(bytes(((v >> sh) & 0xFF).astype(np.uint8)) for sh in (0, 8, 16))
 
 
 def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
@@ -51,21 +84,25 @@ def layer_data(model: QModel) -> list[LayerData]:
     out = []
     for layer, kind in zip(model.layers, model.input_kinds()):
         c = start_constants(layer.bias, layer.weights, kind)
-        start = bytes((c & 0xFF).astype(np.uint8)) + bytes(((c >> 8) & 0xFF).astype(np.uint8)) \
-            + bytes(((c >> 16) & 0xFF).astype(np.uint8))
+        start = _bytes24(c)
+        th = None
+        if layer.multiplier is not None:
+            b, a = thresholds(layer)
+            th = _bytes24(b) + _bytes24(a)
         out.append(LayerData(
             weights=bytes((layer.weights + 128).astype(np.uint8).ravel()),
             start=start,
             multiplier=None if layer.multiplier is None else bytes(layer.multiplier.astype(np.uint8)),
             shift=None if layer.shift is None else bytes(layer.shift.astype(np.uint8)),
             table=None if layer.table is None else bytes(np.mod(layer.table, 256).astype(np.uint8)),
+            thresholds=th,
         ))
     return out
 
 
 def data_size(model: QModel) -> int:
     """Bytes of per-model data (weights, constants, multipliers, shifts, tables)."""
-    return sum(len(d.weights) + len(d.start) + (0 if d.multiplier is None else 2 * len(d.shift))
+    return sum(len(d.weights) + len(d.start) + (0 if d.multiplier is None else 8 * len(d.shift))
                + (0 if d.table is None else 256) for d in layer_data(model))
 
 
@@ -83,6 +120,16 @@ def _s16(v: int) -> str:
 
 
 STRATEGIES = ("loop", "unrolled")
+
+
+def accumulator_area(widest: int) -> list[str]:
+    """dn_acc0/1/2 so that indexing from dn_accN-1 with X = 1..n never crosses a page, in
+    whole pages: one page when 3·widest + 1 ≤ 256, else one array a page."""
+    if 3 * widest + 1 <= 256:
+        return ["        .res 1", f"dn_acc0: .res {widest}", f"dn_acc1: .res {widest}",
+                f"dn_acc2: .res {widest}", f"        .res {255 - 3 * widest}"]
+    return ["        .res 1", "dn_acc0: .res 255", "        .res 1", "dn_acc1: .res 255",
+            "        .res 1", "dn_acc2: .res 255"]
 
 
 def inference_source(model: QModel, bank_out_basic: bool = False,
@@ -110,9 +157,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         "        .align 256",
         "c64ml_tables:",
         tables_source(),
-        "c64ml_acc:                      ; accumulators (runtime6502/dense.s), page+1 aligned",
-        "        .res 1", "dn_acc0: .res 255", "        .res 1", "dn_acc1: .res 255",
-        "        .res 1", "dn_acc2: .res 255",
+        "c64ml_acc:                      ; accumulators (runtime6502/dense.s)",
+        *accumulator_area(max(layer.n_out for layer in model.layers)),
         "c64ml_acc_end:",
     ]
     for k, d in enumerate(data):
@@ -150,6 +196,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += _set16("ac_lo", _s16(lo)) + _set16("ac_hi", _s16(hi))
             L += _set16("ac_m", f"c64ml_l{k}_m") + _set16("ac_s", f"c64ml_l{k}_s")
             L += _set16("ac_tab", f"c64ml_l{k}_t" if d.table is not None else "0")
+            L += _set16("ac_th", f"c64ml_l{k}_th")
         L += _set16("ac_out", dst)
         L.append("        jsr ac_run")
     last = model.layers[-1]
@@ -179,6 +226,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         if d.multiplier is not None:
             L += [f"c64ml_l{k}_m:"] + byte_lines(d.multiplier)
             L += [f"c64ml_l{k}_s:"] + byte_lines(d.shift)
+            L += [f"c64ml_l{k}_th:"] + byte_lines(d.thresholds)
     L += ["c64ml_data_end:", "", "; ---- buffers ----",
           "c64ml_bss:",
           f"c64ml_in: .res {model.inputs}",

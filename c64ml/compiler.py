@@ -15,7 +15,7 @@ from c64ml.qmodel import QModel
 
 #: Bytes every inference program needs besides its model data: runtime code, the
 #: quarter-square tables and the accumulator buffers (a lower bound; checked in tests).
-RUNTIME_BYTES = 3700
+RUNTIME_BYTES = 3400
 
 
 @dataclass

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from c64ml import reference
-from c64ml.codegen import start_constants
+from c64ml.codegen import start_constants, thresholds
 from c64ml.layers import ACC_MAX, CLAMP, KIND_MAX
 from c64ml.qmodel import QLayer
 from runtime_harness import build, call, poke
@@ -34,6 +34,7 @@ TS:     .res 255
 TOUT:   .res 255
         .align 256
 TT:     .res 256
+TH:     .res 1530
 """
 FILES = ("dense.s", "activate.s", "requant.s", "mul8.s")
 M, SYM = build(*FILES, driver="        rts\n" + BUFFERS, irq=True)
@@ -117,8 +118,6 @@ ACTS = ["linear", "relu", "hardtanh", "step", "sign", "sigmoid", "tanh"]
 @given(st.sampled_from(ACTS), st.integers(1, 20), st.integers(0, 2**32 - 1))
 def test_activate_matches_the_reference(act, n_out, seed):
     rng = np.random.default_rng(seed)
-    acc = rng.integers(-(1 << 23), 1 << 23, n_out)
-    acc[: n_out // 3] = rng.integers(-300, 300, n_out // 3)
     layer = QLayer(np.zeros((1, n_out), dtype=np.int64), np.zeros(n_out, dtype=np.int64), act)
     if act in CLAMP:
         layer.multiplier = rng.integers(0, 256, n_out)
@@ -126,6 +125,12 @@ def test_activate_matches_the_reference(act, n_out, seed):
         if act in ("sigmoid", "tanh"):
             layer.table = rng.integers(0, 256, 256) if act == "sigmoid" \
                 else rng.integers(-128, 128, 256)
+    acc = rng.integers(-(1 << 23), 1 << 23, n_out)
+    acc[: n_out // 3] = rng.integers(-300, 300, n_out // 3)
+    if act in CLAMP and rng.random() < 0.5:  # right at and next to the thresholds
+        b, a = thresholds(layer)
+        acc = np.clip(np.where(rng.random(n_out) < .5, b, a) + rng.integers(-1, 2, n_out),
+                      -(1 << 23), (1 << 23) - 1)
     want = np.mod(reference.activate(layer, acc[None, :])[0], 256)
     a = np.mod(acc, 1 << 24)
     for k in range(3):
@@ -143,6 +148,15 @@ def test_activate_matches_the_reference(act, n_out, seed):
         if layer.table is not None:
             M.ram[SYM["TT"]:SYM["TT"] + 256] = bytes(np.mod(layer.table, 256).astype(np.uint8))
         poke(M, SYM["ac_tab"], SYM["TT"] if layer.table is not None else 0, 2)
+        b, a = thresholds(layer)
+        th = np.concatenate([b, a])
+        for k in range(3):
+            M.ram[SYM["TH"] + k * n_out:SYM["TH"] + (k + 1) * n_out] = \
+                bytes(((np.mod(b, 1 << 24) >> (8 * k)) & 0xFF).astype(np.uint8))
+            M.ram[SYM["TH"] + (3 + k) * n_out:SYM["TH"] + (4 + k) * n_out] = \
+                bytes(((np.mod(a, 1 << 24) >> (8 * k)) & 0xFF).astype(np.uint8))
+        assert th.size == 2 * n_out
+        poke(M, SYM["ac_th"], SYM["TH"], 2)
     poke(M, SYM["ac_out"], SYM["TOUT"], 2)
     call(M, SYM, "ac_run", max_cycles=1_000_000)
     got = np.frombuffer(bytes(M.ram[SYM["TOUT"]:SYM["TOUT"] + n_out]), dtype=np.uint8)
