@@ -41,7 +41,7 @@ def main() -> None:
 def _register() -> None:
     import importlib
 
-    for name in ("c64ml.cli_model", "c64ml.cli_toolchain", "c64ml.cli_compile"):
+    for name in ("c64ml.cli_model", "c64ml.cli_toolchain", "c64ml.cli_compile", "c64ml.cli_demo"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -147,6 +147,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     unrolled_mags = set().union(*(unrolled.magnitudes(layer) for layer, st in
                                   zip(model.layers, strategies) if st == "unrolled"))
     widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
+    last = model.layers[-1]
     L: list[str] = [
         f"; c64ml inference routine for model \"{model.name}\": "
         f"{model.inputs} inputs, {n} layers, {model.macs()} MACs",
@@ -166,12 +167,32 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += [f"c64ml_l{k}_t:                    ; activation table, page aligned"]
             L += byte_lines(d.table)
     L += unrolled.product_tables(unrolled_mags)
-    L += ["c64ml_tables_end:", "", "c64ml_code:", "c64ml_infer:"]
-    if bank_out_basic:
+    L += ["c64ml_tables_end:", "",
+          "; ---- buffers (kept low, so BASIC can PEEK them even in banked builds) ----",
+          "c64ml_bss:",
+          "c64ml_inptr: .word c64ml_in",
+          "c64ml_save01: .byte $37",
+          f"c64ml_in: .res {model.inputs}",
+          f"c64ml_bufa: .res {widest}",
+          f"c64ml_bufb: .res {widest}",
+          f"c64ml_out: .res {last.n_out}"]
+    if model.output == "argmax":
+        L.append("c64ml_class: .res 1")
+    if "unrolled" in strategies:
+        L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
+    L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
+    if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
         L += ["        lda $01                 ; the program reaches under BASIC ROM: bank it out",
               "        sta c64ml_save01",
               "        and #$FE",
+              "        sta $01",
+              "        jsr c64ml_body",
+              "        lda c64ml_save01",
               "        sta $01"]
+        if model.output == "argmax":
+            L.append("        lda c64ml_class")
+        L.append("        rts")
+    L.append("c64ml_body:")
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
         src = "c64ml_inptr" if k == 0 else ("c64ml_bufa" if k % 2 == 1 else "c64ml_bufb")
         dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
@@ -199,7 +220,6 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += _set16("ac_th", f"c64ml_l{k}_th")
         L += _set16("ac_out", dst)
         L.append("        jsr ac_run")
-    last = model.layers[-1]
     if model.output == "argmax":
         if last.n_out == 1:
             L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
@@ -211,12 +231,9 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                   "        lda #<c64ml_out", "        ldx #>c64ml_out",
                   f"        ldy #{last.n_out}", f"        sec" if signed else "        clc",
                   "        jsr amax_run", "        sta c64ml_class"]
-    if bank_out_basic:
-        L += ["        lda c64ml_save01", "        sta $01"]
     if model.output == "argmax":
         L.append("        lda c64ml_class")
-    L += ["        rts", "",
-          "c64ml_inptr: .word c64ml_in", "c64ml_save01: .byte $37", ""]
+    L += ["        rts", ""]
     L.append(inference_runtime())
     L += ["c64ml_code_end:", "", "; ---- weights and per-unit constants ----", "c64ml_data:"]
     for k, d in enumerate(data):
@@ -227,15 +244,5 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += [f"c64ml_l{k}_m:"] + byte_lines(d.multiplier)
             L += [f"c64ml_l{k}_s:"] + byte_lines(d.shift)
             L += [f"c64ml_l{k}_th:"] + byte_lines(d.thresholds)
-    L += ["c64ml_data_end:", "", "; ---- buffers ----",
-          "c64ml_bss:",
-          f"c64ml_in: .res {model.inputs}",
-          f"c64ml_bufa: .res {widest}",
-          f"c64ml_bufb: .res {widest}",
-          f"c64ml_out: .res {last.n_out}"]
-    if model.output == "argmax":
-        L.append("c64ml_class: .res 1")
-    if unrolled_mags or "unrolled" in strategies:
-        L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
-    L += ["c64ml_end:", ""]
+    L += ["c64ml_data_end:", "c64ml_end:", ""]
     return "\n".join(L)

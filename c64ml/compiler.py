@@ -9,7 +9,7 @@ from c64ml.assembler import Program, assemble
 from c64ml import unrolled
 from c64ml.codegen import data_size, inference_source
 from c64ml.errors import C64mlError
-from c64ml.memory_plan import IO_START, ZERO_PAGE_USED, default_library_origin, regions_for, too_big
+from c64ml.memory_plan import BASIC_ROM, IO_START, ZERO_PAGE_USED, default_library_origin, regions_for, too_big
 from c64ml.qmodel import QModel
 
 
@@ -46,7 +46,7 @@ class Build:
         tables = (s["c64ml_acc"] - s["c64ml_tables"]) + (s["c64ml_tables_end"]
                                                          - s["c64ml_acc_end"])
         data = s["c64ml_data_end"] - s["c64ml_data"]
-        buffers = (s["c64ml_acc_end"] - s["c64ml_acc"]) + (s["c64ml_end"] - s["c64ml_bss"])
+        buffers = (s["c64ml_acc_end"] - s["c64ml_acc"]) + (s["c64ml_bss_end"] - s["c64ml_bss"])
         total = s["c64ml_end"] - self.origin
         return {"code": code, "tables": tables, "data": data, "buffers": buffers,
                 "padding": total - code - tables - data - buffers,
@@ -84,6 +84,9 @@ def place(make_source, origin: int, what: str, name: str,
                 raise too_big(max(estimate, 0x10000 - origin), origin, what) from None
             raise
         if program.symbols["c64ml_end"] <= region.end:
+            if region.bank_out_basic and program.symbols["c64ml_body"] > BASIC_ROM:
+                raise C64mlError(f"{what}: its entry code would lie under BASIC ROM; "
+                                 "choose a lower origin")
             return program, source, region.bank_out_basic
     raise too_big(program.symbols["c64ml_end"] - origin, origin, what)
 
