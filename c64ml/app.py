@@ -139,8 +139,8 @@ def app_source(model: QModel, records: bytes, record_size: int, k: int, total: i
                                               "        sta app_rec+1"]
     L += [
         "app_loop:",
-        f"        lda app_n", f"        cmp #<{k}", "        bne app_one",
-        f"        lda app_n+1", f"        cmp #>{k}", "        bne app_one",
+        "        lda app_n", f"        cmp #<{k}", "        bne app_one",
+        "        lda app_n+1", f"        cmp #>{k}", "        bne app_one",
         "        jmp app_done",
         "app_one:",
         "        clc                     ; layer 0 reads the record's input bytes in place",
@@ -259,8 +259,8 @@ def app_source(model: QModel, records: bytes, record_size: int, k: int, total: i
           "        asl pr_num", "        rol pr_num+1", "        rol pr_num+2", "        rol pr_num+3",
           "        rts", ""]
     if argmax and names:
-        L += [f"app_cn_lo: .byte " + ",".join(f"<app_cn{i}" for i in range(len(names))),
-              f"app_cn_hi: .byte " + ",".join(f">app_cn{i}" for i in range(len(names)))]
+        L += ["app_cn_lo: .byte " + ",".join(f"<app_cn{i}" for i in range(len(names))),
+              "app_cn_hi: .byte " + ",".join(f">app_cn{i}" for i in range(len(names)))]
         for i, n in enumerate(names):
             L += _text(f"app_cn{i}", n)
     L += _text("app_s_title", f"{title}\n{head}\n")

@@ -80,6 +80,7 @@ class RunResult:
     pc: int
     clean_return: bool | None = None      # None unless reason == "return"
     return_issues: list[str] = field(default_factory=list)
+    probes: list[tuple[int, int]] = field(default_factory=list)  # (address, program cycles)
 
     @property
     def total_cycles(self) -> int:
@@ -130,6 +131,8 @@ class C64:
         self.screen = Screen(self.ram, self.colour)
         self.key_queue: deque[int] = deque()
         self.empty_polls = 0
+        self._probes: set[int] = set()
+        self._probe_hits: list[tuple[int, int]] = []
         self._exit: int | None = None
         kernal.init_ram(self.ram)
         self.screen.clear()
@@ -163,6 +166,8 @@ class C64:
         traps[0xD000:0xE000] = (b"\1" if d000 != "ram" else b"\0") * 0x1000
         traps[0xE000:0x10000] = (b"\1" if kern else b"\0") * 0x2000
         traps[kernal.SYS_RETURN] = 1
+        for a in self._probes:
+            traps[a] = 1
 
     def _rom_read(self, addr: int):
         area = ("BASIC ROM" if addr < 0xC000 else "character ROM" if addr < 0xE000
@@ -224,6 +229,15 @@ class C64:
             self.cpu.event_at = 0       # IRQ schedule may have changed
 
     # --- loading --------------------------------------------------------------
+    def probe(self, addresses) -> None:
+        """Record the program's cycle count each time execution reaches one of ``addresses``
+        (in ``RunResult.probes``); for measuring parts of a routine, e.g. one layer."""
+        for a in self._probes:
+            self.cpu.traps[a] = 0
+        self._probes = set(addresses)
+        for a in self._probes:
+            self.cpu.traps[a] = 1
+
     def load(self, addr: int, data: bytes) -> None:
         if not 0 <= addr <= 0xFFFF or addr + len(data) > 0x10000:
             raise C64Error(f"{len(data)} bytes at ${addr:04X} do not fit in 64 KB",
@@ -293,12 +307,18 @@ class C64:
         self._irq_cycles = self._irq_count = self._kernal_cycles = self._kernal_calls = 0
         self._exit = None
         self.empty_polls = 0
+        self._probe_hits = []
         reason = None
         cpu.event_at = 0
         while reason is None:
             pc = cpu.run()
             if pc is None:
                 reason = self._service()
+                continue
+            if pc in self._probes:
+                self._probe_hits.append((pc, cpu.processorCycles - start - self._irq_cycles
+                                         - self._kernal_cycles))
+                cpu.step()
                 continue
             basic, kern, d000 = self.banking()
             if pc == kernal.SYS_RETURN and (cpu.sp == ret_sp or kern):
@@ -377,7 +397,8 @@ class C64:
                       irq_cycles=self._irq_cycles, irq_count=self._irq_count,
                       kernal_cycles=self._kernal_cycles, kernal_calls=self._kernal_calls,
                       reason=reason, exit_code=self._exit if reason == "exit" else None,
-                      a=cpu.a, x=cpu.x, y=cpu.y, p=cpu.p, sp=cpu.sp, pc=cpu.pc)
+                      a=cpu.a, x=cpu.x, y=cpu.y, p=cpu.p, sp=cpu.sp, pc=cpu.pc,
+                      probes=self._probe_hits)
         if reason == "return":
             ptrs, chrget, port = basic_state
             issues = []

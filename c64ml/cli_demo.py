@@ -10,23 +10,10 @@ from pathlib import Path
 
 import click
 
-from c64ml.demos import DEMOS, EXAMPLES, PACKAGE, BUILDERS, DemoBuild
+from c64ml.demos import DEMOS, PACKAGE, BUILDERS, DemoBuild
 from c64ml.errors import C64mlError
 from c64ml.fileio import write_atomic
 from c64ml.verify import Verification, verify
-
-#: Where each demo's float model lives, for the float accuracy (None when absent).
-FLOAT_MODELS = {"digits": EXAMPLES / "digits" / "model.json",
-                "fruit": EXAMPLES / "fruit_colors" / "model.json",
-                "xor": EXAMPLES / "xor" / "mlp.model.json"}
-
-
-def _float_model(name: str):
-    from c64ml.model import load_model
-
-    path = FLOAT_MODELS[name]
-    return load_model(path) if path.is_file() else None
-
 
 def _pct(v) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}%"
@@ -35,7 +22,7 @@ def _pct(v) -> str:
 def run_demo_job(name: str, out_dir: Path) -> dict:
     """Build, verify and write one demo; the figures as a dict."""
     build: DemoBuild = BUILDERS[name]()
-    v: Verification = verify(build, build.data, _float_model(name))
+    v: Verification = verify(build, build.data, build.model.float_model)  # carried by the qmodel
     checks = {"model": v}
     for extra, b in build.extra.items():
         checks[extra] = verify(b, build.data)

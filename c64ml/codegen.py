@@ -229,7 +229,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             signed = 1 if last.out_kind == "s8" else 0
             L += ["        ; class = first index of the largest score",
                   "        lda #<c64ml_out", "        ldx #>c64ml_out",
-                  f"        ldy #{last.n_out}", f"        sec" if signed else "        clc",
+                  f"        ldy #{last.n_out}", "        sec" if signed else "        clc",
                   "        jsr amax_run", "        sta c64ml_class"]
     if model.output == "argmax":
         L.append("        lda c64ml_class")

@@ -22,7 +22,7 @@ CHUNK = 32  # samples per task when running in several processes
 @dataclass
 class HarnessRun:
     outputs: np.ndarray  # (N, output bytes) uint8
-    cycles: np.ndarray  # (N,) CPU cycles per inference, JSR and RTS included
+    cycles: np.ndarray  # (N,) CPU cycles per inference: the routine and its RTS (not the JSR)
     irq_cycles: int  # simulated KERNAL interrupt cycles, reported separately
 
 

@@ -278,3 +278,15 @@ def test_timing_figures():
     assert t["pal"]["screen_on_s"] == pytest.approx(19656 / (19656 - 1000))
     assert t["ntsc"]["blanked_ms"] == pytest.approx(985_248 / 1_022_727 * 1000)
     assert t["ntsc"]["screen_on_s"] == pytest.approx(985_248 / 1_022_727 * 17095 / 16095)
+
+
+def test_probes_record_program_cycles_at_addresses():
+    """Probes report the cycles used when execution reaches an address, IRQ time excluded."""
+    m = C64(irq=True)
+    # $1000: LDX #0 (2) / loop: DEX (2) / BNE loop (3 taken, 2 last) / $1005: NOP (2) / RTS
+    m.load(0x1000, bytes([0xA2, 0x00, 0xCA, 0xD0, 0xFD, 0xEA, 0x60]))
+    m.probe([0x1005, 0x1006])
+    r = m.call(0x1000)
+    loop = 2 + 256 * 2 + 255 * 3 + 2
+    assert r.probes == [(0x1005, loop), (0x1006, loop + 2)]
+    assert r.cycles == loop + 2 + 6
