@@ -330,7 +330,8 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False) -> AppBu
             lo, hi = (k, hi) if fits(k) else (lo, k)
     k = max(lo, 1)  # with none fitting, place() refuses with the numbers
     best = place(lambda bank: src(k, bank), ORIGIN,
-                 f"app for {model.name!r} with {k} sample{'s' if k > 1 else ''}", model.name)
+                 f"app for {model.name!r} with {k} sample{'s' if k > 1 else ''}", model.name,
+                 low_symbol="app_samples")  # the driver banks BASIC out before anything else
     program, source, bank = best
     if model.output == "argmax" and program.symbols["c64ml_class"] != \
             program.symbols["c64ml_out"] + model.n_out:

@@ -196,8 +196,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
         src = "c64ml_inptr" if k == 0 else ("c64ml_bufa" if k % 2 == 1 else "c64ml_bufb")
         dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
-        L.append(f"        ; layer {k}: {layer.n_in} -> {layer.n_out}, {layer.activation}, "
-                 f"{kind} inputs")
+        L.append(f"c64ml_l{k}_begin:              ; layer {k}: {layer.n_in} -> {layer.n_out}, "
+                 f"{layer.activation}, {kind} inputs, {strategies[k]}")
         if strategies[k] == "unrolled":
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src)
             L += _set8("dn_nout", layer.n_out)
@@ -220,6 +220,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += _set16("ac_th", f"c64ml_l{k}_th")
         L += _set16("ac_out", dst)
         L.append("        jsr ac_run")
+    L.append("c64ml_layers_end:")
     if model.output == "argmax":
         if last.n_out == 1:
             L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",

@@ -66,11 +66,13 @@ def _assemble(source: str, origin: int, name: str) -> Program:
     return assemble(source, f"{name}.s", origin)
 
 
-def place(make_source, origin: int, what: str, name: str,
-          estimate: int = 0) -> tuple[Program, str, bool]:
+def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
+          low_symbol: str = "c64ml_body") -> tuple[Program, str, bool]:
     """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits.
 
     ``estimate`` (bytes the program needs at least) refuses hopeless cases before assembling.
+    When BASIC must be banked out, everything before ``low_symbol`` (the code that runs
+    before the banking, and after it is undone) must lie below BASIC ROM.
     """
     if origin + estimate > IO_START:
         raise too_big(estimate, origin, what)
@@ -84,7 +86,7 @@ def place(make_source, origin: int, what: str, name: str,
                 raise too_big(max(estimate, 0x10000 - origin), origin, what) from None
             raise
         if program.symbols["c64ml_end"] <= region.end:
-            if region.bank_out_basic and program.symbols["c64ml_body"] > BASIC_ROM:
+            if region.bank_out_basic and program.symbols[low_symbol] > BASIC_ROM:
                 raise C64mlError(f"{what}: its entry code would lie under BASIC ROM; "
                                  "choose a lower origin")
             return program, source, region.bank_out_basic

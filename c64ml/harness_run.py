@@ -24,6 +24,7 @@ class HarnessRun:
     outputs: np.ndarray  # (N, output bytes) uint8
     cycles: np.ndarray  # (N,) CPU cycles per inference: the routine and its RTS (not the JSR)
     irq_cycles: int  # simulated KERNAL interrupt cycles, reported separately
+    layer_cycles: np.ndarray  # (N, layers): each layer's cycles (accumulate and activate)
 
 
 def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
@@ -33,8 +34,13 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
     m.load(build.origin, build.program.data)
     entry, inp = build.addr("c64ml_infer"), build.addr("c64ml_in")
     out, n_out = build.addr("c64ml_out"), build.model.out_bytes
+    n_layers = len(build.model.layers)
+    marks = [build.addr(f"c64ml_l{k}_begin") for k in range(n_layers)]
+    marks.append(build.addr("c64ml_layers_end"))
+    m.probe(marks)
     outputs = np.zeros((len(q), n_out), dtype=np.uint8)
     cycles = np.zeros(len(q), dtype=np.int64)
+    layer_cycles = np.zeros((len(q), n_layers), dtype=np.int64)
     irq_cycles = 0
     for i in (rows if rows is not None else range(len(q))):
         m.ram[inp:inp + q.shape[1]] = q[i].tobytes()
@@ -42,7 +48,9 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
         outputs[i] = np.frombuffer(bytes(m.ram[out:out + n_out]), dtype=np.uint8)
         cycles[i] = r.cycles
         irq_cycles += r.irq_cycles
-    return HarnessRun(outputs, cycles, irq_cycles)
+        at = dict(r.probes)
+        layer_cycles[i] = np.diff([at[a] for a in marks])
+    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles)
 
 
 _job: tuple | None = None  # (build, irq, system) in a worker process
@@ -82,4 +90,5 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
         parts = list(progress(pool.imap(_run_chunk, chunks), label, len(chunks)))
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),
-                      sum(p.irq_cycles for p in parts))
+                      sum(p.irq_cycles for p in parts),
+                      np.concatenate([p.layer_cycles for p in parts]))
