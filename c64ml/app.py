@@ -97,7 +97,8 @@ def _width(n: int) -> list[str]:
 
 
 def app_source(model: QModel, records: bytes, record_size: int, k: int, total: int,
-               labelled: bool, vice_exit: bool, bank_out_basic: bool) -> str:
+               labelled: bool, vice_exit: bool, bank_out_basic: bool,
+               strategies: list[str] | None = None) -> str:
     """The whole program: driver, strings, print/timer runtime, samples, inference."""
     argmax = model.output == "argmax"
     nout = model.out_bytes
@@ -283,7 +284,7 @@ def app_source(model: QModel, records: bytes, record_size: int, k: int, total: i
           + ("label, " if labelled else "") + f"{nout} expected output bytes, "
           f"{model.inputs} input bytes ----", "app_samples:"]
     L += byte_lines(records[:k * record_size], 32)
-    L += ["app_samples_end:", "", inference_source(model, bank_out_basic)]
+    L += ["app_samples_end:", "", inference_source(model, bank_out_basic, strategies)]
     return "\n".join(L)
 
 
@@ -295,8 +296,10 @@ def _class_print(names: list[str] | None, width: int) -> list[str]:
     return _width(width) + ["        jsr pr_u8"]
 
 
-def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False) -> AppBuild:
-    """Compile the app for ``model`` with as many samples of ``dataset`` as fit in memory."""
+def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
+              strategies: list[str] | None = None) -> AppBuild:
+    """Compile the app for ``model`` with as many samples of ``dataset`` as fit in memory,
+    with one code strategy per layer (c64ml/strategy.py; default all "loop")."""
     total = len(dataset)
     if total == 0:
         raise C64mlError("the data set holds no samples to embed in the app", field="data")
@@ -307,7 +310,7 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False) -> AppBu
                                             else dataset.y[:total]), labelled)
 
     def src(k: int, bank: bool) -> str:
-        return app_source(model, records, size, k, total, labelled, vice_exit, bank)
+        return app_source(model, records, size, k, total, labelled, vice_exit, bank, strategies)
 
     def fits(k: int) -> bool:
         """Whether k samples fit with BASIC banked out (the largest region)."""
@@ -336,5 +339,6 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False) -> AppBu
     if model.output == "argmax" and program.symbols["c64ml_class"] != \
             program.symbols["c64ml_out"] + model.n_out:
         raise C64mlError("internal: c64ml_class does not follow c64ml_out")
-    return AppBuild(model, source, program, bank, dict(program.symbols), samples=k, total=total,
+    return AppBuild(model, source, program, bank, dict(program.symbols),
+                    strategies or ["loop"] * len(model.layers), samples=k, total=total,
                     record_size=size, labelled=labelled)

@@ -41,7 +41,8 @@ def main() -> None:
 def _register() -> None:
     import importlib
 
-    for name in ("c64ml.cli_model", "c64ml.cli_toolchain", "c64ml.cli_compile", "c64ml.cli_demo"):
+    for name in ("c64ml.cli_model", "c64ml.cli_toolchain", "c64ml.cli_compile", "c64ml.cli_demo",
+                 "c64ml.cli_bench"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -77,18 +77,24 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
               help="library: an inference routine to call (docs/abi.md); app: a PRG that "
                    "runs the model on embedded samples and prints the results.")
 @click.option("--optimize", type=click.Choice(("speed", "size")), default="size",
-              help="Code strategy (both use the table-driven loop for now).")
+              help="size: the table-driven loop everywhere (about 61 cycles per MAC). speed: "
+                   "unrolled code with product tables for every layer that fits in memory "
+                   "(about 24 cycles per MAC, interrupts off while it runs; best with a "
+                   "weight codebook, see c64ml quantize --codebook).")
 @click.option("--data", type=_path, help="Samples to embed in an app (.npz or .csv).")
 @click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
 @click.option("--origin", help="Load address for a library (default: planned).")
 @click.option("--vice-exit", is_flag=True,
               help="App: write the mismatch count to $D7FF at the end (x64sc -debugcart).")
 @click.option("--labels", type=_path, help="Also write a VICE label file.")
+@click.option("--report", is_flag=True,
+              help="Print each layer's strategy, measured cycles and bytes (on --data, "
+                   "else --calib, else 16 random inputs).")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses and sizes as JSON.")
 def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin, vice_exit,
-                labels, as_json) -> None:
+                labels, report, as_json) -> None:
     """Compile MODEL (a qmodel, or a float model with --calib) to 6502 code for the C64."""
-    from c64ml.compiler import build_library
+    from c64ml.strategy import build_optimized
     from c64ml.vice import labels_text
 
     fmt = fmt or {".bin": "bin", ".s": "asm", ".asm": "asm", ".a": "asm",
@@ -109,11 +115,12 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
             raise C64mlError("--mode app needs --data with the samples to embed")
         ds = load_dataset(data, qm.inputs)
         check_labels(ds, qm.n_classes, data)
-        build = build_app(qm, ds, vice_exit=vice_exit)
+        strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies
+        build = build_app(qm, ds, vice_exit=vice_exit, strategies=strategies)
     else:
         if vice_exit:
             raise C64mlError("--vice-exit applies to --mode app only")
-        build = build_library(qm, _int(origin))
+        build = build_optimized(qm, optimize, _int(origin))
     files = _outputs(build, fmt, syntax, output, mode == "app")
     if labels:
         files[labels] = labels_text(build.symbols)
@@ -121,10 +128,18 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         write_atomic(path, content)
     info = {"model": qm.name, "mode": mode, "format": fmt, "files": sorted(files),
             "origin": build.origin, "end": build.end, "bank_out_basic": build.bank_out_basic,
-            "abi": build.abi(), "bytes": build.byte_counts()}
+            "strategies": build.strategies, "abi": build.abi(), "bytes": build.byte_counts()}
+    if report:
+        rows, source = _layer_report(build, qm, data, calib)
+        info["report"] = {"samples": source, "layers": rows}
     if as_json:
         click.echo(json.dumps(info))
         return
+    if report:
+        from c64ml.strategy import report_text
+
+        click.echo(f"per-layer report, cycles measured in the emulated C64 on {source}:")
+        click.echo(report_text(rows))
     abi = build.abi()
     click.echo(f"wrote {', '.join(sorted(files))}")
     click.echo(f"{qm.name}: ${build.origin:04X}-${build.end - 1:04X}, "
@@ -132,6 +147,31 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
     click.echo(f"entry ${abi['entry']:04X} (SYS {abi['entry']}), input ${abi['input']:04X} "
                f"({abi['inputs']} bytes), output ${abi['output']:04X} ({abi['output_bytes']} bytes)"
                + (f", class ${abi['class']:04X} (PEEK({abi['class']}))" if "class" in abi else ""))
+
+
+APP_RESERVE = 6 * 1024  # bytes kept free for an app's driver and some samples
+
+
+def _layer_report(build, qm: QModel, data: str | None, calib: str | None):
+    """Per-layer rows measured on the first 64 samples of --data/--calib or random inputs."""
+    import numpy as np
+
+    from c64ml.harness_run import run_build
+    from c64ml.strategy import layer_report
+
+    path = data or calib
+    if path is not None:
+        q = qm.input_bytes(load_dataset(path, qm.inputs).x[:64])
+        source = f"{len(q)} samples of {path}"
+    else:
+        q = np.random.default_rng(0).integers(0, 256, (16, qm.inputs)).astype(np.uint8)
+        source = "16 random inputs"
+    if not hasattr(build, "samples"):  # a library build runs as is
+        return layer_report(build, run_build(build, q).layer_cycles), source
+    from c64ml.strategy import build_library
+
+    lib = build_library(qm, None, build.strategies)
+    return layer_report(lib, run_build(lib, q).layer_cycles), source
 
 
 def _pct(v):

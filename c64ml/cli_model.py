@@ -35,28 +35,48 @@ def _pct(v: float | None) -> str:
 @click.option("--calib", required=True, type=_path,
               help="Calibration data (.npz or .csv) in raw feature units.")
 @click.option("-o", "--output", required=True, type=_path, help="Where to write the qmodel JSON.")
+@click.option("--codebook", type=click.IntRange(1, 127),
+              help="At most this many distinct weight magnitudes, shared by all layers, so the "
+                   "unrolled code needs few product tables (--optimize speed).")
+@click.option("--prune", type=click.FloatRange(0.0, 0.95), default=0.0, show_default=True,
+              help="Zero this fraction of each layer's least important weights (|w| times "
+                   "the mean size of its input on the calibration data); zero weights cost "
+                   "no cycles or code in unrolled layers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the accuracies as JSON.")
-def quantize(model: str, calib: str, output: str, as_json: bool) -> None:
+def quantize(model: str, calib: str, output: str, codebook: int | None, prune: float,
+             as_json: bool) -> None:
     """Quantize a float MODEL to a fixed-point qmodel, using calibration data.
 
     Prints the float and fixed-point accuracy on the calibration data when it
-    has labels.
+    has labels; with --codebook or --prune also the accuracy before them, so
+    their cost is plain.
     """
     from c64ml.evaluate import evaluate
     from c64ml.model import load_model
+    from c64ml.quantize import compress
     from c64ml.quantize import quantize as run_quantize
 
     m = load_model(model)
     data = load_dataset(calib, m.inputs)
     check_labels(data, m.n_classes, calib)
     qm = run_quantize(m, data.x)
+    plain = None
+    if codebook is not None or prune > 0:
+        plain = evaluate(None, qm, data).fixed_accuracy
+        qm = compress(qm, codebook, prune, qm.input_bytes(data.x))
     ev = evaluate(m, qm, data)
     if ev.labelled:
         qm.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
+        if plain is not None:
+            qm.info["calibration_accuracy"]["fixed_before_compression"] = plain
     qm.save(output)
     if as_json:
-        click.echo(json.dumps({**ev.to_json(), "output": output}))
+        extra = {} if plain is None else {"fixed_before_compression": plain}
+        click.echo(json.dumps({**ev.to_json(), **extra, "output": output}))
         return
+    if plain is not None and ev.labelled:
+        click.echo(f"codebook {codebook or 'off'}, prune {prune:g}: fixed-point accuracy "
+                   f"{_pct(plain)} before, {_pct(ev.fixed_accuracy)} after")
     click.echo(f"wrote {output}: {len(qm.layers)} layers, {qm.params()} parameters, "
                f"{qm.macs()} MACs")
     if ev.labelled:

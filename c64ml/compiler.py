@@ -27,6 +27,7 @@ class Build:
     program: Program
     bank_out_basic: bool
     symbols: dict[str, int] = field(default_factory=dict)
+    strategies: list[str] | None = None  # per layer: "loop" or "unrolled" (None: all loop)
 
     @property
     def origin(self) -> int:
@@ -121,4 +122,5 @@ def build_library(model: QModel, origin: int | None = None,
                          "($0801-$9FFF or $C000-$CFFF)")
     program, source, bank = place(lambda b: inference_source(model, b, strategies), origin,
                                   f"model {model.name!r}", model.name, estimate)
-    return Build(model, source, program, bank, dict(program.symbols))
+    return Build(model, source, program, bank, dict(program.symbols),
+                 strategies or ["loop"] * len(model.layers))

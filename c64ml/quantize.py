@@ -135,26 +135,50 @@ def snap_down(weights: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return (np.sign(weights) * below.reshape(weights.shape)).astype(np.int64)
 
 
-def prune_smallest(weights: np.ndarray, fraction: float) -> np.ndarray:
-    """Set the ``fraction`` of weights with the smallest magnitude to zero."""
+def prune_smallest(weights: np.ndarray, fraction: float,
+                   input_scale: np.ndarray | None = None) -> np.ndarray:
+    """Set the ``fraction`` of weights with the smallest importance to zero: |w| times the
+    mean magnitude of the input it multiplies (``input_scale``; plain |w| when None), so
+    weights on inputs that are nearly always 0 go first."""
     if fraction <= 0:
         return weights
-    cut = np.quantile(np.abs(weights), fraction)
-    return np.where(np.abs(weights) <= cut, 0, weights).astype(np.int64)
+    importance = np.abs(weights) * (1.0 if input_scale is None else
+                                    (input_scale[:, None] + 1e-9))
+    k = int(round(fraction * weights.size))
+    if k == 0:
+        return weights
+    order = np.argsort(importance, axis=None, kind="stable")[:k]
+    out = weights.copy().ravel()
+    out[order] = 0
+    return out.reshape(weights.shape).astype(np.int64)
 
 
-def compress(qm: QModel, codebook: int | None = None, prune: float = 0.0) -> QModel:
+def input_scales(qm: QModel, q: np.ndarray) -> list[np.ndarray]:
+    """Per layer, the mean magnitude of each input over calibration input bytes ``q``."""
+    from c64ml.reference import activate
+
+    x = np.asarray(q, dtype=np.int64)
+    out = []
+    for layer in qm.layers:
+        out.append(np.abs(x).mean(axis=0).astype(np.float64))
+        x = activate(layer, x @ layer.weights + layer.bias)
+    return out
+
+
+def compress(qm: QModel, codebook: int | None = None, prune: float = 0.0,
+             calib: np.ndarray | None = None) -> QModel:
     """A copy of ``qm`` with pruned weights and/or one shared codebook of at most ``codebook``
-    weight magnitudes for all layers (so 6502 product tables stay few). Biases, multipliers
-    and shifts are unchanged; the result is validated."""
+    weight magnitudes for all layers (so 6502 product tables stay few). With calibration
+    input bytes ``calib``, pruning weighs each weight by its input's mean magnitude. Biases,
+    multipliers and shifts are unchanged; the result is validated."""
     if codebook is not None and not 1 <= codebook <= 127:
         raise C64mlError(f"--codebook {codebook} must be 1..127")
     if not 0.0 <= prune < 1.0:
         raise C64mlError(f"--prune {prune} must be in [0, 1)")
-    layers = []
-    for layer in qm.layers:
-        w = prune_smallest(layer.weights, prune)
-        layers.append(replace(layer, weights=w))
+    scales = input_scales(qm, calib) if calib is not None and prune > 0 else \
+        [None] * len(qm.layers)
+    pruned = [prune_smallest(layer.weights, prune, sc) for layer, sc in zip(qm.layers, scales)]
+    layers = [replace(layer, weights=w) for layer, w in zip(qm.layers, pruned)]
     if codebook is not None:
         levels = codebook_levels(np.concatenate([np.abs(L.weights).ravel() for L in layers]),
                                  codebook)
@@ -165,7 +189,7 @@ def compress(qm: QModel, codebook: int | None = None, prune: float = 0.0) -> QMo
             over = bound > ACC_MAX
             if over.any():
                 w = out.layers[k].weights.copy()
-                w[:, over] = snap_down(prune_smallest(old.weights, prune)[:, over], levels)
+                w[:, over] = snap_down(pruned[k][:, over], levels)
                 out.layers[k] = replace(out.layers[k], weights=w)
     validate_qmodel(out)
     return out

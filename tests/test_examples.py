@@ -165,7 +165,7 @@ def test_xor_perceptron_fails_and_mlp_solves():
 def test_bundled_demo_model_equals_the_digits_example():
     data = ROOT / "c64ml" / "data"
     assert (data / "digits.qmodel.json").read_bytes() == \
-        (EXAMPLES / "digits" / "qmodel.json").read_bytes()
+        (EXAMPLES / "digits" / "qmodel-speed.json").read_bytes()
     assert (data / "digits_test.npz").read_bytes() == (EXAMPLES / "digits" / "test.npz").read_bytes()
     assert "540" in (data / "README.md").read_text()
 
@@ -241,3 +241,20 @@ def test_tutorial_shows_current_output():
     assert (layer.multiplier[3], layer.shift[3]) == (207, 13) and "M = 207 and S = 13" in text
     out = reference.output_bytes(qm, q[None, :])[0]
     assert out[-1] == 0 and out[:3].astype(np.int8).tolist() == [15, 8, -61]
+
+
+def test_speed_qmodel_is_the_compressed_digits_model():
+    """qmodel-speed.json is qmodel.json with --codebook 12 --prune 0.3 on the training data,
+    and costs at most one point of test accuracy against the float model."""
+    from c64ml.quantize import compress
+
+    qm = load_qmodel(EXAMPLES / "digits" / "qmodel.json")
+    train = load_dataset(EXAMPLES / "digits" / "train.npz", 64)
+    again = compress(qm, 12, 0.3, qm.input_bytes(train.x)).to_json()
+    committed = load_qmodel(EXAMPLES / "digits" / "qmodel-speed.json").to_json()
+    assert again["layers"] == committed["layers"]
+    mags = {abs(w) for L in committed["layers"] for row in L["weights"] for w in row} - {0}
+    assert len(mags) <= 12
+    speed, ds = load_case("digits", "qmodel-speed.json", "test.npz")
+    ev = evaluate(speed.float_model, speed, ds)
+    assert ev.fixed_accuracy >= ev.float_accuracy - 0.01

@@ -5,9 +5,12 @@ each pixel an integer 0…16. The model reads the 64 raw pixels (input_range
 [0, 16]), has 32 relu hidden units and 10 linear outputs (argmax = the digit).
 
 Writes, next to this file: model.json (float model), qmodel.json (quantized
-with c64ml on the training split), train.npz and test.npz (raw pixels ``x``,
-labels ``y``; stratified 70/30 split, fixed seed). With --bundle it also
-copies the qmodel and the test split to c64ml/data/ (the demo model).
+with c64ml on the training split), qmodel-speed.json (the same with a shared
+codebook of 12 weight magnitudes and 30% of the weights pruned, for
+``--optimize speed``, as ``c64ml quantize --codebook 12 --prune 0.3`` makes it),
+train.npz and test.npz (raw pixels ``x``, labels ``y``; stratified 70/30 split,
+fixed seed). With --bundle it also copies qmodel-speed.json and the test split
+to c64ml/data/ (the demo model).
 
     python examples/digits/train.py [--bundle]
 """
@@ -28,7 +31,7 @@ from sklearn.neural_network import MLPClassifier
 from c64ml.dataset import Dataset, save_npz
 from c64ml.evaluate import evaluate
 from c64ml.model import Model
-from c64ml.quantize import quantize
+from c64ml.quantize import compress, quantize
 
 HERE = Path(__file__).resolve().parent
 BUNDLE = HERE.parent.parent / "c64ml" / "data"
@@ -49,6 +52,10 @@ def main(bundle: bool) -> None:
     qmodel.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
     model.save(HERE / "model.json")
     qmodel.save(HERE / "qmodel.json")
+    speed = compress(qmodel, codebook=12, prune=0.3, calib=qmodel.input_bytes(x_tr))
+    ev = evaluate(model, speed, Dataset(x_tr, y_tr))
+    speed.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
+    speed.save(HERE / "qmodel-speed.json")
     save_npz(HERE / "train.npz", x_tr, y_tr)
     save_npz(HERE / "test.npz", x_te, y_te)
     test = evaluate(model, qmodel, Dataset(x_te, y_te))
@@ -56,9 +63,9 @@ def main(bundle: bool) -> None:
           f"{test.float_accuracy:.4f}, fixed point {test.fixed_accuracy:.4f} "
           f"({len(y_te)} test samples)")
     if bundle:
-        shutil.copyfile(HERE / "qmodel.json", BUNDLE / "digits.qmodel.json")
+        shutil.copyfile(HERE / "qmodel-speed.json", BUNDLE / "digits.qmodel.json")
         shutil.copyfile(HERE / "test.npz", BUNDLE / "digits_test.npz")
-        print(f"copied qmodel.json and test.npz to {BUNDLE}")
+        print(f"copied qmodel-speed.json and test.npz to {BUNDLE}")
 
 
 if __name__ == "__main__":
