@@ -288,6 +288,16 @@ class C64:
         self.keys(keys)
         return self.call(entry, max_cycles=max_cycles)
 
+    def run_program(self, prg: bytes, keys: str | bytes = "",
+                    max_cycles: int = 10_000_000) -> RunResult:
+        """Start any PRG as a user would: one loading at $0801 through its ``SYS`` stub
+        (LOAD and RUN), any other at its load address (LOAD ,8,1 and SYS)."""
+        if prg[:2] == b"\x01\x08":
+            return self.run_prg(prg, keys=keys, max_cycles=max_cycles)
+        start, _ = self.load_prg(prg)
+        self.keys(keys)
+        return self.call(start, max_cycles=max_cycles)
+
     def call(self, addr: int, a: int = 0, x: int = 0, y: int = 0,
              max_cycles: int = 10_000_000) -> RunResult:
         """JSR to ``addr`` the way BASIC's SYS does and run until it returns."""

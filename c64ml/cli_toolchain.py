@@ -195,12 +195,7 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
     typed = parse_keys(keys)
     machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq)
     try:
-        if prg[:2] == b"\x01\x08":
-            result = machine.run_prg(prg, keys=typed, max_cycles=max_cycles)
-        else:
-            start, _ = machine.load_prg(prg)
-            machine.keys(typed)
-            result = machine.call(start, max_cycles=max_cycles)
+        result = machine.run_program(prg, keys=typed, max_cycles=max_cycles)
     except C64mlError as e:
         raise e.at(program) from None
     screen = [ln.rstrip() for ln in machine.screen_text()]

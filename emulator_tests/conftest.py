@@ -39,12 +39,7 @@ def run_program(program, keys: str | bytes = "", max_cycles: int = 10_000_000,
     """Run like ``c64ml run``: a $0801 PRG through its SYS stub, others at the load address."""
     prg = program_bytes(program)
     machine = C64(system=system, irq=irq)
-    if prg[:2] == b"\x01\x08":
-        result = machine.run_prg(prg, keys=keys, max_cycles=max_cycles)
-    else:
-        start, _ = machine.load_prg(prg)
-        machine.keys(keys)
-        result = machine.call(start, max_cycles=max_cycles)
+    result = machine.run_program(prg, keys=keys, max_cycles=max_cycles)
     return result, trim_screen(machine.screen_text())
 
 

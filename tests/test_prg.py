@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import pytest
@@ -13,15 +11,9 @@ from c64ml.errors import C64mlError
 from c64ml.prg import (basic_stub, make_prg, parse_prg, prg_with_stub, stub_end,
                        stub_sys_address)
 from c64ml.vice import labels_text, vice_name
+from testpaths import need_tool
 
 
-def need_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is required in CI but is not installed")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 # "10 SYS 2061" written out by hand from the BASIC line format.
