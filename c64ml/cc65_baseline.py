@@ -167,12 +167,7 @@ def cc65_run(model: QModel, q: np.ndarray, build: Cc65Build | None = None,
     Returns the output bytes (N × out_bytes, uint8) and the cycles of each
     ``c64ml_infer`` call (N, int64; the KERNAL interrupt's cycles are not counted).
     """
-    q = np.asarray(q)
-    if q.ndim != 2 or q.shape[1] != model.inputs:
-        raise C64mlError(f"expected input bytes of shape (N, {model.inputs}), got {q.shape}",
-                         field="input")
-    if q.size and (q.dtype.kind not in "iu" or q.min() < 0 or q.max() > 255):
-        raise C64mlError("input bytes must be integers 0..255", field="input")
+    q = model.checked_input_bytes(q)
     build = build or cc65_build(model)
     if build.sources != c_source(model):
         raise C64mlError("the cc65 build is of a different model", field="cc65")

@@ -269,22 +269,8 @@ class JitModel:
     _run: object
     _map: object
 
-    def _check_bytes(self, q) -> np.ndarray:
-        a = np.asarray(q)
-        if a.ndim != 2 or a.shape[1] != self.model.inputs:
-            raise C64mlError(f"expected input bytes of shape (N, {self.model.inputs}), "
-                             f"got {a.shape}", field="input")
-        if a.dtype == np.uint8:
-            return np.ascontiguousarray(a)
-        if a.dtype.kind not in "biuf":
-            raise C64mlError(f"expected integers 0..255, got dtype {a.dtype}", field="input")
-        if a.size and (not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 255
-                       or not np.all(a == np.floor(a))):
-            raise C64mlError("expected integers 0..255", field="input")
-        return np.ascontiguousarray(a, dtype=np.uint8)
-
     def _execute(self, q) -> tuple[np.ndarray, np.ndarray]:
-        a = self._check_bytes(q)
+        a = self.model.checked_input_bytes(q)
         n = a.shape[0]
         out = np.zeros((n, self.model.out_bytes), dtype=np.uint8)
         cls = np.zeros(n, dtype=np.uint8)

@@ -104,6 +104,22 @@ class QModel:
         v = u + 0.5
         return np.clip(np.floor(v), 0, 255).astype(np.uint8)
 
+    def checked_input_bytes(self, q) -> np.ndarray:
+        """``q`` as a contiguous (N, inputs) uint8 array, or one C64mlError saying what is wrong
+        (shape, type, or values that are not whole numbers 0..255)."""
+        a = np.asarray(q)
+        if a.ndim != 2 or a.shape[1] != self.inputs:
+            raise C64mlError(f"expected input bytes of shape (N, {self.inputs}), got {a.shape}",
+                             field="input")
+        if a.dtype == np.uint8:
+            return np.ascontiguousarray(a)
+        if a.dtype.kind not in "biuf":
+            raise C64mlError(f"expected integers 0..255, got dtype {a.dtype}", field="input")
+        if a.size and (not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 255
+                       or not np.all(a == np.floor(a))):
+            raise C64mlError("expected integers 0..255", field="input")
+        return np.ascontiguousarray(a, dtype=np.uint8)
+
     def validate(self) -> None:
         """Check every limit of docs/semantics.md; raise C64mlError naming the field."""
         validate_qmodel(self)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.errors import C64mlError
 from c64ml.layers import CLAMP
 from c64ml.qmodel import QLayer, QModel
 
@@ -32,13 +31,7 @@ def activate(layer: QLayer, acc: np.ndarray) -> np.ndarray:
 
 def forward(model: QModel, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Run every layer on input bytes ``q`` (N × inputs); return (last acc, last outputs)."""
-    x = np.asarray(q)
-    if x.ndim != 2 or x.shape[1] != model.inputs:
-        raise C64mlError(f"expected input bytes of shape (N, {model.inputs}), got {x.shape}",
-                         field="input")
-    if x.size and (x.dtype.kind not in "iu" or x.min() < 0 or x.max() > 255):
-        raise C64mlError("input bytes must be integers 0..255", field="input")
-    x = x.astype(np.int64)
+    x = model.checked_input_bytes(q).astype(np.int64)
     acc = x
     for layer in model.layers:
         acc = x @ layer.weights + layer.bias  # §3: exact in int64
