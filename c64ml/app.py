@@ -314,8 +314,13 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
 
     def fits(k: int) -> bool:
         """Whether k samples fit with BASIC banked out (the largest region)."""
-        return assemble(src(k, True), f"{model.name}.s", ORIGIN).symbols["c64ml_end"] \
-            <= IO_START
+        try:
+            end = assemble(src(k, True), f"{model.name}.s", ORIGIN).symbols["c64ml_end"]
+        except C64mlError as e:
+            if "past $FFFF" in e.message:
+                return False
+            raise
+        return end <= IO_START
 
     # Size grows by `size` bytes a sample, give or take the 256-byte alignment of the
     # model's tables: guess from one sample's end address, check the guess and the next,

@@ -189,13 +189,13 @@ def _pct(v):
 def verify(model, data, calib, optimize, no_irq, as_json) -> None:
     """Compile MODEL, run every sample of DATA in the emulated C64 and compare every output
     byte with the NumPy reference and the LLVM JIT. Exits 1 on any mismatch."""
-    from c64ml.compiler import build_library
+    from c64ml.strategy import build_optimized
     from c64ml.verify import verify as run_verify
 
     qm = load_qmodel_for(model, calib)
     ds = load_dataset(data, qm.inputs)
     check_labels(ds, qm.n_classes, data)
-    build = build_library(qm)
+    build = build_optimized(qm, optimize)
     v = run_verify(build, ds, qm.float_model, irq=not no_irq)
     if as_json:
         click.echo(json.dumps(v.to_json()))

@@ -41,7 +41,9 @@ class Build:
         return self.symbols[name]
 
     def byte_counts(self) -> dict[str, int]:
-        """Bytes of code, tables, data (weights and constants), buffers, zero page, total."""
+        """Bytes of code, tables, data (weights and constants), buffers, zero page touched
+        (all of it saved and restored; unrolled layers borrow theirs with interrupts off),
+        total."""
         s = self.symbols
         code = s["c64ml_code_end"] - s["c64ml_code"]
         tables = (s["c64ml_acc"] - s["c64ml_tables"]) + (s["c64ml_tables_end"]
@@ -49,9 +51,12 @@ class Build:
         data = s["c64ml_data_end"] - s["c64ml_data"]
         buffers = (s["c64ml_acc_end"] - s["c64ml_acc"]) + (s["c64ml_bss_end"] - s["c64ml_bss"])
         total = s["c64ml_end"] - self.origin
+        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in
+                        zip(self.model.layers, self.strategies or []) if st == "unrolled"),
+                       default=0)
         return {"code": code, "tables": tables, "data": data, "buffers": buffers,
                 "padding": total - code - tables - data - buffers,
-                "zeropage": len(ZERO_PAGE_USED), "total": total}
+                "zeropage": len(ZERO_PAGE_USED) + borrowed, "total": total}
 
     def abi(self) -> dict[str, int]:
         """The library interface (docs/abi.md)."""
