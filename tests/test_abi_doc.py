@@ -1,4 +1,4 @@
-"""docs/abi.md's BASIC example must be true for a fresh build of examples/iris/qmodel.json:
+"""The BASIC example in docs/abi.md and README.md must be true for a fresh build of examples/iris/qmodel.json:
 the POKE address is the input buffer, SYS the entry, PEEK the class byte, the DATA bytes are
 the semantics §1 mapping of the quoted measurements, and the class printed is the reference's."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from c64ml import reference
 from c64ml.c64 import C64
@@ -15,8 +16,10 @@ from c64ml.qmodel import load_qmodel
 from testpaths import EXAMPLES, ROOT
 
 
-def test_basic_example_matches_a_fresh_build():
-    text = (ROOT / "docs" / "abi.md").read_text()
+
+@pytest.mark.parametrize("page", ["docs/abi.md", "README.md"])
+def test_basic_example_matches_a_fresh_build(page):
+    text = (ROOT / page).read_text()
     poke = int(re.search(r"POKE (\d+)\+I,V", text).group(1))
     sys_addr = int(re.search(r"SYS (\d+)\n", text).group(1))
     peek = int(re.search(r'PRINT "CLASS";PEEK\((\d+)\)', text).group(1))
@@ -34,3 +37,4 @@ def test_basic_example_matches_a_fresh_build():
     assert m.ram[peek] == r.a == printed == reference.predict(qm, np.array([data]))[0]
     line = f"entry ${abi['entry']:04X} (SYS {abi['entry']}), input ${abi['input']:04X}"
     assert line in text
+    assert f"POKE {abi['input']}+I,V" in text
