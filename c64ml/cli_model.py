@@ -35,10 +35,10 @@ def _pct(v: float | None) -> str:
 @click.option("--calib", required=True, type=_path,
               help="Calibration data (.npz or .csv) in raw feature units.")
 @click.option("-o", "--output", required=True, type=_path, help="Where to write the qmodel JSON.")
-@click.option("--codebook", type=click.IntRange(1, 127),
+@click.option("--codebook", type=int,
               help="At most this many distinct weight magnitudes, shared by all layers, so the "
                    "unrolled code needs few product tables (--optimize speed).")
-@click.option("--prune", type=click.FloatRange(0.0, 0.95), default=0.0, show_default=True,
+@click.option("--prune", type=float, default=0.0, show_default=True,
               help="Zero this fraction of each layer's least important weights (|w| times "
                    "the mean size of its input on the calibration data); zero weights cost "
                    "no cycles or code in unrolled layers.")

@@ -110,7 +110,13 @@ def codebook_levels(magnitudes: np.ndarray, k: int) -> np.ndarray:
     m = magnitudes[magnitudes > 0].astype(np.float64)
     if m.size == 0:
         return np.array([1], dtype=np.int64)
+    distinct = np.unique(m)
+    if distinct.size <= k:  # nothing to merge (but 128, from -128, becomes 127)
+        return np.unique(np.clip(distinct, 1, 127)).astype(np.int64)
     levels = np.unique(np.quantile(m, (np.arange(k) + 0.5) / k))
+    while levels.size < k:  # quantile starts can coincide: add the worst-served magnitude
+        far = distinct[np.argmax(np.abs(distinct[:, None] - levels[None, :]).min(axis=1))]
+        levels = np.unique(np.append(levels, far))
     for _ in range(50):
         idx = np.argmin(np.abs(m[:, None] - levels[None, :]), axis=1)
         new = np.array([m[idx == c].mean() if np.any(idx == c) else levels[c]

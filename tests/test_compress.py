@@ -35,9 +35,6 @@ def test_codebook_levels_are_at_most_k_integers_in_1_to_127(mags, k):
     assert list(levels) == sorted(set(levels.tolist()))
 
 
-@pytest.mark.xfail(strict=True, reason="codebook_levels starts Lloyd from quantiles and drops "
-                   "duplicate starts, so with k >= the distinct magnitudes it can still merge "
-                   "them: [1]*8+[100], k=2 gives [12]")
 def test_a_codebook_as_large_as_the_magnitudes_loses_nothing():
     for mags, k in (([1] * 8 + [100], 2), ([1, 2, 3, 50, 60, 70, 127], 7), ([5] * 100 + [6], 2)):
         assert codebook_levels(np.array(mags), k).tolist() == sorted(set(mags))
@@ -204,8 +201,6 @@ def test_cli_quantize_refuses_bad_settings_with_exit_2(tmp_path, args):
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="click.IntRange/FloatRange on --codebook/--prune "
-                   "print click's 4-line usage error, not one 'c64ml: error:' line")
 @pytest.mark.parametrize("args", [("--codebook", 0), ("--prune", 1.0)])
 def test_cli_quantize_refuses_bad_settings_in_one_line(tmp_path, args):
     r = run("quantize", IRIS / "model.json", "--calib", IRIS / "train.csv", "-o",
