@@ -168,7 +168,7 @@ def _layer_report(build, qm: QModel, data: str | None, calib: str | None):
         source = "16 random inputs"
     if not hasattr(build, "samples"):  # a library build runs as is
         return layer_report(build, run_build(build, q).layer_cycles), source
-    from c64ml.strategy import build_library
+    from c64ml.compiler import build_library
 
     lib = build_library(qm, None, build.strategies)
     return layer_report(lib, run_build(lib, q).layer_cycles), source

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.compiler import Build, build_library, estimate_bytes  # noqa: F401 (re-exported)
+from c64ml.compiler import Build, build_library, estimate_bytes
 from c64ml.errors import C64mlError
 from c64ml.memory_plan import IO_START
 from c64ml.qmodel import QModel
