@@ -243,7 +243,6 @@ def programs(draw) -> str:
             elif kind <= 6:
                 op = draw(st.sampled_from(sorted(OPCODES.values(), key=lambda o: o.code)))
                 e = _expr(draw, syms)
-                ix = {"zpx": ",x", "abx": ",x", "zpy": ",y", "aby": ",y"}.get(op.mode, "")
                 operand = {
                     "imp": "", "acc": draw(st.sampled_from(["", " a"])),
                     "imm": f" #{draw(st.sampled_from(['<', '>']))}({e})",

@@ -7,20 +7,15 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from c64ml.cli import main
 from c64ml.d64 import read_d64
 from c64ml.prg import parse_prg
 from testpaths import EXAMPLES
+from testpaths import run_cli as run
 from test_asm_export import build as assemble_with
 from test_asm_export import need
 
 IRIS = EXAMPLES / "iris"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from c64ml.cli import main
 from testpaths import EXAMPLES, ROOT
+from testpaths import run_cli as run
 
 IRIS = EXAMPLES / "iris"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

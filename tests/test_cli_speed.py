@@ -7,21 +7,16 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from c64ml.c64 import C64
-from c64ml.cli import main
 from c64ml.dataset import load_dataset
 from c64ml.harness_run import run_build
 from c64ml.qmodel import load_qmodel
 from c64ml.strategy import build_library
 from testpaths import EXAMPLES
+from testpaths import run_cli as run
 
 IRIS = EXAMPLES / "iris"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -20,3 +20,12 @@ def need_tool(name: str) -> str:
             pytest.fail(f"{name} is not installed; .ci/run must install it")
         pytest.skip(f"{name} is not installed")
     return path
+
+
+def run_cli(*args):
+    """Invoke the c64ml CLI in-process (click's CliRunner); arguments are str()-ed."""
+    from click.testing import CliRunner
+
+    from c64ml.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
