@@ -10,9 +10,9 @@ __all__ = ["C64mlError", "__version__", "load_model", "load_qmodel", "Model", "Q
 def __getattr__(name: str):
     # Lazy so that `import c64ml` stays cheap and tools can import submodules alone.
     if name in ("load_model", "Model"):
-        from c64ml import model
+        from c64ml.model import floatmodel as model
         return getattr(model, name)
     if name in ("load_qmodel", "QModel"):
-        from c64ml import qmodel
+        from c64ml.model import qmodel
         return getattr(qmodel, name)
     raise AttributeError(name)

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from c64ml.c64 import C64  # noqa: E402
-from c64ml.cli_toolchain import load_program, package_prg, trim_screen  # noqa: E402
+from c64ml.machine.c64 import C64  # noqa: E402
+from c64ml.cli.toolchain import load_program, package_prg, trim_screen  # noqa: E402
 
 
 def program_bytes(program: bytes | str | Path) -> bytes:
@@ -28,7 +28,7 @@ def program_bytes(program: bytes | str | Path) -> bytes:
         return bytes(program)
     path = Path(program)
     if path.suffix.lower() == ".s":
-        from c64ml.assembler import assemble
+        from c64ml.asm.assembler import assemble
         p = assemble(path.read_text(encoding="utf-8"), str(path))
         return package_prg(p.origin, p.data)
     return load_program(str(path))

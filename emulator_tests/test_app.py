@@ -1,4 +1,4 @@
-"""The compiler's app mode (c64ml/app.py) run in the emulated C64: every printed line
+"""The compiler's app mode (c64ml/backend6502/app.py) run in the emulated C64: every printed line
 against the NumPy reference, the C64's own CIA2 cycle figures against the harness's
 count of the same calls, the VICE debug-cart exit code, truncation and the CLI."""
 
@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from c64ml.app import MARK_BUG, MARK_WRONG, app_source, build_app
-from c64ml.assembler import assemble
-from c64ml.c64 import C64
+from c64ml.backend6502.app import MARK_BUG, MARK_WRONG, app_source, build_app
+from c64ml.asm.assembler import assemble
+from c64ml.machine.c64 import C64
 from c64ml.cli import main
-from c64ml.d64 import read_d64
-from c64ml.dataset import Dataset, load_dataset
+from c64ml.package.d64 import read_d64
+from c64ml.model.dataset import Dataset, load_dataset
 from c64ml.errors import C64mlError
-from c64ml.memory_plan import IO_START
-from c64ml.prg import prg_with_stub
-from c64ml.qmodel import load_qmodel
-from c64ml.reference import output_bytes
+from c64ml.backend6502.memory_plan import IO_START
+from c64ml.package.prg import prg_with_stub
+from c64ml.model.qmodel import load_qmodel
+from c64ml.exec.reference import output_bytes
 
 IRIS = Path(__file__).resolve().parent.parent / "examples" / "iris"
 QM = load_qmodel(IRIS / "qmodel.json")

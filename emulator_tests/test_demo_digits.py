@@ -8,9 +8,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from c64ml import reference
-from c64ml.demos import DIGITS_SAMPLES, build_digits, run_demo
-from c64ml.harness_run import run_build
+from c64ml.exec import reference
+from c64ml.demos.builders import DIGITS_SAMPLES, build_digits, run_demo
+from c64ml.verify.harness import run_build
 
 DOWN, UP, RIGHT, LEFT = "\x11", "\x91", "\x1d", "\x9d"
 SHADE_CODES = (0x20, 0x66, 0xA0, 0xA0)  # the slideshow's characters for byte // 64

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from c64ml import reference
-from c64ml.demos import build_fruit, run_demo
+from c64ml.exec import reference
+from c64ml.demos.builders import build_fruit, run_demo
 
 DEL = "\x14"
 TITLE = ["C64ML FRUIT COLOURS", "", "TYPE RED, GREEN AND BLUE, EACH 0-255,",

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c64ml.demos import build_digits, build_fruit, run_demo
+from c64ml.demos.builders import build_digits, build_fruit, run_demo
 
 KEYS = st.text(st.sampled_from(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ ,.-+*@/\r")
                                + ["\x14", "\x11", "\x91", "\x1d", "\x9d", "\x93"]),

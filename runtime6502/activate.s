@@ -9,7 +9,7 @@
 ;        y = table[r + 128] if a table is given (sigmoid, tanh), else r (low byte)
 ;     The requantization is skipped when acc is below the unit's threshold B[j] (then
 ;     r clamps to lo) or above A[j] (then r clamps to hi); the compiler computes B and A
-;     exactly (c64ml/codegen.py), so most saturated units (a negative relu input, say)
+;     exactly (c64ml/backend6502/codegen.py), so most saturated units (a negative relu input, say)
 ;     cost about 60 cycles instead of about 500.
 ;   and stores y at out+j.
 ;

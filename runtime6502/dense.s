@@ -5,10 +5,10 @@
 ;   for j = 0 .. n_out-1.  It works in offset binary so every product is unsigned:
 ;   w' = w + 128 (stored), x' = x XOR mask (mask $00 for u8 inputs, $80 for s8), and
 ;   acc[j] = C[j] + sum of w'*x' - 128 * sum of x'
-;   where the compiler folds everything constant into C[j] (c64ml/codegen.py).
+;   where the compiler folds everything constant into C[j] (c64ml/backend6502/codegen.py).
 ;   Rows whose x' is 0 add nothing and are skipped, so sparse inputs run faster.
 ;   Products come from the quarter-square tables SQ1LO/SQ1HI/SQ2LO/SQ2HI
-;   (c64ml/sqtables.py): for one input the table operands are patched with x'
+;   (c64ml/backend6502/sqtables.py): for one input the table operands are patched with x'
 ;   (self-modifying code), then one pass over the units adds x'*w'[i][j]+1 to each
 ;   accumulator; the +1 per processed row is counted in K with the 128*x' term and
 ;   taken off at the end.

@@ -2,7 +2,7 @@
 ;
 ; Computes a * b for unsigned bytes a and b using
 ;   a*b = f(a+b) - f(|a-b|),  f(n) = floor(n*n/4)
-; with the page-aligned tables SQ1LO/SQ1HI/SQ2LO/SQ2HI from c64ml/sqtables.py
+; with the page-aligned tables SQ1LO/SQ1HI/SQ2LO/SQ2HI from c64ml/backend6502/sqtables.py
 ; (emitted by sqtables.tables_source()). The multiplicand a is patched into the
 ; low bytes of the four table operands (self-modifying code), so no zero page is
 ; used: the routine is safe with the KERNAL interrupt running.
@@ -19,7 +19,7 @@
 ; Clobbers: A, flags. X and Y are preserved.
 ; Memory:   mul8_lo, mul8_hi (2 bytes RAM, below); the operands of four
 ;           instructions are rewritten by mul8. No zero page.
-; Requires: (the SQ tables from c64ml.sqtables.tables_source())
+; Requires: (the SQ tables from c64ml.backend6502.sqtables.tables_source())
 ; Cycles:   measured over all 65,536 pairs, including the RTS, excluding the
 ;           caller's JSR (add 6):
 ;             mul8     min 50  max 54  (50 + one per page crossing)

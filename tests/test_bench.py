@@ -1,4 +1,4 @@
-"""`c64ml bench` (c64ml/bench.py): a quick run on the two smallest suite models, checked
+"""`c64ml bench` (c64ml/verify/bench.py): a quick run on the two smallest suite models, checked
 against our own harness and reference runs, and (slow) the full suite against the targets:
 digits at least 20x faster than cc65, at most 24 cycles per MAC for speed and 50 for size,
 accuracy within 1 point of the float model."""
@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from c64ml import reference
-from c64ml.bench import SUITE, run_bench, table
+from c64ml.exec import reference
+from c64ml.verify.bench import SUITE, run_bench, table
 from c64ml.cli import main
-from c64ml.dataset import load_dataset
+from c64ml.model.dataset import load_dataset
 from c64ml.errors import C64mlError
-from c64ml.model import load_model
-from c64ml.qmodel import load_qmodel
+from c64ml.model.floatmodel import load_model
+from c64ml.model.qmodel import load_qmodel
 from testpaths import EXAMPLES, need_tool
 
 KEYS = ("name", "cycles_mean", "cycles_per_mac", "bytes_total", "accuracy", "cc65_cycles_mean",
@@ -47,7 +47,7 @@ def test_quick_bench_figures(quick):
 
 def test_quick_bench_accuracy_is_the_references(quick):
     """The accuracy over the whole test set, recomputed from the committed qmodel."""
-    from c64ml.quantize import compress
+    from c64ml.quantize.ptq import compress
 
     for m in quick["models"]:
         entry = next(e for e in SUITE if e.name == m["name"])

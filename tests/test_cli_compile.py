@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from c64ml.d64 import read_d64
-from c64ml.prg import parse_prg
+from c64ml.package.d64 import read_d64
+from c64ml.package.prg import parse_prg
 from testpaths import EXAMPLES
 from testpaths import run_cli as run
 from test_asm_export import build as assemble_with
@@ -46,10 +46,10 @@ def test_library_abi_and_sizes(library):
 
 def test_library_runs_from_the_image_as_a_basic_sys_would(library, qmodel):
     """Poke inputs, call the entry, peek the class: as the README's BASIC program does."""
-    from c64ml import reference
-    from c64ml.c64 import C64
-    from c64ml.dataset import load_dataset
-    from c64ml.qmodel import load_qmodel
+    from c64ml.exec import reference
+    from c64ml.machine.c64 import C64
+    from c64ml.model.dataset import load_dataset
+    from c64ml.model.qmodel import load_qmodel
 
     info, image = library
     abi = info["abi"]
@@ -75,7 +75,7 @@ def test_formats(qmodel, library, tmp_path, fmt, suffix):
         (name, prg), = read_d64(out.read_bytes())
         assert name == "IRIS" and parse_prg(prg) == (info["origin"], image)
     else:
-        from c64ml.assembler import assemble
+        from c64ml.asm.assembler import assemble
 
         assert assemble(out.read_text(), "iris.s", info["origin"]).data == image
 

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 from click.testing import CliRunner
 
-from c64ml.cli_demo import demo
-from c64ml.demos import fruit_byte
+from c64ml.cli.demo import demo
+from c64ml.demos.builders import fruit_byte
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -65,7 +65,7 @@ def test_demo_is_registered():
 
 def test_demo_default_in_a_real_process(tmp_path):
     """The main job as a user runs it: the bundled digits model, verified on all 540 samples."""
-    code = ("import sys; from c64ml.cli import main; from c64ml.cli_demo import demo; "
+    code = ("import sys; from c64ml.cli import main; from c64ml.cli.demo import demo; "
             "main.add_command(demo); sys.argv[0] = 'c64ml'; main()")
     p = subprocess.run([sys.executable, "-c", code, "demo", "--out", str(tmp_path)],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -105,9 +105,9 @@ def test_committed_screenshots_are_pngs_of_the_screen_size():
 
 
 def test_run_build_in_two_processes_gives_the_same_outputs_and_cycles():
-    from c64ml.compiler import build_library
-    from c64ml.harness_run import run_build
-    from c64ml.qmodel import load_qmodel
+    from c64ml.backend6502.compiler import build_library
+    from c64ml.verify.harness import run_build
+    from c64ml.model.qmodel import load_qmodel
 
     model = load_qmodel(ROOT / "examples" / "iris" / "qmodel.json")
     q = np.random.default_rng(1).integers(0, 256, (70, model.inputs), dtype=np.uint8)

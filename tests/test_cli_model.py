@@ -25,7 +25,7 @@ def iris_q(tmp_path_factory):
 
 
 def test_quantize_writes_a_loadable_qmodel(iris_q):
-    from c64ml.qmodel import load_qmodel
+    from c64ml.model.qmodel import load_qmodel
 
     qm = load_qmodel(iris_q)
     assert qm.float_model is not None and qm.inputs == 4 and qm.n_out == 3
@@ -44,9 +44,9 @@ def test_eval_json_on_qmodel_and_float_model(iris_q):
 def test_eval_matches_the_reference(iris_q):
     import numpy as np
 
-    from c64ml import reference
-    from c64ml.dataset import load_dataset
-    from c64ml.qmodel import load_qmodel
+    from c64ml.exec import reference
+    from c64ml.model.dataset import load_dataset
+    from c64ml.model.qmodel import load_qmodel
 
     qm = load_qmodel(iris_q)
     ds = load_dataset(IRIS / "test.csv", 4)

@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c64ml import reference
-from c64ml.codegen import STRATEGIES
-from c64ml.compiler import build_library
+from c64ml.exec import reference
+from c64ml.backend6502.codegen import STRATEGIES
+from c64ml.backend6502.compiler import build_library
 from c64ml.errors import C64mlError
-from c64ml.harness_run import run_build
-from c64ml.jit import compile_qmodel
-from c64ml.layers import ACC_MAX, KIND_MAX
-from c64ml.qmodel import QLayer, QModel
-from c64ml.quantize import compress
+from c64ml.verify.harness import run_build
+from c64ml.exec.jit import compile_qmodel
+from c64ml.spec import ACC_MAX, KIND_MAX
+from c64ml.model.qmodel import QLayer, QModel
+from c64ml.quantize.ptq import compress
 from qmodel_strategies import models_with_inputs
 
 COUNT = {"models": 0}

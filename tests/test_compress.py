@@ -1,4 +1,4 @@
-"""Weight compression (c64ml/quantize.py): the shared codebook, snapping, importance-weighted
+"""Weight compression (c64ml/quantize/ptq.py): the shared codebook, snapping, importance-weighted
 pruning and ``compress`` as a whole, checked against brute force; and the CLI options."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from hypothesis.extra import numpy as hnp
 
 from c64ml.cli import main
 from c64ml.errors import C64mlError
-from c64ml.layers import ACC_MAX
-from c64ml.qmodel import acc_bounds, validate_qmodel
-from c64ml.quantize import codebook_levels, compress, prune_smallest, snap, snap_down
+from c64ml.spec import ACC_MAX
+from c64ml.model.qmodel import acc_bounds, validate_qmodel
+from c64ml.quantize.ptq import codebook_levels, compress, prune_smallest, snap, snap_down
 from qmodel_strategies import qmodels
 from testpaths import EXAMPLES
 
@@ -135,7 +135,7 @@ def test_compress_keeps_the_model_valid_and_is_deterministic(qm, k, prune, use_c
 
 def test_compress_rounds_down_the_units_a_codebook_would_push_past_24_bits():
     """One unit right at the bound: snapping 100 up to 127 would overflow, so it rounds down."""
-    from c64ml.qmodel import QLayer, QModel
+    from c64ml.model.qmodel import QLayer, QModel
 
     w = np.array([[100], [127]])
     b = np.array([ACC_MAX - 227 * 255])
@@ -151,7 +151,7 @@ def test_compress_rounds_down_the_units_a_codebook_would_push_past_24_bits():
 
 @pytest.mark.parametrize("codebook, prune", [(0, 0.0), (128, 0.0), (None, 1.0), (None, -0.1)])
 def test_compress_refuses_bad_settings(codebook, prune):
-    from c64ml.qmodel import load_qmodel
+    from c64ml.model.qmodel import load_qmodel
 
     with pytest.raises(C64mlError):
         compress(load_qmodel(IRIS / "qmodel.json"), codebook, prune)
@@ -173,9 +173,9 @@ def test_cli_quantize_prints_accuracy_before_and_after(tmp_path):
             "--codebook", 8, "--prune", 0.2, "--json")
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
-    from c64ml.dataset import load_dataset
-    from c64ml.qmodel import load_qmodel
-    from c64ml import reference
+    from c64ml.model.dataset import load_dataset
+    from c64ml.model.qmodel import load_qmodel
+    from c64ml.exec import reference
 
     qm = load_qmodel(out)
     ds = load_dataset(IRIS / "train.csv", qm.inputs)

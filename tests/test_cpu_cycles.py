@@ -1,5 +1,5 @@
 """Cycle accuracy, opcode by opcode: the harness CPU against the documented
-NMOS table in c64ml.opcodes, and against cc65's sim65 where sim65 is right."""
+NMOS table in c64ml.asm.opcodes, and against cc65's sim65 where sim65 is right."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from py65.devices.mpu6502 import MPU
 
-from c64ml.c64 import C64
-from c64ml.cpu import CPU, CYCLE_FIXES, IllegalOpcode
-from c64ml.opcodes import OPCODES, branch_cycles
+from c64ml.machine.c64 import C64
+from c64ml.machine.cpu import CPU, CYCLE_FIXES, IllegalOpcode
+from c64ml.asm.opcodes import OPCODES, branch_cycles
 from testpaths import need_tool
 
 LOAD = 0x0200

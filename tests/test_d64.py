@@ -12,9 +12,9 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from c64ml.d64 import D64_SIZE, make_d64, read_d64, sector_offset, sectors_in_track
+from c64ml.package.d64 import D64_SIZE, make_d64, read_d64, sector_offset, sectors_in_track
 from c64ml.errors import C64mlError
-from c64ml.prg import make_prg, prg_with_stub
+from c64ml.package.prg import make_prg, prg_with_stub
 
 
 def _missing(what: str):

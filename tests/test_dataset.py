@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c64ml.dataset import check_labels, load_dataset, save_npz
+from c64ml.model.dataset import check_labels, load_dataset, save_npz
 from c64ml.errors import C64mlError
 
 

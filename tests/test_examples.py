@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from c64ml.cli import main
-from c64ml.compiler import build_library
-from c64ml.dataset import Dataset, check_labels, load_dataset
-from c64ml.evaluate import evaluate
-from c64ml.model import load_model
-from c64ml.qmodel import load_qmodel
-from c64ml.quantize import quantize
-from c64ml.verify import verify
+from c64ml.backend6502.compiler import build_library
+from c64ml.model.dataset import Dataset, check_labels, load_dataset
+from c64ml.exec.evaluate import evaluate
+from c64ml.model.floatmodel import load_model
+from c64ml.model.qmodel import load_qmodel
+from c64ml.quantize.ptq import quantize
+from c64ml.verify.verify import verify
 from testpaths import EXAMPLES, ROOT
 
 #: (example folder, qmodel, test data, float model, training/calibration data)
@@ -163,7 +163,7 @@ def test_xor_perceptron_fails_and_mlp_solves():
 
 
 def test_bundled_demo_model_equals_the_digits_example():
-    data = ROOT / "c64ml" / "data"
+    data = ROOT / "c64ml" / "demos" / "data"
     assert (data / "digits.qmodel.json").read_bytes() == \
         (EXAMPLES / "digits" / "qmodel-speed.json").read_bytes()
     assert (data / "digits_test.npz").read_bytes() == (EXAMPLES / "digits" / "test.npz").read_bytes()
@@ -219,7 +219,7 @@ def test_fruit_readme_naive_bayes_figure():
 def test_tutorial_shows_current_output():
     """docs/tutorial.md pastes real output; the info and eval blocks and the worked example
     must still be what the code prints and computes."""
-    from c64ml import reference
+    from c64ml.exec import reference
 
     text = (ROOT / "docs" / "tutorial.md").read_text()
     fruit = EXAMPLES / "fruit_colors"
@@ -246,7 +246,7 @@ def test_tutorial_shows_current_output():
 def test_speed_qmodel_is_the_compressed_digits_model():
     """qmodel-speed.json is qmodel.json with --codebook 12 --prune 0.3 on the training data,
     and costs at most one point of test accuracy against the float model."""
-    from c64ml.quantize import compress
+    from c64ml.quantize.ptq import compress
 
     qm = load_qmodel(EXAMPLES / "digits" / "qmodel.json")
     train = load_dataset(EXAMPLES / "digits" / "train.npz", 64)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from c64ml.c64 import C64
-from c64ml.kernal import CYCLES
+from c64ml.machine.c64 import C64
+from c64ml.machine.kernal import CYCLES
 
 RTS = 0x60
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from c64ml import reference
-from c64ml.codegen import data_size
-from c64ml.compiler import RUNTIME_BYTES, build_library
+from c64ml.exec import reference
+from c64ml.backend6502.codegen import data_size
+from c64ml.backend6502.compiler import RUNTIME_BYTES, build_library
 from c64ml.errors import C64mlError
-from c64ml.harness_run import run_build
-from c64ml.memory_plan import BASIC_ROM, IO_START, UPPER_RAM
-from c64ml.qmodel import QLayer, QModel
+from c64ml.verify.harness import run_build
+from c64ml.backend6502.memory_plan import BASIC_ROM, IO_START, UPPER_RAM
+from c64ml.model.qmodel import QLayer, QModel
 
 
 def dense_model(n_in: int, n_out: int, seed: int = 0) -> QModel:
@@ -48,7 +48,7 @@ def test_big_model_banks_out_basic_and_restores_it():
     q[1, 200] = 1
     run = run_build(b, q)
     assert np.array_equal(run.outputs, reference.output_bytes(m, q))
-    from c64ml.c64 import C64
+    from c64ml.machine.c64 import C64
 
     c = C64()
     c.load(b.origin, b.program.data)

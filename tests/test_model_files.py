@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from c64ml.errors import C64mlError
-from c64ml.model import load_model
-from c64ml.qmodel import load_qmodel
+from c64ml.model.floatmodel import load_model
+from c64ml.model.qmodel import load_qmodel
 
 HAND_WRITTEN = {
     "format": "c64ml-model", "version": 1, "name": "and-gate", "inputs": 2,

@@ -1,6 +1,6 @@
 """The opcode table against hand-written NMOS 6502 datasheet values."""
 
-from c64ml.opcodes import BY_NAME, MODE_SIZE, MODES, OPCODES, Opcode, branch_cycles
+from c64ml.asm.opcodes import BY_NAME, MODE_SIZE, MODES, OPCODES, Opcode, branch_cycles
 
 # Every documented opcode, written out by hand from the MOS datasheet:
 # "HEX mnemonic mode cycles" with "+" marking the page-crossing penalty.

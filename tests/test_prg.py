@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from c64ml.errors import C64mlError
-from c64ml.prg import (basic_stub, make_prg, parse_prg, prg_with_stub, stub_end,
+from c64ml.package.prg import (basic_stub, make_prg, parse_prg, prg_with_stub, stub_end,
                        stub_sys_address)
-from c64ml.vice import labels_text, vice_name
+from c64ml.package.vice import labels_text, vice_name
 from testpaths import need_tool
 
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from c64ml import reference
-from c64ml.model import Dense, Model
-from c64ml.quantize import multiplier_shift, quantize
+from c64ml.exec import reference
+from c64ml.model.floatmodel import Dense, Model
+from c64ml.quantize.ptq import multiplier_shift, quantize
 
 
 @given(st.floats(min_value=1e-9, max_value=1e4))

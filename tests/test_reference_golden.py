@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from c64ml import reference
-from c64ml.jit import compile_qmodel
-from c64ml.qmodel import QLayer, QModel
+from c64ml.exec import reference
+from c64ml.exec.jit import compile_qmodel
+from c64ml.model.qmodel import QLayer, QModel
 
 
 def layer(W, B, act, M=None, S=None, table=None) -> QLayer:

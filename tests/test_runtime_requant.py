@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from c64ml.reference import requantize
+from c64ml.exec.reference import requantize
 from runtime_harness import build, call, peek, poke
 
 ACC_MIN, ACC_MAX = -(1 << 23), (1 << 23) - 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c64ml.cia import CIA
+from c64ml.machine.cia import CIA
 from runtime_harness import build, call, peek
 
 # --- the cascade in the CIA model -----------------------------------------------

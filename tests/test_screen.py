@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from c64ml.screen import COLOR, SCREEN, Screen, petscii_to_screen, screen_to_char
+from c64ml.machine.screen import COLOR, SCREEN, Screen, petscii_to_screen, screen_to_char
 
 
 def new() -> Screen:

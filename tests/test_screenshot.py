@@ -8,9 +8,9 @@ import zlib
 import pytest
 
 from c64ml.errors import C64mlError
-from c64ml.font8x8 import GLYPHS, PLACEHOLDER_CODES, glyph
-from c64ml.png import png_rgb
-from c64ml.screenshot import render_png
+from c64ml.machine.font8x8 import GLYPHS, PLACEHOLDER_CODES, glyph
+from c64ml.machine.png import png_rgb
+from c64ml.machine.screenshot import render_png
 
 BLACK, WHITE = (0, 0, 0), (255, 255, 255)
 

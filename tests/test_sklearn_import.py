@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from c64ml.errors import C64mlError
-from c64ml.model import Model
+from c64ml.model.floatmodel import Model
 
 X, Y = load_iris(return_X_y=True)
 XB, YB = make_classification(200, 6, random_state=1)

@@ -1,4 +1,4 @@
-"""Per-layer strategy choice (c64ml/strategy.py) under the memory budget, the unrolled code's
+"""Per-layer strategy choice (c64ml/backend6502/strategy.py) under the memory budget, the unrolled code's
 edge cases, and per-layer cycles from harness probes; every build is run in the emulated C64
 and compared byte for byte with the NumPy reference."""
 
@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from c64ml import reference
-from c64ml.c64 import C64
-from c64ml.dataset import load_dataset
-from c64ml.harness_run import run_build
-from c64ml.memory_plan import IO_START
-from c64ml.qmodel import QLayer, QModel, load_qmodel, validate_qmodel
-from c64ml.strategy import build_library, build_optimized, candidate_strategies, layer_report
+from c64ml.exec import reference
+from c64ml.machine.c64 import C64
+from c64ml.model.dataset import load_dataset
+from c64ml.verify.harness import run_build
+from c64ml.backend6502.memory_plan import IO_START
+from c64ml.model.qmodel import QLayer, QModel, load_qmodel, validate_qmodel
+from c64ml.backend6502.strategy import build_library, build_optimized, candidate_strategies, layer_report
 from testpaths import EXAMPLES
 
 BUDGET = IO_START - 0x0801
@@ -92,7 +92,7 @@ def test_reserve_leaves_that_many_bytes_free():
 
 def test_reserve_rejects_a_candidate_whose_real_size_is_over_its_estimate(three_layers):
     """A reserve between the estimate and the real size: the assembled build is refused."""
-    from c64ml.compiler import estimate_bytes
+    from c64ml.backend6502.compiler import estimate_bytes
 
     m, q = three_layers
     chosen = ["loop", "loop", "unrolled"]

@@ -22,9 +22,9 @@ from sklearn.linear_model import Perceptron
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
-from c64ml.dataset import save_npz
-from c64ml.model import Model
-from c64ml.quantize import quantize
+from c64ml.model.dataset import save_npz
+from c64ml.model.floatmodel import Model
+from c64ml.quantize.ptq import quantize
 
 HERE = Path(__file__).resolve().parent
 

@@ -28,10 +28,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
-from c64ml.dataset import Dataset, save_npz
-from c64ml.evaluate import evaluate
-from c64ml.model import Model
-from c64ml.quantize import compress, quantize
+from c64ml.model.dataset import Dataset, save_npz
+from c64ml.exec.evaluate import evaluate
+from c64ml.model.floatmodel import Model
+from c64ml.quantize.ptq import compress, quantize
 
 HERE = Path(__file__).resolve().parent
 BUNDLE = HERE.parent.parent / "c64ml" / "data"

@@ -18,10 +18,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from c64ml.dataset import load_dataset
-from c64ml.evaluate import evaluate
-from c64ml.model import Model
-from c64ml.quantize import quantize
+from c64ml.model.dataset import load_dataset
+from c64ml.exec.evaluate import evaluate
+from c64ml.model.floatmodel import Model
+from c64ml.quantize.ptq import quantize
 
 HERE = Path(__file__).resolve().parent
 CLASSES = ["apple", "banana", "orange"]

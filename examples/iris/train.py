@@ -19,7 +19,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from c64ml.model import Model
+from c64ml.model.floatmodel import Model
 
 HERE = Path(__file__).resolve().parent
 

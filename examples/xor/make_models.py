@@ -22,10 +22,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from c64ml.dataset import Dataset
-from c64ml.evaluate import evaluate
-from c64ml.model import Dense, Model
-from c64ml.quantize import quantize
+from c64ml.model.dataset import Dataset
+from c64ml.exec.evaluate import evaluate
+from c64ml.model.floatmodel import Dense, Model
+from c64ml.quantize.ptq import quantize
 
 HERE = Path(__file__).resolve().parent
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)

@@ -1,0 +1,249 @@
+"""6502 code generation: a qmodel → assembly source for its inference routine and data.
+
+The routine (``c64ml_infer``) runs each layer with the hand-written runtime
+(runtime6502/dense.s for the accumulators, activate.s for the outputs,
+argmax.s for the class) and follows docs/semantics.md bit for bit. The data
+it needs is emitted here from the qmodel: offset-binary weights, per-unit start
+constants that fold the bias and the offset-binary corrections, multipliers,
+shifts and tables. docs/abi.md documents the interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from c64ml.spec import CLAMP
+from c64ml.model.qmodel import QLayer, QModel
+from c64ml.backend6502 import unrolled
+from c64ml.backend6502.runtime import inference_runtime
+from c64ml.backend6502.sqtables import byte_lines, tables_source
+
+ACT_KIND = {"step": 1, "sign": 2}  # every other activation is kind 0 (requantized)
+
+
+@dataclass
+class LayerData:
+    """The bytes one layer needs on the C64 (see runtime6502/dense.s and activate.s)."""
+
+    weights: bytes  # n_in rows of n_out bytes, w + 128
+    start: bytes  # C[j]: n_out low, n_out middle, n_out high bytes
+    multiplier: bytes | None
+    shift: bytes | None
+    table: bytes | None
+    thresholds: bytes | None  # B then A, each as n_out low, middle, high bytes
+
+
+def _first_true(pred, n: int) -> np.ndarray:
+    """Per unit, the smallest acc in −2^23 … 2^23 − 1 where the monotone ``pred`` holds
+    (2^23 where it never does)."""
+    lo = np.full(n, -(1 << 23), dtype=np.int64)
+    hi = np.full(n, 1 << 23, dtype=np.int64)
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        ok = pred(mid)
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid + 1)
+    return lo
+
+
+def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
+    """B, A for runtime6502/activate.s: acc < B gives r ≤ lo and acc > A gives r ≥ hi
+    (semantics §4–§5), both clamped into the 24-bit range, which keeps them safe."""
+    from c64ml.exec.reference import requantize
+
+    lo, hi = CLAMP[layer.activation]
+    m, s = layer.multiplier, layer.shift
+    n = layer.n_out
+    b = _first_true(lambda a: requantize(a, m, s) > lo, n)
+    a = _first_true(lambda a: requantize(a, m, s) >= hi, n) - 1
+    top = (1 << 23) - 1
+    return np.clip(b, -(1 << 23), top), np.clip(a, -(1 << 23), top)
+
+
+def _bytes24(v: np.ndarray) -> bytes:
+    v = np.mod(v, 1 << 24)
+    return b"".join(bytes(((v >> sh) & 0xFF).astype(np.uint8)) for sh in (0, 8, 16))
+
+
+def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
+    """C[j] such that dense.s's acc[j] = C[j] + Σ w'x' − 128·Σx' equals B[j] + Σ w·x (mod 2^24).
+
+    u8 inputs (x' = x):        C = B
+    s8 inputs (x' = x + 128):  C = B − 128·Σ_i w'[i][j] + 16384·n_in
+    """
+    c = bias.astype(np.int64).copy()
+    if kind == "s8":
+        w_off = weights.astype(np.int64) + 128
+        c = c - 128 * w_off.sum(axis=0) + 16384 * weights.shape[0]
+    return np.mod(c, 1 << 24)
+
+
+def layer_data(model: QModel) -> list[LayerData]:
+    out = []
+    for layer, kind in zip(model.layers, model.input_kinds()):
+        c = start_constants(layer.bias, layer.weights, kind)
+        start = _bytes24(c)
+        th = None
+        if layer.multiplier is not None:
+            b, a = thresholds(layer)
+            th = _bytes24(b) + _bytes24(a)
+        out.append(LayerData(
+            weights=bytes((layer.weights + 128).astype(np.uint8).ravel()),
+            start=start,
+            multiplier=None if layer.multiplier is None else bytes(layer.multiplier.astype(np.uint8)),
+            shift=None if layer.shift is None else bytes(layer.shift.astype(np.uint8)),
+            table=None if layer.table is None else bytes(np.mod(layer.table, 256).astype(np.uint8)),
+            thresholds=th,
+        ))
+    return out
+
+
+def data_size(model: QModel) -> int:
+    """Bytes of per-model data (weights, constants, multipliers, shifts, tables)."""
+    return sum(len(d.weights) + len(d.start) + (0 if d.multiplier is None else 8 * len(d.shift))
+               + (0 if d.table is None else 256) for d in layer_data(model))
+
+
+def _set16(dest: str, value: str) -> list[str]:
+    return [f"        lda #<({value})", f"        sta {dest}",
+            f"        lda #>({value})", f"        sta {dest}+1"]
+
+
+def _set8(dest: str, value: int | str) -> list[str]:
+    return [f"        lda #{value}", f"        sta {dest}"]
+
+
+def _s16(v: int) -> str:
+    return f"${v & 0xFFFF:04X}"
+
+
+STRATEGIES = ("loop", "unrolled")
+
+
+def accumulator_area(widest: int) -> list[str]:
+    """dn_acc0/1/2 so that indexing from dn_accN-1 with X = 1..n never crosses a page, in
+    whole pages: one page when 3·widest + 1 ≤ 256, else one array a page."""
+    if 3 * widest + 1 <= 256:
+        return ["        .res 1", f"dn_acc0: .res {widest}", f"dn_acc1: .res {widest}",
+                f"dn_acc2: .res {widest}", f"        .res {255 - 3 * widest}"]
+    return ["        .res 1", "dn_acc0: .res 255", "        .res 1", "dn_acc1: .res 255",
+            "        .res 1", "dn_acc2: .res 255"]
+
+
+def inference_source(model: QModel, bank_out_basic: bool = False,
+                     strategies: list[str] | None = None) -> str:
+    """The full assembly source: entry point, runtime, tables, data and buffers.
+
+    Labels a program may use (docs/abi.md): ``c64ml_infer`` (JSR/SYS entry),
+    ``c64ml_in`` (input bytes), ``c64ml_inptr`` (address layer 0 reads; defaults
+    to c64ml_in), ``c64ml_out`` (output bytes), ``c64ml_class`` (the class byte for
+    argmax models), and the section markers used for byte counts.
+    """
+    data = layer_data(model)
+    n = len(model.layers)
+    strategies = strategies or ["loop"] * n
+    unrolled_mags = set().union(*(unrolled.magnitudes(layer) for layer, st in
+                                  zip(model.layers, strategies) if st == "unrolled"))
+    widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
+    last = model.layers[-1]
+    L: list[str] = [
+        f"; c64ml inference routine for model \"{model.name}\": "
+        f"{model.inputs} inputs, {n} layers, {model.macs()} MACs",
+        "; generated by c64ml (c64ml/backend6502/codegen.py); arithmetic as in docs/semantics.md",
+        "; layout: page-aligned tables and accumulators first (no padding), then code,",
+        "; then weights and constants, then buffers",
+        "",
+        "        .align 256",
+        "c64ml_tables:",
+        tables_source(),
+        "c64ml_acc:                      ; accumulators (runtime6502/dense.s)",
+        *accumulator_area(max(layer.n_out for layer in model.layers)),
+        "c64ml_acc_end:",
+    ]
+    for k, d in enumerate(data):
+        if d.table is not None:
+            L += [f"c64ml_l{k}_t:                    ; activation table, page aligned"]
+            L += byte_lines(d.table)
+    L += unrolled.product_tables(unrolled_mags)
+    L += ["c64ml_tables_end:", "",
+          "; ---- buffers (kept low, so BASIC can PEEK them even in banked builds) ----",
+          "c64ml_bss:",
+          "c64ml_inptr: .word c64ml_in",
+          "c64ml_save01: .byte $37",
+          f"c64ml_in: .res {model.inputs}",
+          f"c64ml_bufa: .res {widest}",
+          f"c64ml_bufb: .res {widest}",
+          f"c64ml_out: .res {last.n_out}"]
+    if model.output == "argmax":
+        L.append("c64ml_class: .res 1")
+    if "unrolled" in strategies:
+        L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
+    L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
+    if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
+        L += ["        lda $01                 ; the program reaches under BASIC ROM: bank it out",
+              "        sta c64ml_save01",
+              "        and #$FE",
+              "        sta $01",
+              "        jsr c64ml_body",
+              "        lda c64ml_save01",
+              "        sta $01"]
+        if model.output == "argmax":
+            L.append("        lda c64ml_class")
+        L.append("        rts")
+    L.append("c64ml_body:")
+    for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
+        src = "c64ml_inptr" if k == 0 else ("c64ml_bufa" if k % 2 == 1 else "c64ml_bufb")
+        dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
+        L.append(f"c64ml_l{k}_begin:              ; layer {k}: {layer.n_in} -> {layer.n_out}, "
+                 f"{layer.activation}, {kind} inputs, {strategies[k]}")
+        if strategies[k] == "unrolled":
+            L += unrolled.layer_code(k, layer, kind, None if k == 0 else src)
+            L += _set8("dn_nout", layer.n_out)
+        else:
+            if k == 0:
+                L += ["        lda c64ml_inptr", "        sta dn_in",
+                      "        lda c64ml_inptr+1", "        sta dn_in+1"]
+            else:
+                L += _set16("dn_in", src)
+            L += _set16("dn_w", f"c64ml_l{k}_w") + _set16("dn_c", f"c64ml_l{k}_c")
+            L += _set8("dn_nin", layer.n_in & 0xFF) + _set8("dn_nout", layer.n_out)
+            L += _set8("dn_mask", "$80" if kind == "s8" else "$00")
+            L.append("        jsr dn_run")
+        L += _set8("ac_kind", ACT_KIND.get(layer.activation, 0))
+        if layer.activation in CLAMP:
+            lo, hi = CLAMP[layer.activation]
+            L += _set16("ac_lo", _s16(lo)) + _set16("ac_hi", _s16(hi))
+            L += _set16("ac_m", f"c64ml_l{k}_m") + _set16("ac_s", f"c64ml_l{k}_s")
+            L += _set16("ac_tab", f"c64ml_l{k}_t" if d.table is not None else "0")
+            L += _set16("ac_th", f"c64ml_l{k}_th")
+        L += _set16("ac_out", dst)
+        L.append("        jsr ac_run")
+    L.append("c64ml_layers_end:")
+    if model.output == "argmax":
+        if last.n_out == 1:
+            L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
+                  "        lda dn_acc2", "        eor #$80", "        asl",
+                  "        lda #0", "        rol", "        sta c64ml_class"]
+        else:
+            signed = 1 if last.out_kind == "s8" else 0
+            L += ["        ; class = first index of the largest score",
+                  "        lda #<c64ml_out", "        ldx #>c64ml_out",
+                  f"        ldy #{last.n_out}", "        sec" if signed else "        clc",
+                  "        jsr amax_run", "        sta c64ml_class"]
+    if model.output == "argmax":
+        L.append("        lda c64ml_class")
+    L += ["        rts", ""]
+    L.append(inference_runtime())
+    L += ["c64ml_code_end:", "", "; ---- weights and per-unit constants ----", "c64ml_data:"]
+    for k, d in enumerate(data):
+        if strategies[k] == "loop":
+            L += [f"c64ml_l{k}_w:"] + byte_lines(d.weights)
+            L += [f"c64ml_l{k}_c:"] + byte_lines(d.start)
+        if d.multiplier is not None:
+            L += [f"c64ml_l{k}_m:"] + byte_lines(d.multiplier)
+            L += [f"c64ml_l{k}_s:"] + byte_lines(d.shift)
+            L += [f"c64ml_l{k}_th:"] + byte_lines(d.thresholds)
+    L += ["c64ml_data_end:", "c64ml_end:", ""]
+    return "\n".join(L)

@@ -1,0 +1,131 @@
+"""The compiler's pipeline: qmodel → assembly (codegen) → placed and checked (memory_plan)
+→ assembled program with its ABI addresses and byte counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from c64ml.asm.assembler import Program, assemble
+from c64ml.backend6502 import unrolled
+from c64ml.backend6502.codegen import data_size, inference_source
+from c64ml.errors import C64mlError
+from c64ml.backend6502.memory_plan import BASIC_ROM, IO_START, ZERO_PAGE_USED, default_library_origin, regions_for, too_big
+from c64ml.model.qmodel import QModel
+
+
+#: Bytes every inference program needs besides its model data: runtime code, the
+#: quarter-square tables and the accumulator buffers (a lower bound; checked in tests).
+RUNTIME_BYTES = 3400
+
+
+@dataclass
+class Build:
+    """An assembled inference program and everything a caller needs to use it."""
+
+    model: QModel
+    source: str
+    program: Program
+    bank_out_basic: bool
+    symbols: dict[str, int] = field(default_factory=dict)
+    strategies: list[str] | None = None  # per layer: "loop" or "unrolled" (None: all loop)
+
+    @property
+    def origin(self) -> int:
+        return self.program.origin
+
+    @property
+    def end(self) -> int:
+        return self.symbols["c64ml_end"]
+
+    def addr(self, name: str) -> int:
+        return self.symbols[name]
+
+    def byte_counts(self) -> dict[str, int]:
+        """Bytes of code, tables, data (weights and constants), buffers, zero page touched
+        (all of it saved and restored; unrolled layers borrow theirs with interrupts off),
+        total."""
+        s = self.symbols
+        code = s["c64ml_code_end"] - s["c64ml_code"]
+        tables = (s["c64ml_acc"] - s["c64ml_tables"]) + (s["c64ml_tables_end"]
+                                                         - s["c64ml_acc_end"])
+        data = s["c64ml_data_end"] - s["c64ml_data"]
+        buffers = (s["c64ml_acc_end"] - s["c64ml_acc"]) + (s["c64ml_bss_end"] - s["c64ml_bss"])
+        total = s["c64ml_end"] - self.origin
+        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in
+                        zip(self.model.layers, self.strategies or []) if st == "unrolled"),
+                       default=0)
+        return {"code": code, "tables": tables, "data": data, "buffers": buffers,
+                "padding": total - code - tables - data - buffers,
+                "zeropage": len(ZERO_PAGE_USED) + borrowed, "total": total}
+
+    def abi(self) -> dict[str, int]:
+        """The library interface (docs/abi.md)."""
+        out = {"entry": self.addr("c64ml_infer"), "input": self.addr("c64ml_in"),
+               "inptr": self.addr("c64ml_inptr"), "output": self.addr("c64ml_out"),
+               "inputs": self.model.inputs, "output_bytes": self.model.out_bytes}
+        if self.model.output == "argmax":
+            out["class"] = self.addr("c64ml_class")
+        return out
+
+
+def _assemble(source: str, origin: int, name: str) -> Program:
+    return assemble(source, f"{name}.s", origin)
+
+
+def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
+          low_symbol: str = "c64ml_body") -> tuple[Program, str, bool]:
+    """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits.
+
+    ``estimate`` (bytes the program needs at least) refuses hopeless cases before assembling.
+    When BASIC must be banked out, everything before ``low_symbol`` (the code that runs
+    before the banking, and after it is undone) must lie below BASIC ROM.
+    """
+    if origin + estimate > IO_START:
+        raise too_big(estimate, origin, what)
+    program = source = None
+    for region in regions_for(origin):
+        source = make_source(region.bank_out_basic)
+        try:
+            program = _assemble(source, origin, name)
+        except C64mlError as e:
+            if "past $FFFF" in e.message:
+                raise too_big(max(estimate, 0x10000 - origin), origin, what) from None
+            raise
+        if program.symbols["c64ml_end"] <= region.end:
+            if region.bank_out_basic and program.symbols[low_symbol] > BASIC_ROM:
+                raise C64mlError(f"{what}: its entry code would lie under BASIC ROM; "
+                                 "choose a lower origin")
+            return program, source, region.bank_out_basic
+    raise too_big(program.symbols["c64ml_end"] - origin, origin, what)
+
+
+def estimate_bytes(model: QModel, strategies: list[str] | None) -> int:
+    """A lower bound on a build's size: model data, unrolled code, product tables, runtime."""
+    strategies = strategies or ["loop"] * len(model.layers)
+    size = data_size(model) + RUNTIME_BYTES
+    mags: set[int] = set()
+    for layer, st in zip(model.layers, strategies):
+        if st == "unrolled":
+            size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
+            mags |= unrolled.magnitudes(layer)
+    return size + 512 * len(mags)
+
+
+def build_library(model: QModel, origin: int | None = None,
+                  strategies: list[str] | None = None) -> Build:
+    """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned),
+    with one strategy per layer ("loop" or "unrolled"; default all "loop")."""
+    estimate = estimate_bytes(model, strategies)
+    if origin is None:
+        if estimate > IO_START - 0x0801:
+            raise too_big(estimate, 0x0801, f"model {model.name!r}")
+        probe, _, _ = place(lambda b: inference_source(model, b, strategies), 0x0900,
+                            f"model {model.name!r}", model.name, estimate)
+        origin = default_library_origin(probe.symbols["c64ml_end"] - 0x0900)
+    if not (0x0801 <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
+        raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
+                         "($0801-$9FFF or $C000-$CFFF)")
+    program, source, bank = place(lambda b: inference_source(model, b, strategies), origin,
+                                  f"model {model.name!r}", model.name, estimate)
+    return Build(model, source, program, bank, dict(program.symbols),
+                 strategies or ["loop"] * len(model.layers))

@@ -1,0 +1,96 @@
+"""Choosing a code strategy per layer under the C64's memory budget.
+
+- ``loop`` (runtime6502/dense.s): code that does not grow with the model; about 61 cycles per
+  multiply-accumulate of a nonzero input; the weights cost one byte each.
+- ``unrolled`` (c64ml/backend6502/unrolled.py): straight-line code with the weights folded in, about 24
+  cycles per multiply-accumulate, no cycles at all for zero weights; 19 bytes of code per
+  nonzero weight plus 512 bytes of table per distinct weight magnitude.
+
+``--optimize size`` uses loops everywhere. ``--optimize speed`` starts from all layers
+unrolled and turns the layers with the most code back into loops until the program fits,
+with ``reserve`` bytes left for whatever shares memory with the model (an app's samples, a
+demo's driver).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
+from c64ml.errors import C64mlError
+from c64ml.backend6502.memory_plan import IO_START
+from c64ml.model.qmodel import QModel
+
+OPTIMIZE = ("speed", "size")
+
+
+def candidate_strategies(model: QModel, optimize: str, budget: int) -> list[list[str]]:
+    """Strategy lists to try in order, fastest first, pre-filtered by estimated size."""
+    n = len(model.layers)
+    if optimize == "size":
+        return [["loop"] * n]
+    order = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
+    current = ["unrolled"] * n
+    out = []
+    for k in [None] + order:
+        if k is not None:
+            current = current.copy()
+            current[k] = "loop"
+        if estimate_bytes(model, current) <= budget:
+            out.append(current)
+    return out or [["loop"] * n]
+
+
+def build_optimized(model: QModel, optimize: str = "size", origin: int | None = None,
+                    reserve: int = 0) -> Build:
+    """The fastest build that fits: the first candidate strategy list that assembles into
+    the memory left after ``reserve`` bytes."""
+    budget = IO_START - (origin or 0x0801) - reserve
+    last_error = None
+    for strategies in candidate_strategies(model, optimize, budget):
+        try:
+            build = build_library(model, origin, strategies)
+        except C64mlError as e:
+            last_error = e
+            continue
+        if build.byte_counts()["total"] <= budget:
+            return build
+    if last_error is not None:
+        raise last_error
+    return build_library(model, origin, ["loop"] * len(model.layers))
+
+
+def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
+    """Per layer: strategy, MACs, measured cycles (mean over the runs in ``layer_cycles``,
+    accumulation and activation together), cycles per MAC, and bytes of code and data."""
+    from c64ml.backend6502.codegen import layer_data
+
+    s = build.symbols
+    model = build.model
+    ends = [s[f"c64ml_l{k + 1}_begin"] for k in range(len(model.layers) - 1)]
+    ends.append(s["c64ml_layers_end"])
+    out = []
+    for k, (layer, d, st) in enumerate(zip(model.layers, layer_data(model),
+                                           build.strategies or ["loop"] * len(model.layers))):
+        code = ends[k] - s[f"c64ml_l{k}_begin"]
+        data = (len(d.weights) + len(d.start) if st == "loop" else 0) + \
+            (0 if d.multiplier is None else len(d.multiplier) + len(d.shift) + len(d.thresholds))
+        macs = layer.n_in * layer.n_out
+        cycles = float(layer_cycles[:, k].mean())
+        out.append({"layer": k, "shape": f"{layer.n_in}x{layer.n_out}",
+                    "activation": layer.activation, "strategy": st, "macs": macs,
+                    "nonzero_weights": int(np.count_nonzero(layer.weights)),
+                    "cycles_mean": cycles, "cycles_per_mac": cycles / macs,
+                    "code_bytes": code, "data_bytes": data})
+    return out
+
+
+def report_text(rows: list[dict]) -> str:
+    head = (f"{'layer':>5} {'shape':>7} {'activation':<9} {'strategy':<9} {'nonzero':>7} "
+            f"{'cycles':>9} {'cyc/MAC':>7} {'code':>6} {'data':>6}")
+    lines = [head]
+    for r in rows:
+        lines.append(f"{r['layer']:>5} {r['shape']:>7} {r['activation']:<9} {r['strategy']:<9} "
+                     f"{r['nonzero_weights']:>7} {r['cycles_mean']:>9.0f} "
+                     f"{r['cycles_per_mac']:>7.1f} {r['code_bytes']:>6} {r['data_bytes']:>6}")
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""The "unrolled" layer strategy: straight-line code with the weights folded in, product tables
+per weight magnitude, accumulators in zero page, and no code at all for zero weights.
+
+For input i with byte Y (u8: x; s8: x XOR $80) and unit j with weight w ≠ 0:
+
+    acc[j] ± |w|·Y        (adc for w > 0, sbc for w < 0)
+
+where |w|·Y comes from two page-aligned tables ``c64ml_p{m}lo/hi`` (m = |w|), and acc is a
+24-bit accumulator in zero page. Rows whose Y is 0 are skipped. For s8 inputs,
+Σ w·x = Σ w·(x XOR $80) − 128·Σ w, and the compiler folds −128·Σ w into the start constant.
+
+Zero page is borrowed with interrupts disabled and restored before they are enabled again
+(docs/abi.md): ``$02-$03`` point at layer 0's input, accumulators start at ``$04``, up to
+``CHUNK`` units at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from c64ml.model.qmodel import QLayer
+from c64ml.backend6502.sqtables import byte_lines
+
+ZP_PTR = 0x02
+ZP_ACC = 0x04
+CHUNK = 82  # 3 bytes per unit: $04 + 3·82 = $FA
+ZP_SAVE = ZP_ACC + 3 * CHUNK - ZP_PTR  # the most zero page bytes ever borrowed
+
+
+def zp_bytes(n_out: int) -> int:
+    """Zero page bytes a layer of ``n_out`` units borrows (pointer + accumulators)."""
+    return ZP_ACC - ZP_PTR + 3 * min(n_out, CHUNK)
+
+#: Bytes of code per nonzero weight (lda/adc/sta twice, bcc, inc/dec, clc/sec).
+BYTES_PER_WEIGHT = 19
+#: Cycles per nonzero weight when no carry reaches the high byte, and when one does.
+CYCLES_PER_WEIGHT = (23, 29)
+
+
+def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
+    """C[j] with acc = C[j] + Σ ±|w|·Y equal to B[j] + Σ w·x (mod 2^24)."""
+    c = bias.astype(np.int64).copy()
+    if kind == "s8":
+        c = c - 128 * weights.astype(np.int64).sum(axis=0)
+    return np.mod(c, 1 << 24)
+
+
+def magnitudes(layer: QLayer) -> set[int]:
+    return {int(m) for m in np.unique(np.abs(layer.weights)) if m}
+
+
+def product_tables(mags: set[int]) -> list[str]:
+    """Page-aligned tables of m·Y (low bytes, then high bytes) for each magnitude."""
+    out = []
+    y = np.arange(256)
+    for m in sorted(mags):
+        p = m * y
+        out += [f"c64ml_p{m}lo:"] + byte_lines(bytes((p & 0xFF).astype(np.uint8)))
+        out += [f"c64ml_p{m}hi:"] + byte_lines(bytes((p >> 8).astype(np.uint8)))
+    return out
+
+
+def code_bytes(layer: QLayer) -> int:
+    """Bytes of code for the layer (weights plus per-row and per-unit overhead)."""
+    chunks = -(-layer.n_out // CHUNK)
+    nonzero = int(np.count_nonzero(layer.weights))
+    return BYTES_PER_WEIGHT * nonzero + chunks * (layer.n_in * 10 + layer.n_out * 20) + 60
+
+
+def layer_code(k: int, layer: QLayer, kind: str, src: str | None) -> list[str]:
+    """Assembly for layer ``k``: leaves acc[j] in dn_acc0/1/2 like runtime6502/dense.s.
+
+    ``src`` is the label of the input buffer, or None for layer 0 (read via c64ml_inptr).
+    """
+    c = start_constants(layer.bias, layer.weights, kind)
+    n_in, n_out = layer.weights.shape
+    L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
+         f"weights of {layer.weights.size}",
+         "        php                     ; interrupts off while zero page is borrowed",
+         "        sei",
+         "        ldx #0",
+         f"c64ml_l{k}_save:",
+         f"        lda ${ZP_PTR:02X},x",
+         "        sta c64ml_zpsave,x",
+         "        inx",
+         f"        cpx #{zp_bytes(n_out)}",
+         f"        bne c64ml_l{k}_save"]
+    if src is None:
+        L += ["        lda c64ml_inptr", f"        sta ${ZP_PTR:02X}",
+              "        lda c64ml_inptr+1", f"        sta ${ZP_PTR + 1:02X}"]
+    for start in range(0, n_out, CHUNK):
+        units = range(start, min(start + CHUNK, n_out))
+        n = len(units)
+        lo, mid, hi = ZP_ACC, ZP_ACC + n, ZP_ACC + 2 * n
+
+        def acc(byte: int, j: int) -> str:
+            return f"${(lo, mid, hi)[byte] + j - start:02X}"
+
+        L.append(f"        ; units {start}..{units[-1]}: start constants")
+        for j in units:
+            for byte in range(3):
+                L += [f"        lda #${(int(c[j]) >> (8 * byte)) & 0xFF:02X}",
+                      f"        sta {acc(byte, j)}"]
+        for i in range(n_in):
+            w = layer.weights[i, start:start + n]
+            if not np.any(w):
+                continue
+            nxt = f"c64ml_l{k}_{start}_{i}"
+            if src is None:
+                L += [f"        ldy #{i}", f"        lda (${ZP_PTR:02X}),y"]
+            else:
+                L.append(f"        lda {src}+{i}")
+            if kind == "s8":
+                L.append("        eor #$80")
+            L += ["        tay", f"        beq {nxt}" if np.count_nonzero(w) <= 5 else
+                  f"        bne *+5\n        jmp {nxt}"]
+            pos = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] > 0]
+            neg = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] < 0]
+            if pos:
+                L.append("        clc")
+                for j, v in pos:
+                    L += [f"        lda {acc(0, j)}", f"        adc c64ml_p{v}lo,y",
+                          f"        sta {acc(0, j)}", f"        lda {acc(1, j)}",
+                          f"        adc c64ml_p{v}hi,y", f"        sta {acc(1, j)}",
+                          "        bcc *+5", f"        inc {acc(2, j)}", "        clc"]
+            if neg:
+                L.append("        sec")
+                for j, v in neg:
+                    m = -v
+                    L += [f"        lda {acc(0, j)}", f"        sbc c64ml_p{m}lo,y",
+                          f"        sta {acc(0, j)}", f"        lda {acc(1, j)}",
+                          f"        sbc c64ml_p{m}hi,y", f"        sta {acc(1, j)}",
+                          "        bcs *+5", f"        dec {acc(2, j)}", "        sec"]
+            L.append(f"{nxt}:")
+        L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2")
+        for j in units:
+            for byte in range(3):
+                L += [f"        lda {acc(byte, j)}", f"        sta dn_acc{byte}+{j}"]
+    L += ["        ldx #0",
+          f"c64ml_l{k}_restore:",
+          "        lda c64ml_zpsave,x",
+          f"        sta ${ZP_PTR:02X},x",
+          "        inx",
+          f"        cpx #{zp_bytes(n_out)}",
+          f"        bne c64ml_l{k}_restore",
+          "        plp"]
+    return L

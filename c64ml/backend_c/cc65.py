@@ -1,0 +1,201 @@
+"""The cc65 baseline: c64ml's C (c64ml/backend_c/csource.py) compiled by real cc65 for the C64
+and timed in the emulated C64 (docs/c-backend.md).
+
+No C runtime start-up is linked: the image holds ``c64ml_infer`` and the cc65 runtime
+routines it calls. To run one inference the harness puts the input bytes at ``IN_BUF``,
+the ``in`` pointer on a fresh C stack (zero-page ``sp``), the ``out`` pointer in A/X (cc65's
+fastcall convention) and calls ``_c64ml_infer``: the cycles counted are those of the
+function itself, from its first instruction to its RTS.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from c64ml.machine.c64 import C64
+from c64ml.backend_c.csource import c_source
+from c64ml.errors import C64mlError
+from c64ml.package.prg import make_prg
+from c64ml.model.qmodel import QModel
+
+#: The cc65 optimisation flags of the baseline: -O optimise, -i inline runtime helpers,
+#: -r honour ``register``, -s inline known C functions; -Cl: static locals.
+CC65_FLAGS = ("-Oirs", "-Cl")
+TARGET = "c64"
+ORIGIN = 0x1000          # code, constant weights, initialised data: $1000-$9FFF
+MAIN_END = 0xA000
+BSS = 0xC000             # zeroed statics (hidden-layer buffers, -Cl locals): $C000-$C7FF
+BSS_END = 0xC800
+IN_BUF = 0xC800          # input bytes (up to 256)
+OUT_BUF = 0xC900         # output bytes (up to 256)
+STACK_TOP = 0xD000       # the C stack grows down from here ($CA00-$CFFF)
+ZP_START, ZP_SIZE = 0x02, 0x1A  # cc65's zero page (sp, sreg, ptr1..4, tmp1..4, regbank)
+ENTRY = "_c64ml_infer"
+TIMEOUT_S = 120
+
+LINKER_CONFIG = f"""\
+# c64ml cc65 baseline: no start-up code; the harness calls _c64ml_infer directly.
+MEMORY {{
+    ZP:     file = "", define = yes, start = ${ZP_START:04X}, size = ${ZP_SIZE:04X};
+    MAIN:   file = %O, define = yes, start = ${ORIGIN:04X}, size = ${MAIN_END - ORIGIN:04X};
+    BSSMEM: file = "",               start = ${BSS:04X}, size = ${BSS_END - BSS:04X};
+}}
+SEGMENTS {{
+    ZEROPAGE: load = ZP,     type = zp;
+    CODE:     load = MAIN,   type = ro;
+    RODATA:   load = MAIN,   type = ro;
+    DATA:     load = MAIN,   type = rw;
+    BSS:      load = BSSMEM, type = bss, define = yes;
+}}
+"""
+
+
+@dataclass
+class Cc65Build:
+    """A linked cc65 image of a qmodel's C and what is needed to call it."""
+
+    model: QModel
+    image: bytes                      # loaded at ORIGIN
+    symbols: dict[str, int]           # ld65's VICE labels, without the leading dot
+    version: str                      # e.g. "cc65 V2.18 - Debian 2.19-1"
+    command: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> int:
+        return ORIGIN
+
+    @property
+    def entry(self) -> int:
+        return self.symbols[ENTRY]
+
+    @property
+    def prg(self) -> bytes:
+        return make_prg(ORIGIN, self.image)
+
+    @property
+    def bss(self) -> tuple[int, int]:
+        return self.symbols["__BSS_RUN__"], self.symbols["__BSS_SIZE__"]
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise C64mlError(f"{name} is not installed (Debian package cc65)", field="cc65")
+    return path
+
+
+def _run(cmd: list[str], cwd: str) -> str:
+    try:
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise C64mlError(f"{Path(cmd[0]).name} took longer than {TIMEOUT_S} s",
+                         field="cc65") from None
+    if p.returncode != 0:
+        text = (p.stderr or p.stdout).strip().splitlines()
+        raise C64mlError(f"{Path(cmd[0]).name} failed: {text[-1] if text else p.returncode}",
+                         field="cc65")
+    return p.stdout + p.stderr
+
+
+@functools.lru_cache(maxsize=None)
+def cc65_version() -> str:
+    """The compiler's version line, e.g. ``cc65 V2.18 - Debian 2.19-1``."""
+    with tempfile.TemporaryDirectory() as d:
+        return _run([_tool("cc65"), "--version"], d).strip().splitlines()[0]
+
+
+def parse_labels(text: str) -> dict[str, int]:
+    """ld65 ``-Ln`` lines ``al 001000 ._name`` → ``{"_name": 0x1000}``."""
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "al" and parts[2].startswith("."):
+            out[parts[2][1:]] = int(parts[1], 16)
+    return out
+
+
+def cc65_build(model: QModel) -> Cc65Build:
+    """Compile the model's C with ``cl65 -t c64 -Oirs -Cl`` and link it at ORIGIN."""
+    cl65 = _tool("cl65")
+    sources = c_source(model)
+    with tempfile.TemporaryDirectory(prefix="c64ml-cc65-") as d:
+        for name, text in sources.items():
+            Path(d, name).write_text(text)
+        Path(d, "baseline.cfg").write_text(LINKER_CONFIG)
+        cmd = [cl65, "-t", TARGET, *CC65_FLAGS, "-C", "baseline.cfg", "-Ln", "labels.txt",
+               "-o", "image.bin", "c64ml.c"]
+        try:
+            _run(cmd, d)
+        except C64mlError as e:
+            if "overflow" in e.message:
+                raise C64mlError(f"the model does not fit the baseline layout "
+                                 f"(${ORIGIN:04X}-${MAIN_END - 1:04X} for code and weights, "
+                                 f"${BSS:04X}-${BSS_END - 1:04X} for buffers): {e.message}",
+                                 field="cc65") from None
+            raise
+        image = Path(d, "image.bin").read_bytes()
+        symbols = parse_labels(Path(d, "labels.txt").read_text())
+    for name in (ENTRY, "sp", "__BSS_RUN__", "__BSS_SIZE__"):
+        if name not in symbols:
+            raise C64mlError(f"ld65 did not report the symbol {name}", field="cc65")
+    if symbols["sp"] != ZP_START:
+        raise C64mlError(f"cc65's sp is at ${symbols['sp']:02X}, expected ${ZP_START:02X}",
+                         field="cc65")
+    return Cc65Build(model, image, symbols, cc65_version(),
+                     ["cl65", "-t", TARGET, *CC65_FLAGS, "-C", "baseline.cfg", "c64ml.c"],
+                     sources)
+
+
+def max_cycles(model: QModel) -> int:
+    """A generous budget for one inference (cc65 needs well under 1,000 cycles a MAC)."""
+    units = sum(layer.n_out for layer in model.layers)
+    return 5_000 * model.macs() + 50_000 * units + 100_000
+
+
+def cc65_run(model: QModel, q: np.ndarray, build: Cc65Build | None = None,
+             irq: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Run every sample of ``q`` (N × inputs bytes) through the cc65 build in the emulated C64.
+
+    Returns the output bytes (N × out_bytes, uint8) and the cycles of each
+    ``c64ml_infer`` call (N, int64; the KERNAL interrupt's cycles are not counted).
+    """
+    q = model.checked_input_bytes(q)
+    build = build or cc65_build(model)
+    if build.sources != c_source(model):
+        raise C64mlError("the cc65 build is of a different model", field="cc65")
+    m = C64(irq=irq)
+    m.load(ORIGIN, build.image)
+    start, size = build.bss
+    m.ram[start:start + size] = bytes(size)
+    sp = build.symbols["sp"]
+    n_out = model.out_bytes
+    budget = max_cycles(model)
+    outputs = np.zeros((len(q), n_out), dtype=np.uint8)
+    cycles = np.zeros(len(q), dtype=np.int64)
+    for k, row in enumerate(q):
+        m.ram[IN_BUF:IN_BUF + model.inputs] = bytes(int(v) for v in row)
+        # The first argument (in) on the C stack, the last (out) in A/X: cc65's fastcall.
+        frame = STACK_TOP - 2
+        m.ram[frame], m.ram[frame + 1] = IN_BUF & 0xFF, IN_BUF >> 8
+        m.ram[sp], m.ram[sp + 1] = frame & 0xFF, frame >> 8
+        r = m.call(build.entry, a=OUT_BUF & 0xFF, x=OUT_BUF >> 8, max_cycles=budget)
+        if r.reason != "return":
+            raise C64mlError(f"sample {k}: the run ended with {r.reason!r}", field="cc65")
+        if m.ram[sp] | m.ram[sp + 1] << 8 != STACK_TOP:
+            raise C64mlError(f"sample {k}: c64ml_infer left the C stack unbalanced",
+                             field="cc65")
+        outputs[k] = np.frombuffer(bytes(m.ram[OUT_BUF:OUT_BUF + n_out]), dtype=np.uint8)
+        expected_a = int(outputs[k, -1]) if model.output == "argmax" else 0
+        if r.a != expected_a:
+            raise C64mlError(f"sample {k}: c64ml_infer returned {r.a}, expected {expected_a}",
+                             field="cc65")
+        cycles[k] = r.cycles
+    return outputs, cycles

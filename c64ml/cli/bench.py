@@ -1,0 +1,35 @@
+"""The ``bench`` command."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--samples", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="Test samples per model for c64ml's code.")
+@click.option("--cc65-samples", type=click.IntRange(1, 1000), default=5, show_default=True,
+              help="Test samples per model for the cc65 build (it is ~30x slower to emulate).")
+@click.option("--model", "models", multiple=True, help="Only this suite model (repeatable).")
+def bench(as_json: bool, samples: int, cc65_samples: int, models: tuple[str, ...]) -> None:
+    """Benchmark the fixed suite: c64ml's 6502 code (--optimize speed and size) against the
+    same qmodel as C under cc65 -Oirs -Cl, all measured in the emulated C64."""
+    from c64ml.verify.bench import run_bench, table
+
+    result = run_bench(list(models) or None, samples, cc65_samples)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(table(result))
+    click.echo(f"\ncc65: {result['cc65']} ({result['cc65_flags']}); cycles/MAC counts each "
+               "layer's accumulation and activation, --optimize speed.")
+    bad = [m["name"] for m in result["models"]
+           if m["speed"]["mismatches"] or m["size"]["mismatches"] or m["cc65_mismatches"]]
+    if bad:
+        raise click.ClickException(f"output mismatches in {', '.join(bad)}")
+
+
+COMMANDS = [bench]

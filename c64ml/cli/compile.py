@@ -1,0 +1,224 @@
+"""CLI commands for the 6502 backend: ``compile`` and ``verify``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from c64ml.model.dataset import check_labels, load_dataset
+from c64ml.errors import C64mlError
+from c64ml.fileio import write_atomic
+from c64ml.model.qmodel import QModel
+
+_path = click.Path(dir_okay=False)
+FORMATS = ("prg", "bin", "asm", "d64", "c")
+SYNTAXES = ("native", "acme", "64tass", "ca65")
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    t = text.strip().lower()
+    try:
+        return int(t[1:], 16) if t.startswith("$") else int(t, 0)
+    except ValueError:
+        raise C64mlError(f"--origin {text!r} is not an address like $C000 or 49152") from None
+
+
+def load_qmodel_for(model: str, calib: str | None) -> QModel:
+    """A qmodel file as is, or a float model quantized with ``--calib``."""
+    from c64ml.cli.model import load_model_or_qmodel
+    from c64ml.quantize.ptq import quantize
+
+    m = load_model_or_qmodel(model)
+    if isinstance(m, QModel):
+        return m
+    if calib is None:
+        raise C64mlError("is a float model: give --calib DATA to quantize it, or pass a qmodel",
+                         model)
+    ds = load_dataset(calib, m.inputs)
+    return quantize(m, ds.x)
+
+
+def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, bytes | str]:
+    """The files to write for a build, by path."""
+    from c64ml.cli.toolchain import disk_file_name
+    from c64ml.package.d64 import make_d64
+    from c64ml.package.prg import make_prg, prg_with_stub
+
+    data = build.program.data
+    if fmt == "asm":
+        if syntax == "native":
+            return {out: build.source}
+        from c64ml.asm.export import export
+
+        files = export(build.source, syntax, Path(out).name, origin=build.origin)
+        folder = Path(out).parent
+        return {str(folder / name): text for name, text in files.items()}
+    if fmt == "bin":
+        return {out: data}
+    prg = prg_with_stub(build.origin, data, build.addr("c64ml_start")) if app \
+        else make_prg(build.origin, data)
+    if fmt == "prg":
+        return {out: prg}
+    return {out: make_d64([(disk_file_name(out), prg)], disk_name=build.model.name[:16].upper())}
+
+
+@click.command(name="compile")
+@click.argument("model", type=_path)
+@click.option("-o", "--output", required=True, type=_path, help="The file to write.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output kind (default: from the -o extension, else prg).")
+@click.option("--syntax", type=click.Choice(SYNTAXES), default="native",
+              help="Assembler dialect for --format asm.")
+@click.option("--mode", type=click.Choice(("app", "library")), default="library",
+              help="library: an inference routine to call (docs/abi.md); app: a PRG that "
+                   "runs the model on embedded samples and prints the results.")
+@click.option("--optimize", type=click.Choice(("speed", "size")), default="size",
+              help="size: the table-driven loop everywhere (about 61 cycles per MAC). speed: "
+                   "unrolled code with product tables for every layer that fits in memory "
+                   "(about 24 cycles per MAC, interrupts off while it runs; best with a "
+                   "weight codebook, see c64ml quantize --codebook).")
+@click.option("--data", type=_path, help="Samples to embed in an app (.npz or .csv).")
+@click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
+@click.option("--origin", help="Load address for a library (default: planned).")
+@click.option("--vice-exit", is_flag=True,
+              help="App: write the mismatch count to $D7FF at the end (x64sc -debugcart).")
+@click.option("--labels", type=_path, help="Also write a VICE label file.")
+@click.option("--report", is_flag=True,
+              help="Print each layer's strategy, measured cycles and bytes (on --data, "
+                   "else --calib, else 16 random inputs).")
+@click.option("--json", "as_json", is_flag=True, help="Print the addresses and sizes as JSON.")
+def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin, vice_exit,
+                labels, report, as_json) -> None:
+    """Compile MODEL (a qmodel, or a float model with --calib) to 6502 code for the C64."""
+    from c64ml.backend6502.strategy import build_optimized
+    from c64ml.package.vice import labels_text
+
+    fmt = fmt or {".bin": "bin", ".s": "asm", ".asm": "asm", ".a": "asm",
+                  ".d64": "d64", ".c": "c"}.get(Path(output).suffix.lower(), "prg")
+    if syntax != "native" and fmt != "asm":
+        raise C64mlError("--syntax applies to --format asm only")
+    qm = load_qmodel_for(model, calib)
+    if fmt == "c":  # portable C source and header (c64ml/backend_c/csource.py)
+        from c64ml.backend_c.csource import compile_c
+
+        return compile_c(qm, output, as_json, {"--mode app": mode == "app", "--data": data,
+                                                "--origin": origin, "--labels": labels,
+                                                "--vice-exit": vice_exit})
+    if mode == "app":
+        from c64ml.backend6502.app import build_app
+
+        if data is None:
+            raise C64mlError("--mode app needs --data with the samples to embed")
+        ds = load_dataset(data, qm.inputs)
+        check_labels(ds, qm.n_classes, data)
+        strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies
+        build = build_app(qm, ds, vice_exit=vice_exit, strategies=strategies)
+    else:
+        if vice_exit:
+            raise C64mlError("--vice-exit applies to --mode app only")
+        build = build_optimized(qm, optimize, _int(origin))
+    files = _outputs(build, fmt, syntax, output, mode == "app")
+    if labels:
+        files[labels] = labels_text(build.symbols)
+    for path, content in files.items():
+        write_atomic(path, content)
+    info = {"model": qm.name, "mode": mode, "format": fmt, "files": sorted(files),
+            "origin": build.origin, "end": build.end, "bank_out_basic": build.bank_out_basic,
+            "strategies": build.strategies, "abi": build.abi(), "bytes": build.byte_counts()}
+    if report:
+        rows, source = _layer_report(build, qm, data, calib)
+        info["report"] = {"samples": source, "layers": rows}
+    if as_json:
+        click.echo(json.dumps(info))
+        return
+    if report:
+        from c64ml.backend6502.strategy import report_text
+
+        click.echo(f"per-layer report, cycles measured in the emulated C64 on {source}:")
+        click.echo(report_text(rows))
+    abi = build.abi()
+    click.echo(f"wrote {', '.join(sorted(files))}")
+    click.echo(f"{qm.name}: ${build.origin:04X}-${build.end - 1:04X}, "
+               + ", ".join(f"{k} {v}" for k, v in build.byte_counts().items()) + " bytes")
+    click.echo(f"entry ${abi['entry']:04X} (SYS {abi['entry']}), input ${abi['input']:04X} "
+               f"({abi['inputs']} bytes), output ${abi['output']:04X} ({abi['output_bytes']} bytes)"
+               + (f", class ${abi['class']:04X} (PEEK({abi['class']}))" if "class" in abi else ""))
+
+
+APP_RESERVE = 6 * 1024  # bytes kept free for an app's driver and some samples
+
+
+def _layer_report(build, qm: QModel, data: str | None, calib: str | None):
+    """Per-layer rows measured on the first 64 samples of --data/--calib or random inputs."""
+    import numpy as np
+
+    from c64ml.verify.harness import run_build
+    from c64ml.backend6502.strategy import layer_report
+
+    path = data or calib
+    if path is not None:
+        q = qm.input_bytes(load_dataset(path, qm.inputs).x[:64])
+        source = f"{len(q)} samples of {path}"
+    else:
+        q = np.random.default_rng(0).integers(0, 256, (16, qm.inputs)).astype(np.uint8)
+        source = "16 random inputs"
+    if not hasattr(build, "samples"):  # a library build runs as is
+        return layer_report(build, run_build(build, q).layer_cycles), source
+    from c64ml.backend6502.compiler import build_library
+
+    lib = build_library(qm, None, build.strategies)
+    return layer_report(lib, run_build(lib, q).layer_cycles), source
+
+
+def _pct(v):
+    return "n/a" if v is None else f"{100 * v:.2f}%"
+
+
+@click.command()
+@click.argument("model", type=_path)
+@click.option("--data", required=True, type=_path, help="Samples (.npz or .csv), raw units.")
+@click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
+@click.option("--optimize", type=click.Choice(("speed", "size")), default="size",
+              help="Code strategy to verify.")
+@click.option("--no-irq", is_flag=True, help="Switch off the simulated KERNAL interrupt.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify(model, data, calib, optimize, no_irq, as_json) -> None:
+    """Compile MODEL, run every sample of DATA in the emulated C64 and compare every output
+    byte with the NumPy reference and the LLVM JIT. Exits 1 on any mismatch."""
+    from c64ml.backend6502.strategy import build_optimized
+    from c64ml.verify.verify import verify as run_verify
+
+    qm = load_qmodel_for(model, calib)
+    ds = load_dataset(data, qm.inputs)
+    check_labels(ds, qm.n_classes, data)
+    build = build_optimized(qm, optimize)
+    v = run_verify(build, ds, qm.float_model, irq=not no_irq)
+    if as_json:
+        click.echo(json.dumps(v.to_json()))
+    else:
+        c, t, b = v.cycles, v.time_ms, v.bytes
+        rows = [("samples", str(v.samples)),
+                ("mismatches", f"{v.mismatches}" + ("" if v.mismatches == 0 else
+                                                    f" (first at sample {v.first_mismatch})")),
+                ("accuracy float", _pct(v.accuracy["float"])),
+                ("accuracy fixed", _pct(v.accuracy["fixed"])),
+                ("accuracy 6502", _pct(v.accuracy["c64"])),
+                ("cycles min/mean/max", f"{c['min']} / {c['mean']:.0f} / {c['max']}"),
+                ("PAL ms (blanked/screen on)",
+                 f"{t['pal']['blanked']:.2f} / {t['pal']['screen_on']:.2f}"),
+                ("NTSC ms (blanked/screen on)",
+                 f"{t['ntsc']['blanked']:.2f} / {t['ntsc']['screen_on']:.2f}"),
+                ("bytes code/tables/data", f"{b['code']} / {b['tables']} / {b['data']}"),
+                ("bytes buffers/zeropage/total", f"{b['buffers']} / {b['zeropage']} / {b['total']}")]
+        width = max(len(k) for k, _ in rows)
+        for k, val in rows:
+            click.echo(f"{k:<{width}}  {val}")
+    if v.mismatches or v.reference_disagreements:
+        raise SystemExit(1)
+
+
+COMMANDS = [compile_cmd, verify]

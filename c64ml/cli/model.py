@@ -1,0 +1,162 @@
+"""CLI commands for models: ``quantize``, ``info`` and ``eval``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from c64ml import jsonfile
+from c64ml.model.dataset import check_labels, load_dataset
+from c64ml.errors import C64mlError
+from c64ml.model.floatmodel import Model, model_from_json
+from c64ml.model.qmodel import QModel, qmodel_from_json
+
+_path = click.Path(dir_okay=False)
+
+
+def load_model_or_qmodel(path: str) -> Model | QModel:
+    """Load a file that may hold either a float model or a qmodel (by its ``format``)."""
+    doc = jsonfile.load_json(path, "model file")
+    try:
+        if isinstance(doc, dict) and doc.get("format") == "c64ml-qmodel":
+            return qmodel_from_json(doc)
+        return model_from_json(doc)
+    except C64mlError as e:
+        raise e.at(path) from None
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.2f}%"
+
+
+@click.command()
+@click.argument("model", type=_path)
+@click.option("--calib", required=True, type=_path,
+              help="Calibration data (.npz or .csv) in raw feature units.")
+@click.option("-o", "--output", required=True, type=_path, help="Where to write the qmodel JSON.")
+@click.option("--codebook", type=int,
+              help="At most this many distinct weight magnitudes, shared by all layers, so the "
+                   "unrolled code needs few product tables (--optimize speed).")
+@click.option("--prune", type=float, default=0.0, show_default=True,
+              help="Zero this fraction of each layer's least important weights (|w| times "
+                   "the mean size of its input on the calibration data); zero weights cost "
+                   "no cycles or code in unrolled layers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the accuracies as JSON.")
+def quantize(model: str, calib: str, output: str, codebook: int | None, prune: float,
+             as_json: bool) -> None:
+    """Quantize a float MODEL to a fixed-point qmodel, using calibration data.
+
+    Prints the float and fixed-point accuracy on the calibration data when it
+    has labels; with --codebook or --prune also the accuracy before them, so
+    their cost is plain.
+    """
+    from c64ml.exec.evaluate import evaluate
+    from c64ml.model.floatmodel import load_model
+    from c64ml.quantize.ptq import compress
+    from c64ml.quantize.ptq import quantize as run_quantize
+
+    m = load_model(model)
+    data = load_dataset(calib, m.inputs)
+    check_labels(data, m.n_classes, calib)
+    qm = run_quantize(m, data.x)
+    plain = None
+    if codebook is not None or prune > 0:
+        plain = evaluate(None, qm, data).fixed_accuracy
+        qm = compress(qm, codebook, prune, qm.input_bytes(data.x))
+    ev = evaluate(m, qm, data)
+    if ev.labelled:
+        qm.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
+        if plain is not None:
+            qm.info["calibration_accuracy"]["fixed_before_compression"] = plain
+    qm.save(output)
+    if as_json:
+        extra = {} if plain is None else {"fixed_before_compression": plain}
+        click.echo(json.dumps({**ev.to_json(), **extra, "output": output}))
+        return
+    if plain is not None and ev.labelled:
+        click.echo(f"codebook {codebook or 'off'}, prune {prune:g}: fixed-point accuracy "
+                   f"{_pct(plain)} before, {_pct(ev.fixed_accuracy)} after")
+    click.echo(f"wrote {output}: {len(qm.layers)} layers, {qm.params()} parameters, "
+               f"{qm.macs()} MACs")
+    if ev.labelled:
+        click.echo(f"calibration data: {ev.samples} samples, float accuracy "
+                   f"{_pct(ev.float_accuracy)}, fixed-point accuracy {_pct(ev.fixed_accuracy)}")
+    else:
+        click.echo(f"calibration data: {ev.samples} samples, no labels (no accuracy)")
+
+
+def describe(m: Model | QModel) -> dict:
+    """Layers, parameters and MACs of a model, as plain data."""
+    is_q = isinstance(m, QModel)
+    kinds = m.input_kinds() if is_q else [None] * len(m.layers)
+    layers = []
+    for k, (layer, kind) in enumerate(zip(m.layers, kinds)):
+        d = {"index": k, "inputs": layer.n_in, "units": layer.n_out,
+             "activation": layer.activation, "params": int(layer.weights.size + layer.bias.size),
+             "macs": int(layer.n_in * layer.n_out)}
+        if is_q:
+            d["input_kind"] = kind
+            d["output_kind"] = layer.out_kind
+        layers.append(d)
+    return {"name": m.name, "kind": "qmodel" if is_q else "model", "inputs": m.inputs,
+            "output": m.output, "classes": m.classes, "layers": layers,
+            "params": int(m.params()), "macs": int(m.macs())}
+
+
+@click.command()
+@click.argument("model", type=_path)
+@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+def info(model: str, as_json: bool) -> None:
+    """Describe a float MODEL or a qmodel: layers, parameters and MACs."""
+    d = describe(load_model_or_qmodel(model))
+    if as_json:
+        click.echo(json.dumps(d))
+        return
+    click.echo(f"{d['name']} ({d['kind']}): {d['inputs']} inputs, output {d['output']}")
+    if d["classes"]:
+        click.echo("classes: " + ", ".join(d["classes"]))
+    click.echo(f"{'layer':>5} {'inputs':>6} {'units':>5} {'activation':<10} {'params':>7} "
+               f"{'MACs':>7}")
+    for L in d["layers"]:
+        click.echo(f"{L['index']:>5} {L['inputs']:>6} {L['units']:>5} {L['activation']:<10} "
+                   f"{L['params']:>7} {L['macs']:>7}")
+    click.echo(f"total: {d['params']} parameters, {d['macs']} multiply-accumulates per inference")
+
+
+@click.command(name="eval")
+@click.argument("model", type=_path)
+@click.option("--data", required=True, type=_path, help="Data set (.npz or .csv) with labels.")
+@click.option("--calib", type=_path,
+              help="For a float MODEL: calibration data (default: the --data set itself).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def eval_cmd(model: str, data: str, calib: str | None, as_json: bool) -> None:
+    """Report float and fixed-point accuracy of MODEL (float model or qmodel) on DATA.
+
+    Fixed-point predictions come from the LLVM JIT of the qmodel. A qmodel
+    made by `c64ml quantize` carries its float model, so both figures appear.
+    """
+    from c64ml.exec.evaluate import evaluate
+    from c64ml.quantize.ptq import quantize as run_quantize
+
+    m = load_model_or_qmodel(model)
+    ds = load_dataset(data, m.inputs)
+    check_labels(ds, m.n_classes, data)
+    if isinstance(m, QModel):
+        fm, qm = m.float_model, m
+    else:
+        cal = ds if calib is None else load_dataset(calib, m.inputs)
+        fm, qm = m, run_quantize(m, cal.x)
+    ev = evaluate(fm, qm, ds)
+    if as_json:
+        click.echo(json.dumps(ev.to_json()))
+        return
+    click.echo(f"{ev.samples} samples")
+    if not ev.labelled:
+        click.echo("the data set has no labels: no accuracy to report")
+        return
+    click.echo(f"float accuracy:       {_pct(ev.float_accuracy)}")
+    click.echo(f"fixed-point accuracy: {_pct(ev.fixed_accuracy)}  (LLVM JIT of the qmodel)")
+
+
+COMMANDS = [quantize, info, eval_cmd]

@@ -1,0 +1,227 @@
+"""CLI commands for programs: ``asm`` (assemble and package) and ``run`` (run in the emulated C64)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+
+from c64ml.package.d64 import D64_SIZE_WITH_ERRORS, make_d64, read_d64
+from c64ml.errors import C64mlError
+from c64ml.fileio import read_bytes, write_atomic
+from c64ml.package.prg import MAX_PRG_BYTES, make_prg, parse_prg, prg_with_stub, stub_end
+from c64ml.package.vice import labels_text
+
+MAX_SOURCE_BYTES = 16 * 1024 * 1024
+STUB_LIMIT = 0xA000  # a stub is added only for programs starting below BASIC ROM
+OUTPUT_KINDS = (".prg", ".bin", ".d64")
+DEFAULT_MAX_CYCLES = 20_000_000
+
+_path = click.Path()  # checked by read_bytes/write_atomic, for one-line errors
+
+# {name} escapes accepted by --keys, as PETSCII codes.
+KEY_NAMES = {
+    "return": 13, "ret": 13, "clr": 147, "home": 19, "del": 20, "inst": 148, "up": 145,
+    "down": 17, "left": 157, "right": 29, "space": 32, "stop": 3, "f1": 133, "f3": 134,
+    "f5": 135, "f7": 136,
+}
+_BACKSLASH = {"n": 13, "r": 13, "\\": 92, "{": 123}
+
+
+def package_prg(origin: int, data: bytes, entry: int | None = None) -> bytes:
+    """A PRG for code at ``origin``: with a ``SYS`` stub when the code lies in BASIC memory
+    after where the stub ends, else a plain PRG loading at ``origin``."""
+    start = origin if entry is None else entry
+    if stub_end(start) <= origin < STUB_LIMIT:
+        return prg_with_stub(origin, data, start)
+    return make_prg(origin, data)
+
+
+def disk_file_name(path: str) -> str:
+    """The 1541 name for a file written to ``path``: its stem, upper case, at most 16 characters."""
+    name = re.sub(r"[^A-Z0-9 .\-+!#%&'()/;<>@\[\]^_]", "-", Path(path).stem.upper())[:16]
+    return name.strip() or "PROGRAM"
+
+
+def parse_keys(text: str) -> bytes:
+    """``--keys`` text as PETSCII: letters typed unshifted (so upper case), ``\\n`` or
+    ``{return}`` for RETURN, ``{clr}``/``{home}``/``{up}``/... named keys, ``{65}`` a code."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _BACKSLASH:
+            out.append(_BACKSLASH[text[i + 1]])
+            i += 2
+            continue
+        if ch == "{":
+            close = text.find("}", i)
+            name = text[i + 1:close].strip().lower() if close > 0 else ""
+            if name.isdigit() and int(name) <= 255:
+                out.append(int(name))
+            elif name in KEY_NAMES:
+                out.append(KEY_NAMES[name])
+            else:
+                raise C64mlError(f"unknown key {text[i:close + 1] if close > 0 else text[i:]!r}; "
+                                 f"use {{n}} (0-255) or one of {', '.join(sorted(KEY_NAMES))}",
+                                 field="--keys")
+            i = close + 1
+            continue
+        if ch == "\n":
+            out.append(13)
+        elif "a" <= ch <= "z":
+            out.append(ord(ch) - 32)
+        elif " " <= ch <= "]":
+            out.append(ord(ch))
+        else:
+            raise C64mlError(f"character {ch!r} cannot be typed; use {{n}} for a PETSCII code",
+                             field="--keys")
+        i += 1
+    return bytes(out)
+
+
+def _read_source(path: str) -> str:
+    raw = read_bytes(path, MAX_SOURCE_BYTES, "assembly source")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise C64mlError(f"not UTF-8 text (byte {e.start})", path) from None
+
+
+@click.command()
+@click.argument("source", type=_path)
+@click.option("-o", "--output", required=True, type=_path,
+              help="Output file; its extension picks the type: .prg, .bin (raw bytes) or .d64.")
+@click.option("--listing", type=_path, help="Also write an address/bytes/cycles listing here.")
+@click.option("--labels", type=_path, help="Also write a VICE label file (al C:xxxx .name) here.")
+@click.option("--export", "export_syntax", type=click.Choice(["acme", "64tass", "ca65"]),
+              help="Also write the source translated for this assembler, next to OUTPUT.")
+def asm(source: str, output: str, listing: str | None, labels: str | None,
+        export_syntax: str | None) -> None:
+    """Assemble SOURCE (c64ml syntax) and package it.
+
+    .prg: if the code starts in BASIC memory after the stub (e.g. .org $080D), a
+    "10 SYS origin" BASIC stub at $0801 is added so RUN starts it; otherwise a
+    plain PRG loading at the origin (start it with SYS). .d64: that PRG on a
+    disk, named after OUTPUT's stem. .bin: the bytes alone.
+    """
+    from c64ml.asm.assembler import assemble
+
+    kind = Path(output).suffix.lower()
+    if kind not in OUTPUT_KINDS:
+        raise C64mlError(f"unknown output type {kind or '(none)'!r}; use one of "
+                         + ", ".join(OUTPUT_KINDS), output)
+    text = _read_source(source)
+    program = assemble(text, source)
+    if not program.data:
+        raise C64mlError("program assembled to no bytes", source)
+    outputs: dict[str, bytes | str] = {}
+    if kind == ".bin":
+        outputs[output] = program.data
+    else:
+        try:
+            prg = package_prg(program.origin, program.data)
+        except C64mlError as e:
+            raise e.at(source) from None
+        if kind == ".prg":
+            outputs[output] = prg
+        else:
+            name = disk_file_name(output)
+            outputs[output] = make_d64([(name, prg)], name, "64")
+    if listing:
+        outputs[listing] = program.listing()
+    if labels:
+        symbols = {**program.symbols, **getattr(program, "local_symbols", {})}
+        outputs[labels] = labels_text({k: v for k, v in symbols.items()
+                                       if isinstance(v, int) and 0 <= v <= 0xFFFF})
+    if export_syntax:
+        from c64ml.asm.export import export
+        out_dir = Path(output).parent
+        for filename, body in export(text, export_syntax, source).items():
+            target = out_dir / Path(filename).name
+            if target.resolve() == Path(source).resolve() or str(target) in outputs:
+                raise C64mlError(f"--export would overwrite {target}; write -o to another "
+                                 "directory", source)
+            outputs[str(target)] = body
+    for path, data in outputs.items():
+        write_atomic(path, data)
+    click.echo(f"{output}: {len(program.data)} bytes at ${program.origin:04X}-"
+               f"${program.end - 1:04X}" + ", ".join([""] + [p for p in outputs if p != output]))
+
+
+def load_program(path: str) -> bytes:
+    """A PRG from a .prg file, or the first PRG on a .d64 image."""
+    is_disk = path.lower().endswith(".d64")
+    raw = read_bytes(path, D64_SIZE_WITH_ERRORS if is_disk else MAX_PRG_BYTES,
+                     "disk image" if is_disk else "PRG file")
+    if is_disk:
+        files = read_d64(raw, path)
+        if not files:
+            raise C64mlError("disk image holds no PRG file", path)
+        raw = files[0][1]
+    parse_prg(raw, path)
+    return raw
+
+
+def trim_screen(lines: list[str]) -> list[str]:
+    """Screen lines without trailing spaces or trailing blank lines."""
+    out = [ln.rstrip() for ln in lines]
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+@click.command()
+@click.argument("program", type=_path)
+@click.option("--keys", default="", help=r"Keys to type after RUN; \n or {return} is RETURN.")
+@click.option("--max-cycles", default=DEFAULT_MAX_CYCLES, show_default=True,
+              type=click.IntRange(1, 10**10), help="Stop with an error after this many cycles.")
+@click.option("--screenshot", type=_path, help="Write the final screen as a PNG here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--no-irq", is_flag=True, help="Run without the KERNAL's 60 Hz timer interrupt.")
+@click.option("--ntsc", is_flag=True, help="Report times for an NTSC C64 (default PAL).")
+def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_json: bool,
+        no_irq: bool, ntsc: bool) -> None:
+    """Run PROGRAM (.prg, or the first file of a .d64) in the emulated C64, like LOAD + RUN.
+
+    A PRG at $0801 is started by its BASIC stub's SYS address; any other PRG at
+    its load address. Prints the final screen and the cycles used.
+    """
+    from c64ml.machine.c64 import C64, timing
+
+    prg = load_program(program)
+    typed = parse_keys(keys)
+    machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq)
+    try:
+        result = machine.run_program(prg, keys=typed, max_cycles=max_cycles)
+    except C64mlError as e:
+        raise e.at(program) from None
+    screen = [ln.rstrip() for ln in machine.screen_text()]
+    if screenshot:
+        from c64ml.machine.screenshot import render_png
+        write_atomic(screenshot, render_png(machine.screen_codes(), machine.colour_ram(),
+                                            machine.border, machine.background))
+    total = result.cycles + result.irq_cycles + result.kernal_cycles
+    times = timing(total)
+    system = "ntsc" if ntsc else "pal"
+    if as_json:
+        click.echo(json.dumps({
+            "cycles": result.cycles, "screen": screen,
+            "irq_cycles": result.irq_cycles, "kernal_cycles": result.kernal_cycles,
+            "total_cycles": total, "reason": result.reason, "exit_code": result.exit_code,
+            "system": system, "timing": times,
+        }, indent=2))
+        return
+    for line in trim_screen(screen):
+        click.echo(line)
+    t = times[system]
+    click.echo(f"cycles: {result.cycles} program + {result.irq_cycles} IRQ + "
+               f"{result.kernal_cycles} KERNAL = {total}; {system.upper()}: "
+               f"{t['blanked_ms']:.3f} ms screen blanked, {t['screen_on_ms']:.3f} ms screen on; "
+               f"stop: {result.reason}"
+               + ("" if result.exit_code is None else f" (exit code {result.exit_code})"))
+
+
+COMMANDS = [asm, run]

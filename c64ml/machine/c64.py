@@ -1,0 +1,427 @@
+"""The emulated C64: 64 KB RAM with $01 banking, the I/O c64ml programs touch,
+a 6510 with corrected timing, KERNAL entry points and a simulated KERNAL IRQ.
+
+    m = C64(system="pal", irq=True, seed=0)
+    r = m.run_prg(prg_bytes, keys="", max_cycles=10_000_000)
+    r.cycles, r.reason, m.screen_text()
+
+See docs/harness.md for what is emulated and what raises an error.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from c64ml.machine import kernal
+from c64ml.machine.cia import CIA
+from c64ml.machine.cpu import CPU, BadAccess, C64Error, CycleBudgetExceeded, IllegalOpcode
+from c64ml.package.prg import parse_prg, stub_sys_address
+from c64ml.machine.screen import Screen
+
+__all__ = ["C64", "RunResult", "C64Error", "CycleBudgetExceeded", "IllegalOpcode",
+           "BadAccess", "timing", "SYSTEMS", "System"]
+
+
+@dataclass(frozen=True)
+class System:
+    """Clock figures of one video standard (the one place they are kept)."""
+    name: str
+    clock_hz: int
+    cycles_per_line: int
+    lines: int
+    irq_latch: int            # CIA1 timer A latch the KERNAL sets
+
+    @property
+    def frame_cycles(self) -> int:
+        return self.cycles_per_line * self.lines
+
+
+SYSTEMS = {
+    "pal": System("pal", 985_248, 63, 312, 0x4025),
+    "ntsc": System("ntsc", 1_022_727, 65, 263, 0x4295),
+}
+BADLINES_PER_FRAME = 25
+BADLINE_STOLEN = 40           # cycles the VIC-II takes from the CPU on a badline
+
+
+def timing(cycles: int) -> dict:
+    """Wall-clock time of ``cycles`` CPU cycles on PAL and NTSC, with the
+    screen blanked (every cycle is the CPU's) and with the screen on (25
+    badlines a frame steal about 40 cycles each; sprites not counted)."""
+    out = {}
+    for s in SYSTEMS.values():
+        blank = cycles / s.clock_hz
+        usable = s.frame_cycles - BADLINES_PER_FRAME * BADLINE_STOLEN
+        on = cycles * s.frame_cycles / usable / s.clock_hz
+        out[s.name] = {"clock_hz": s.clock_hz, "frame_cycles": s.frame_cycles,
+                       "blanked_s": blank, "blanked_ms": blank * 1000,
+                       "screen_on_s": on, "screen_on_ms": on * 1000,
+                       "frames_blanked": cycles / s.frame_cycles,
+                       "frames_screen_on": cycles / usable}
+    return out
+
+
+@dataclass
+class RunResult:
+    cycles: int               # program's CPU cycles (no IRQ, no KERNAL routines)
+    irq_cycles: int
+    irq_count: int
+    kernal_cycles: int
+    kernal_calls: int
+    reason: str               # "return", "exit" (debug cart $D7FF) or "idle" (waiting for keys)
+    exit_code: int | None
+    a: int
+    x: int
+    y: int
+    p: int
+    sp: int
+    pc: int
+    clean_return: bool | None = None      # None unless reason == "return"
+    return_issues: list[str] = field(default_factory=list)
+    probes: list[tuple[int, int]] = field(default_factory=list)  # (address, program cycles)
+
+    @property
+    def total_cycles(self) -> int:
+        return self.cycles + self.irq_cycles + self.kernal_cycles
+
+
+class _Bus(bytearray):
+    """The CPU's view of memory: RAM storage whose writes to $00/$01 and to
+    banked-in I/O are routed to the machine."""
+
+    def __setitem__(self, addr, value):
+        if type(addr) is int and (addr < 2 or self.write_map[addr >> 8] is not None):
+            self.slow_write(addr, value)
+        else:
+            bytearray.__setitem__(self, addr, value)
+
+
+BASIC_PAGES = range(0xA0, 0xC0)
+IO_PAGES = range(0xD0, 0xE0)
+KERNAL_PAGES = range(0xE0, 0x100)
+VIC_DEFAULTS = {0x11: 0x1B, 0x16: 0xC8, 0x18: 0x15, 0x20: 14, 0x21: 6}
+STACK_AT_SYS = 0xF8           # SP before the return address is pushed (approximate)
+
+
+class C64:
+    """One emulated machine.  ``m.ram`` is the raw 64 KB RAM (a memoryview:
+    reads and writes from Python bypass banking and I/O)."""
+
+    def __init__(self, system: str = "pal", irq: bool = True, seed: int = 0,
+                 idle_polls: int = 2000) -> None:
+        if system not in SYSTEMS:
+            raise C64Error(f"unknown system {system!r}; use 'pal' or 'ntsc'", field="system")
+        self.system = SYSTEMS[system]
+        self.irq = irq
+        self.idle_polls = idle_polls
+        self.rng = random.Random(seed)
+        self._bus = _Bus(0x10000)
+        self._bus.slow_write = self._slow_write
+        self._bus.write_map = [None] * 256
+        self.ram = memoryview(self._bus)
+        self.colour = bytearray(1024)
+        self.vic = bytearray(0x40)
+        for reg, v in VIC_DEFAULTS.items():
+            self.vic[reg] = v
+        self.cia1 = CIA("CIA1", 0xDC00)
+        self.cia2 = CIA("CIA2", 0xDD00, readable_ports=(0, 1, 2, 3))
+        self.cpu = CPU(self._bus)
+        self.screen = Screen(self.ram, self.colour)
+        self.key_queue: deque[int] = deque()
+        self.empty_polls = 0
+        self._probes: set[int] = set()
+        self._probe_hits: list[tuple[int, int]] = []
+        self._exit: int | None = None
+        kernal.init_ram(self.ram)
+        self.screen.clear()
+        # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR.
+        t = self.cia1.a
+        t.latch = self.system.irq_latch
+        t.write_cr(0, 0x11)
+        self.cia1.mask = 1 if irq else 0
+        self._bank()
+
+    # --- memory map ---------------------------------------------------------
+    def banking(self) -> tuple[bool, bool, str]:
+        """(BASIC visible, KERNAL visible, what is at $D000: 'io', 'char' or 'ram')."""
+        ddr, port = self.ram[0], self.ram[1]
+        eff = (port & ddr) | (0x07 & ~ddr)
+        lo, hi, charen = eff & 1, eff & 2, eff & 4
+        d000 = "ram" if not (lo or hi) else ("io" if charen else "char")
+        return bool(lo and hi), bool(hi), d000
+
+    def _bank(self) -> None:
+        basic, kern, d000 = self.banking()
+        rmap, wmap, traps = self.cpu.read_map, self._bus.write_map, self.cpu.traps
+        for p in BASIC_PAGES:
+            rmap[p] = self._rom_read if basic else None
+        for p in KERNAL_PAGES:
+            rmap[p] = self._rom_read if kern else None
+        for p in IO_PAGES:
+            rmap[p] = {"io": self._io_read, "char": self._rom_read, "ram": None}[d000]
+            wmap[p] = self._io_write if d000 == "io" else None
+        traps[0xA000:0xC000] = (b"\1" if basic else b"\0") * 0x2000
+        traps[0xD000:0xE000] = (b"\1" if d000 != "ram" else b"\0") * 0x1000
+        traps[0xE000:0x10000] = (b"\1" if kern else b"\0") * 0x2000
+        traps[kernal.SYS_RETURN] = 1
+        for a in self._probes:
+            traps[a] = 1
+
+    def _rom_read(self, addr: int):
+        area = ("BASIC ROM" if addr < 0xC000 else "character ROM" if addr < 0xE000
+                else "KERNAL ROM")
+        raise BadAccess(f"read of ${addr:04X} in the {area}, which the harness does not have "
+                        f"(PC ${self.cpu.pc:04X}); bank it out via $01 or avoid the ROM",
+                        field=f"${addr:04X}")
+
+    def _slow_write(self, addr: int, value: int) -> None:
+        if addr < 2:
+            bytearray.__setitem__(self._bus, addr, value)
+            self._bank()
+        else:
+            self._io_write(addr, value)
+
+    def _io_read(self, addr: int) -> int:
+        now = self.cpu.access_cycle(write=False)
+        if addr < 0xD400:
+            reg = addr & 0x3F
+            if reg == 0x12:
+                return (now // self.system.cycles_per_line) % self.system.lines & 0xFF
+            if reg == 0x11:
+                line = (now // self.system.cycles_per_line) % self.system.lines
+                return (self.vic[0x11] & 0x7F) | (0x80 if line > 0xFF else 0)
+            if reg in (0x19, 0x1E, 0x1F):
+                raise BadAccess(f"read of VIC-II register ${addr:04X} (interrupt/collision "
+                                "latch), which the harness does not emulate",
+                                field=f"${addr:04X}")
+            if reg >= 0x2F:
+                return 0xFF
+            return self.vic[reg] | (0xF0 if reg >= 0x20 else 0)
+        if addr < 0xD800:
+            raise BadAccess(f"read of SID register ${addr:04X}, which the harness does not "
+                            "emulate", field=f"${addr:04X}")
+        if addr < 0xDC00:
+            return self.colour[addr - 0xD800] | 0xF0
+        if addr < 0xDD00:
+            return self.cia1.read(addr & 0xF, now)
+        if addr < 0xDE00:
+            return self.cia2.read(addr & 0xF, now)
+        raise BadAccess(f"read of I/O area ${addr:04X} (expansion port), which the harness "
+                        "does not emulate", field=f"${addr:04X}")
+
+    def _io_write(self, addr: int, value: int) -> None:
+        if addr < 0xD400:
+            self.vic[addr & 0x3F] = value
+        elif addr < 0xD800:
+            if addr == 0xD7FF:          # VICE debug cartridge: exit with this code
+                self._exit = value
+                self.cpu.event_at = 0
+        elif addr < 0xDC00:
+            self.colour[addr - 0xD800] = value & 0x0F
+        elif addr < 0xDE00:
+            cia = self.cia1 if addr < 0xDD00 else self.cia2
+            cia.write(addr & 0xF, value, self.cpu.access_cycle(write=True))
+            if cia is self.cia2 and cia.mask:
+                raise BadAccess("CIA2 interrupts (NMI) are not emulated",
+                                field=f"${addr:04X}")
+            self.cpu.event_at = 0       # IRQ schedule may have changed
+
+    # --- loading --------------------------------------------------------------
+    def probe(self, addresses) -> None:
+        """Record the program's cycle count each time execution reaches one of ``addresses``
+        (in ``RunResult.probes``); for measuring parts of a routine, e.g. one layer."""
+        for a in self._probes:
+            self.cpu.traps[a] = 0
+        self._probes = set(addresses)
+        for a in self._probes:
+            self.cpu.traps[a] = 1
+
+    def load(self, addr: int, data: bytes) -> None:
+        if not 0 <= addr <= 0xFFFF or addr + len(data) > 0x10000:
+            raise C64Error(f"{len(data)} bytes at ${addr:04X} do not fit in 64 KB",
+                           field="address")
+        self.ram[addr:addr + len(data)] = bytes(data)
+        if addr < 2:
+            self._bank()
+
+    def load_prg(self, prg: bytes) -> tuple[int, int]:
+        """Load a PRG at its load address as LOAD"...",8,1 would; (start, end)."""
+        addr, payload = parse_prg(prg)
+        self.load(addr, payload)
+        end = addr + len(payload)
+        if addr == 0x0801:
+            kernal.set_program_end(self.ram, end)
+        return addr, end
+
+    def keys(self, text: str | bytes) -> None:
+        """Queue keys for GETIN (PETSCII; in a str, a-z are taken as A-Z and '\\n' as RETURN)."""
+        if isinstance(text, str):
+            text = text.upper().replace("\n", "\r").encode("latin-1", errors="replace")
+        self.key_queue.extend(text)
+
+    # --- screen ---------------------------------------------------------------
+    def screen_text(self) -> list[str]:
+        return self.screen.text()
+
+    def screen_codes(self) -> bytes:
+        return self.screen.codes()
+
+    def colour_ram(self) -> bytes:
+        return bytes(self.colour[:1000])
+
+    @property
+    def border(self) -> int:
+        return self.vic[0x20] & 0x0F
+
+    @property
+    def background(self) -> int:
+        return self.vic[0x21] & 0x0F
+
+    # --- running ---------------------------------------------------------------
+    def run_prg(self, prg: bytes, keys: str | bytes = "",
+                max_cycles: int = 10_000_000) -> RunResult:
+        """Load a PRG with a ``SYS nnnn`` stub at $0801 and start it as RUN would."""
+        entry = stub_sys_address(prg)
+        self.load_prg(prg)
+        self.keys(keys)
+        return self.call(entry, max_cycles=max_cycles)
+
+    def run_program(self, prg: bytes, keys: str | bytes = "",
+                    max_cycles: int = 10_000_000) -> RunResult:
+        """Start any PRG as a user would: one loading at $0801 through its ``SYS`` stub
+        (LOAD and RUN), any other at its load address (LOAD ,8,1 and SYS)."""
+        if prg[:2] == b"\x01\x08":
+            return self.run_prg(prg, keys=keys, max_cycles=max_cycles)
+        start, _ = self.load_prg(prg)
+        self.keys(keys)
+        return self.call(start, max_cycles=max_cycles)
+
+    def call(self, addr: int, a: int = 0, x: int = 0, y: int = 0,
+             max_cycles: int = 10_000_000) -> RunResult:
+        """JSR to ``addr`` the way BASIC's SYS does and run until it returns."""
+        cpu = self.cpu
+        cpu.sp = STACK_AT_SYS
+        cpu.stPushWord(kernal.SYS_RETURN - 1)
+        ret_sp = cpu.sp + 2 & 0xFF
+        cpu.pc, cpu.a, cpu.x, cpu.y = addr & 0xFFFF, a & 0xFF, x & 0xFF, y & 0xFF
+        cpu.p = cpu.BREAK | cpu.UNUSED
+        basic_state = (bytes(self.ram[0x2B:0x39]), bytes(self.ram[0x73:0x8B]), self.ram[1])
+        return self._run(max_cycles, ret_sp, basic_state)
+
+    def _run(self, max_cycles: int, ret_sp: int, basic_state) -> RunResult:
+        cpu = self.cpu
+        start = cpu.processorCycles
+        self._start, self._budget = start, max_cycles
+        self._irq_cycles = self._irq_count = self._kernal_cycles = self._kernal_calls = 0
+        self._exit = None
+        self.empty_polls = 0
+        self._probe_hits = []
+        reason = None
+        cpu.event_at = 0
+        while reason is None:
+            pc = cpu.run()
+            if pc is None:
+                reason = self._service()
+                continue
+            if pc in self._probes:
+                self._probe_hits.append((pc, cpu.processorCycles - start - self._irq_cycles
+                                         - self._kernal_cycles))
+                cpu.step()
+                continue
+            basic, kern, d000 = self.banking()
+            if pc == kernal.SYS_RETURN and (cpu.sp == ret_sp or kern):
+                reason = "return"
+                break
+            handler = kernal.ENTRY_POINTS.get(pc) if kern else None
+            if handler is not None:
+                c = handler(self)
+                self._kernal_cycles += c
+                self._kernal_calls += 1
+                cpu.processorCycles += c
+                cpu.pc = (cpu.stPopWord() + 1) & 0xFFFF
+                cpu.event_at = 0
+                if self.empty_polls > self.idle_polls:
+                    reason = "idle"
+                continue
+            in_rom = ((basic and 0xA000 <= pc < 0xC000) or (kern and pc >= 0xE000)
+                      or (d000 != "ram" and 0xD000 <= pc < 0xE000))
+            if in_rom:
+                what = ("the BASIC ROM" if pc < 0xC000 else "I/O or character ROM"
+                        if pc < 0xE000 else "a KERNAL routine the harness does not emulate")
+                raise C64Error(f"jump to ${pc:04X} in {what}", field=f"${pc:04X}")
+            cpu.step()            # RAM at the return-trap address: just execute it
+        return self._result(reason, start, ret_sp, basic_state)
+
+    def _service(self) -> str | None:
+        """Handle the event that stopped the CPU: exit port, budget, IRQ."""
+        cpu = self.cpu
+        if self._exit is not None:
+            return "exit"
+        now = cpu.processorCycles
+        used = now - self._start - self._irq_cycles - self._kernal_cycles
+        if used >= self._budget:
+            raise CycleBudgetExceeded(
+                f"program ran {used} cycles without returning (budget {self._budget}); "
+                f"PC ${cpu.pc:04X}", field=f"${cpu.pc:04X}")
+        nxt = now + (self._budget - used)
+        if self.irq:
+            if self.cia1.irq_pending(now):
+                if not cpu.p & cpu.INTERRUPT:
+                    self._interrupt()
+                    cpu.event_at = 0
+                    return None
+            else:
+                n = self.cia1.next_irq()
+                if n is not None:
+                    nxt = min(nxt, n)
+        cpu.event_at = nxt
+        return None
+
+    def _interrupt(self) -> None:
+        cpu = self.cpu
+        basic, kern, d000 = self.banking()
+        self._irq_count += 1
+        if not kern:
+            # No KERNAL: the CPU jumps through the RAM vector at $FFFE; the
+            # program's handler runs (and must acknowledge $DC0D) as on the machine.
+            before = cpu.processorCycles
+            cpu.irq()
+            self._irq_cycles += cpu.processorCycles - before
+            return
+        vec = self.ram[kernal.IRQ_VECTOR_RAM] | self.ram[kernal.IRQ_VECTOR_RAM + 1] << 8
+        if vec != kernal.KERNAL_IRQ:
+            raise C64Error(f"IRQ through a custom vector ${vec:04X} at $0314 is not emulated "
+                           "(SEI, or restore $0314/$0315 to $EA31)", field="$0314")
+        kernal.scribble(self)
+        self.cia1.ack()
+        c = kernal.CYCLES["irq"]
+        cpu.processorCycles += c
+        self._irq_cycles += c
+
+    def _result(self, reason: str, start: int, ret_sp: int, basic_state) -> RunResult:
+        cpu = self.cpu
+        total = cpu.processorCycles - start
+        r = RunResult(cycles=total - self._irq_cycles - self._kernal_cycles,
+                      irq_cycles=self._irq_cycles, irq_count=self._irq_count,
+                      kernal_cycles=self._kernal_cycles, kernal_calls=self._kernal_calls,
+                      reason=reason, exit_code=self._exit if reason == "exit" else None,
+                      a=cpu.a, x=cpu.x, y=cpu.y, p=cpu.p, sp=cpu.sp, pc=cpu.pc,
+                      probes=self._probe_hits)
+        if reason == "return":
+            ptrs, chrget, port = basic_state
+            issues = []
+            if bytes(self.ram[0x2B:0x39]) != ptrs:
+                issues.append("BASIC pointers $2B-$38 changed")
+            if bytes(self.ram[0x73:0x8B]) != chrget:
+                issues.append("CHRGET routine $73-$8A changed")
+            if self.ram[1] != port:
+                issues.append(f"$01 is ${self.ram[1]:02X}, was ${port:02X}")
+            if cpu.p & cpu.DECIMAL:
+                issues.append("decimal flag left set")
+            if cpu.sp != ret_sp:
+                issues.append(f"stack pointer is ${cpu.sp:02X}, expected ${ret_sp:02X}")
+            r.clean_return = not issues
+            r.return_issues = issues
+        return r

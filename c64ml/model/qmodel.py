@@ -1,0 +1,276 @@
+"""The qmodel: an integer model, its versioned JSON file (docs/qmodel-format.md) and its checks.
+
+The arithmetic a qmodel stands for is defined in docs/semantics.md; this module
+holds the data and enforces the page's limits (weights, ranges, the 24-bit
+accumulator bound) so every executor may rely on them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from c64ml import jsonfile as jf
+from c64ml.errors import C64mlError
+from c64ml.fileio import write_atomic
+from c64ml.spec import (ACC_MAX, ACTIVATIONS, KIND_MAX, MAX_INPUTS, MAX_LAYERS, MAX_MULTIPLIER,
+                          MAX_SHIFT, MAX_UNITS, OUTPUT_KIND, OUTPUTS, REQUANTIZED, TABLE_RANGE,
+                          TABLED, input_kind)
+from c64ml.model.floatmodel import VERSION, Model, input_range_json, model_from_json, parse_classes, parse_header, parse_layer_head
+
+FORMAT = "c64ml-qmodel"
+
+
+@dataclass
+class QLayer:
+    """An integer dense layer (docs/semantics.md §3–§5).
+
+    ``multiplier``/``shift`` exist for requantized activations, ``table`` for sigmoid/tanh.
+    ``scale`` is informational: the real value of one output step (not part of the semantics).
+    """
+
+    weights: np.ndarray  # int64, [input][unit], -128..127
+    bias: np.ndarray  # int64, per unit
+    activation: str
+    multiplier: np.ndarray | None = None  # int64, per unit, 0..255
+    shift: np.ndarray | None = None  # int64, per unit, 0..24
+    table: np.ndarray | None = None  # int64, 256 entries
+    scale: float | None = None
+
+    @property
+    def n_in(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.weights.shape[1]
+
+    @property
+    def out_kind(self) -> str:
+        return OUTPUT_KIND[self.activation]
+
+
+@dataclass
+class QModel:
+    """A quantized model: the input mapping plus integer layers."""
+
+    name: str
+    input_lo: np.ndarray
+    input_hi: np.ndarray
+    layers: list[QLayer]
+    output: str = "argmax"
+    classes: list[str] | None = None
+    info: dict = field(default_factory=dict)
+    float_model: Model | None = None  # the float model it was quantized from, if known
+
+    @property
+    def inputs(self) -> int:
+        return len(self.input_lo)
+
+    @property
+    def n_out(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def n_classes(self) -> int:
+        return 2 if self.n_out == 1 else self.n_out
+
+    @property
+    def out_bytes(self) -> int:
+        """How many output bytes a program produces (docs/semantics.md §7)."""
+        return self.n_out + (1 if self.output == "argmax" else 0)
+
+    def macs(self) -> int:
+        return sum(layer.n_in * layer.n_out for layer in self.layers)
+
+    def params(self) -> int:
+        return sum(layer.weights.size + layer.bias.size for layer in self.layers)
+
+    def input_kinds(self) -> list[str]:
+        acts = [layer.activation for layer in self.layers]
+        return [input_kind(k, acts) for k in range(len(self.layers))]
+
+    def input_bytes(self, x: np.ndarray) -> np.ndarray:
+        """Map raw inputs (N × inputs) to input bytes exactly as docs/semantics.md §1 says."""
+        x = np.asarray(x, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            raise C64mlError("raw inputs must be finite numbers", field="input")
+        d = x - self.input_lo
+        t = d * 255.0
+        w = self.input_hi - self.input_lo
+        u = t / w
+        v = u + 0.5
+        return np.clip(np.floor(v), 0, 255).astype(np.uint8)
+
+    def checked_input_bytes(self, q) -> np.ndarray:
+        """``q`` as a contiguous (N, inputs) uint8 array, or one C64mlError saying what is wrong
+        (shape, type, or values that are not whole numbers 0..255)."""
+        a = np.asarray(q)
+        if a.ndim != 2 or a.shape[1] != self.inputs:
+            raise C64mlError(f"expected input bytes of shape (N, {self.inputs}), got {a.shape}",
+                             field="input")
+        if a.dtype == np.uint8:
+            return np.ascontiguousarray(a)
+        if a.dtype.kind not in "biuf":
+            raise C64mlError(f"expected integers 0..255, got dtype {a.dtype}", field="input")
+        if a.size and (not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 255
+                       or not np.all(a == np.floor(a))):
+            raise C64mlError("expected integers 0..255", field="input")
+        return np.ascontiguousarray(a, dtype=np.uint8)
+
+    def validate(self) -> None:
+        """Check every limit of docs/semantics.md; raise C64mlError naming the field."""
+        validate_qmodel(self)
+
+    # -- files -------------------------------------------------------------
+
+    def to_json(self) -> dict:
+        doc = {"format": FORMAT, "version": VERSION, "name": self.name,
+               "inputs": self.inputs, "input_range": input_range_json(self.input_lo, self.input_hi)}
+        if self.classes is not None:
+            doc["classes"] = list(self.classes)
+        layers = []
+        for layer in self.layers:
+            d = {"type": "dense", "activation": layer.activation,
+                 "weights": layer.weights.tolist(), "bias": layer.bias.tolist()}
+            if layer.multiplier is not None:
+                d["multiplier"] = layer.multiplier.tolist()
+                d["shift"] = layer.shift.tolist()
+            if layer.table is not None:
+                d["table"] = layer.table.tolist()
+            if layer.scale is not None:
+                d["scale"] = layer.scale
+            layers.append(d)
+        doc["layers"] = layers
+        doc["output"] = self.output
+        if self.info:
+            doc["info"] = self.info
+        if self.float_model is not None:
+            doc["float_model"] = self.float_model.to_json()
+        return doc
+
+    def save(self, path: str | os.PathLike) -> None:
+        write_atomic(path, jf.dump_json(self.to_json()))
+
+
+def acc_bounds(model: QModel) -> list[np.ndarray]:
+    """Per layer, per unit: |bias| + Σ|w|·xmax, the bound that must stay ≤ 2^23 − 1."""
+    out = []
+    for layer, kind in zip(model.layers, model.input_kinds()):
+        out.append(np.abs(layer.bias) + np.abs(layer.weights).sum(axis=0) * KIND_MAX[kind])
+    return out
+
+
+def validate_qmodel(model: QModel) -> None:
+    """Enforce the value ranges and the accumulator bound of docs/semantics.md."""
+    if not 1 <= model.inputs <= MAX_INPUTS:
+        raise C64mlError(f"expected 1..{MAX_INPUTS}", field="inputs")
+    if not 1 <= len(model.layers) <= MAX_LAYERS:
+        raise C64mlError(f"expected 1..{MAX_LAYERS} layers", field="layers")
+    if (model.input_lo.shape != (model.inputs,) or model.input_hi.shape != (model.inputs,)
+            or not np.all(np.isfinite(model.input_hi - model.input_lo))
+            or not np.all(model.input_hi > model.input_lo)):
+        raise C64mlError("needs finite lo < hi for every input", field="input_range")
+    if model.output not in OUTPUTS:
+        raise C64mlError("expected argmax or scores", field="output")
+    n_in = model.inputs
+    for k, layer in enumerate(model.layers):
+        f = f"layers[{k}]"
+        if layer.activation not in ACTIVATIONS:
+            raise C64mlError("unknown activation", field=f + ".activation")
+        if layer.weights.ndim != 2 or layer.weights.shape[0] != n_in:
+            raise C64mlError(f"expected {n_in} rows", field=f + ".weights")
+        if not 1 <= layer.n_out <= MAX_UNITS:
+            raise C64mlError(f"expected 1..{MAX_UNITS} units", field=f + ".weights")
+        _check_range(layer.weights, -128, 127, f + ".weights")
+        if layer.bias.shape != (layer.n_out,):
+            raise C64mlError(f"expected {layer.n_out} entries", field=f + ".bias")
+        needs_rq = layer.activation in REQUANTIZED
+        for name, hi in (("multiplier", MAX_MULTIPLIER), ("shift", MAX_SHIFT)):
+            v = getattr(layer, name)
+            if needs_rq != (v is not None):
+                raise C64mlError("required for this activation" if needs_rq
+                                 else "not used by this activation", field=f"{f}.{name}")
+            if v is not None:
+                if v.shape != (layer.n_out,):
+                    raise C64mlError(f"expected {layer.n_out} entries", field=f"{f}.{name}")
+                _check_range(v, 0, hi, f"{f}.{name}")
+        if (layer.activation in TABLED) != (layer.table is not None):
+            raise C64mlError("required for sigmoid and tanh" if layer.activation in TABLED
+                             else "only sigmoid and tanh layers have a table", field=f + ".table")
+        if layer.table is not None:
+            if layer.table.shape != (256,):
+                raise C64mlError("expected 256 entries", field=f + ".table")
+            _check_range(layer.table, *TABLE_RANGE[layer.activation], f + ".table")
+        n_in = layer.n_out
+    for k, bound in enumerate(acc_bounds(model)):
+        j = int(np.argmax(bound))
+        if bound[j] > ACC_MAX:
+            raise C64mlError(
+                f"unit {j} can reach |acc| = {int(bound[j])}, beyond the 24-bit accumulator "
+                f"({ACC_MAX}); shrink its bias or weights", field=f"layers[{k}]")
+    if model.classes is not None and len(model.classes) != model.n_classes:
+        raise C64mlError(f"expected {model.n_classes} class names", field="classes")
+
+
+def _check_range(a: np.ndarray, lo: int, hi: int, field: str) -> None:
+    if a.size and (a.min() < lo or a.max() > hi):
+        bad = a[(a < lo) | (a > hi)].flat[0]
+        raise C64mlError(f"value {int(bad)} is out of range {lo}..{hi}", field=field)
+
+
+def _int_vector(v, field: str, n: int, lo: int, hi: int) -> np.ndarray:
+    jf.as_list(v, field, n, n)
+    return np.array([jf.as_int(x, f"{field}[{j}]", lo, hi) for j, x in enumerate(v)], dtype=np.int64)
+
+
+def qmodel_from_json(doc) -> QModel:
+    """Validate a parsed qmodel document (errors carry the field, not the path)."""
+    name, lo, hi, raw_layers, output = parse_header(
+        doc, FORMAT, "c64ml-model", "this is a float model; quantize it first (c64ml quantize)")
+    layers = []
+    n_in = len(lo)
+    for k, L in enumerate(raw_layers):
+        f = f"layers[{k}]"
+        act = parse_layer_head(L, f)
+        rows = jf.as_list(jf.need(L, "weights", f), f + ".weights", n_in, n_in)
+        n_out = len(jf.as_list(rows[0], f + ".weights[0]", 1, MAX_UNITS))
+        w = np.array([_int_vector(r, f"{f}.weights[{i}]", n_out, -128, 127)
+                      for i, r in enumerate(rows)], dtype=np.int64)
+        b = _int_vector(jf.need(L, "bias", f), f + ".bias", n_out, -ACC_MAX, ACC_MAX)
+        layer = QLayer(w, b, act)
+        if "multiplier" in L or act in REQUANTIZED:
+            layer.multiplier = _int_vector(jf.need(L, "multiplier", f), f + ".multiplier",
+                                           n_out, 0, MAX_MULTIPLIER)
+        if "shift" in L or act in REQUANTIZED:
+            layer.shift = _int_vector(jf.need(L, "shift", f), f + ".shift", n_out, 0, MAX_SHIFT)
+        if "table" in L or act in TABLED:
+            layer.table = _int_vector(jf.need(L, "table", f), f + ".table", 256, -128, 255)
+        if "scale" in L:
+            layer.scale = jf.as_float(L["scale"], f + ".scale")
+        layers.append(layer)
+        n_in = n_out
+    model = QModel(name, lo, hi, layers, output)
+    if "classes" in doc:
+        model.classes = parse_classes(doc["classes"], model.n_classes)
+    if isinstance(doc.get("info"), dict):
+        model.info = doc["info"]
+    if "float_model" in doc:
+        try:
+            model.float_model = model_from_json(doc["float_model"])
+        except C64mlError as e:
+            e.field = "float_model." + (e.field or "")
+            raise e.at() from None
+    validate_qmodel(model)
+    return model
+
+
+def load_qmodel(path: str | os.PathLike) -> QModel:
+    """Load and validate a qmodel file; any problem is one C64mlError naming the file."""
+    doc = jf.load_json(path, "qmodel file")
+    try:
+        return qmodel_from_json(doc)
+    except C64mlError as e:
+        raise e.at(path) from None
