@@ -34,3 +34,11 @@ class C64mlError(Exception):
             self.field = field
         self.args = (self.line(),)
         return self
+
+
+class AddressOverflow(C64mlError):
+    """An assembled program would run past $FFFF."""
+
+
+class DoesNotFit(C64mlError):
+    """A program or model needs more of the C64's memory than is free."""

@@ -1,26 +1,98 @@
-"""What a dense layer may be: activations, value kinds, size limits (docs/semantics.md §2)."""
+"""What a model may be: layer activations, value kinds, output modes, code strategies and
+size limits (docs/semantics.md §2). Every kind is an enum; strings from files and the command
+line become enums at the boundary (:func:`parse`), so a typo fails there, in one line."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TypeVar
+
 import numpy as np
 
-ACTIVATIONS = ("linear", "relu", "step", "sign", "hardtanh", "sigmoid", "tanh")
-OUTPUTS = ("argmax", "scores")
+from c64ml.errors import C64mlError
 
-#: Output kind of each activation: "u8" (0..255) or "s8" (-128..127).
+
+class Activation(StrEnum):
+    """A layer's activation (docs/semantics.md §4)."""
+
+    LINEAR = "linear"
+    RELU = "relu"
+    STEP = "step"
+    SIGN = "sign"
+    HARDTANH = "hardtanh"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+
+
+class ValueKind(StrEnum):
+    """How a byte of an activation vector is read: unsigned 0..255 or signed -128..127."""
+
+    U8 = "u8"
+    S8 = "s8"
+
+
+class OutputMode(StrEnum):
+    """What a model returns: the class (argmax of the last layer) or the raw scores."""
+
+    ARGMAX = "argmax"
+    SCORES = "scores"
+
+
+class Strategy(StrEnum):
+    """How the 6502 backend runs one layer (c64ml/backend6502/strategy.py)."""
+
+    LOOP = "loop"          # runtime6502/dense.s: code that does not grow with the weights
+    UNROLLED = "unrolled"  # c64ml/backend6502/unrolled.py: straight-line code, weights folded in
+
+
+class Optimize(StrEnum):
+    """What ``compile --optimize`` favours."""
+
+    SIZE = "size"
+    SPEED = "speed"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse(enum: type[E], value: object, what: str | None = None) -> E:
+    """``value`` as a member of ``enum``, or a one-line C64mlError listing the choices."""
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in enum)
+        raise C64mlError(f"{what or enum.__name__} {value!r} is not one of: {choices}") from None
+
+
+def layer_strategies(strategies: list | tuple | None, n_layers: int) -> list[Strategy]:
+    """One checked strategy per layer; ``None`` means every layer loops."""
+    if strategies is None:
+        return [Strategy.LOOP] * n_layers
+    if len(strategies) != n_layers:
+        raise C64mlError(f"{len(strategies)} strategies given for {n_layers} layers")
+    return [parse(Strategy, s, "strategy") for s in strategies]
+
+
+ACTIVATIONS = tuple(Activation)
+OUTPUTS = tuple(OutputMode)
+
+#: Output kind of each activation.
 OUTPUT_KIND = {
-    "linear": "s8", "relu": "u8", "step": "u8", "sign": "s8",
-    "hardtanh": "s8", "sigmoid": "u8", "tanh": "s8",
+    Activation.LINEAR: ValueKind.S8, Activation.RELU: ValueKind.U8, Activation.STEP: ValueKind.U8,
+    Activation.SIGN: ValueKind.S8, Activation.HARDTANH: ValueKind.S8,
+    Activation.SIGMOID: ValueKind.U8, Activation.TANH: ValueKind.S8,
 }
 #: Largest magnitude of an input value of each kind (the accumulator bound uses it).
-KIND_MAX = {"u8": 255, "s8": 128}
+KIND_MAX = {ValueKind.U8: 255, ValueKind.S8: 128}
 #: Activations that requantize with multiplier/shift, and those that use a lookup table.
-REQUANTIZED = ("linear", "relu", "hardtanh", "sigmoid", "tanh")
-TABLED = ("sigmoid", "tanh")
+REQUANTIZED = (Activation.LINEAR, Activation.RELU, Activation.HARDTANH, Activation.SIGMOID,
+               Activation.TANH)
+TABLED = (Activation.SIGMOID, Activation.TANH)
 #: Clamp range applied to r for the requantized activations (tables clamp to the index range).
-CLAMP = {"linear": (-128, 127), "relu": (0, 255), "hardtanh": (-127, 127),
-         "sigmoid": (-128, 127), "tanh": (-128, 127)}
-TABLE_RANGE = {"sigmoid": (0, 255), "tanh": (-128, 127)}
+CLAMP = {Activation.LINEAR: (-128, 127), Activation.RELU: (0, 255),
+         Activation.HARDTANH: (-127, 127), Activation.SIGMOID: (-128, 127),
+         Activation.TANH: (-128, 127)}
+TABLE_RANGE = {Activation.SIGMOID: (0, 255), Activation.TANH: (-128, 127)}
 
 MAX_INPUTS = 256
 MAX_UNITS = 255  # a unit index fits an index register
@@ -31,25 +103,23 @@ MAX_SHIFT = 24
 MAX_MULTIPLIER = 255
 
 
-def input_kind(layer_index: int, activations: list[str]) -> str:
+def input_kind(layer_index: int, activations: list[Activation]) -> ValueKind:
     """Kind of the input vector of layer ``layer_index`` given all layers' activations."""
-    return "u8" if layer_index == 0 else OUTPUT_KIND[activations[layer_index - 1]]
+    return ValueKind.U8 if layer_index == 0 else OUTPUT_KIND[activations[layer_index - 1]]
 
 
-def float_activation(name: str, z: np.ndarray) -> np.ndarray:
+#: The real-valued function each integer activation approximates.
+FLOAT_ACTIVATION = {
+    Activation.LINEAR: lambda z: z,
+    Activation.RELU: lambda z: np.maximum(z, 0.0),
+    Activation.STEP: lambda z: (z >= 0).astype(np.float64),
+    Activation.SIGN: lambda z: np.where(z >= 0, 1.0, -1.0),
+    Activation.HARDTANH: lambda z: np.clip(z, -1.0, 1.0),
+    Activation.SIGMOID: lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # overflow-free logistic
+    Activation.TANH: np.tanh,
+}
+
+
+def float_activation(name: Activation, z: np.ndarray) -> np.ndarray:
     """The real-valued activation that the integer one approximates."""
-    if name == "linear":
-        return z
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "step":
-        return (z >= 0).astype(np.float64)
-    if name == "sign":
-        return np.where(z >= 0, 1.0, -1.0)
-    if name == "hardtanh":
-        return np.clip(z, -1.0, 1.0)
-    if name == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
-    if name == "tanh":
-        return np.tanh(z)
-    raise ValueError(name)
+    return FLOAT_ACTIVATION[Activation(name)](z)

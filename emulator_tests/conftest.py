@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from c64ml.machine.c64 import C64  # noqa: E402
 from c64ml.cli.toolchain import load_program, package_prg, trim_screen  # noqa: E402
+from c64ml.machine.c64 import C64  # noqa: E402
 
 
 def program_bytes(program: bytes | str | Path) -> bytes:

@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from c64ml.backend6502.app import MARK_BUG, MARK_WRONG, app_source, build_app
 from c64ml.asm.assembler import assemble
-from c64ml.machine.c64 import C64
-from c64ml.cli import main
-from c64ml.package.d64 import read_d64
-from c64ml.model.dataset import Dataset, load_dataset
-from c64ml.errors import C64mlError
+from c64ml.backend6502.app import MARK_BUG, MARK_WRONG, app_source, build_app
 from c64ml.backend6502.memory_plan import IO_START
-from c64ml.package.prg import prg_with_stub
-from c64ml.model.qmodel import load_qmodel
+from c64ml.cli import main
+from c64ml.errors import C64mlError
 from c64ml.exec.reference import output_bytes
+from c64ml.machine.c64 import C64
+from c64ml.model.dataset import Dataset, load_dataset
+from c64ml.model.qmodel import load_qmodel
+from c64ml.package.d64 import read_d64
+from c64ml.package.prg import prg_with_stub
 
 IRIS = Path(__file__).resolve().parent.parent / "examples" / "iris"
 QM = load_qmodel(IRIS / "qmodel.json")

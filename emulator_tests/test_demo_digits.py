@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from c64ml.exec import reference
 from c64ml.demos.builders import DIGITS_SAMPLES, build_digits, run_demo
+from c64ml.exec import reference
 from c64ml.verify.harness import run_build
 
 DOWN, UP, RIGHT, LEFT = "\x11", "\x91", "\x1d", "\x9d"

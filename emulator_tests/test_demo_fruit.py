@@ -6,10 +6,11 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from c64ml.exec import reference
 from c64ml.demos.builders import build_fruit, run_demo
+from c64ml.exec import reference
 
 DEL = "\x14"
 TITLE = ["C64ML FRUIT COLOURS", "", "TYPE RED, GREEN AND BLUE, EACH 0-255,",

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from c64ml.exec import reference
 from c64ml.demos.builders import build_xor, run_demo
+from c64ml.exec import reference
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 

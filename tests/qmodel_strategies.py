@@ -13,9 +13,19 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from c64ml.spec import (ACC_MAX, ACTIVATIONS, KIND_MAX, MAX_MULTIPLIER, MAX_SHIFT, OUTPUTS,
-                          REQUANTIZED, TABLE_RANGE, TABLED, input_kind)
 from c64ml.model.qmodel import QLayer, QModel, validate_qmodel
+from c64ml.spec import (
+    ACC_MAX,
+    ACTIVATIONS,
+    KIND_MAX,
+    MAX_MULTIPLIER,
+    MAX_SHIFT,
+    OUTPUTS,
+    REQUANTIZED,
+    TABLE_RANGE,
+    TABLED,
+    input_kind,
+)
 
 WEIGHT_STYLES = ("random", "small", "min", "max", "zero", "extremes", "sparse")
 BIAS_STYLES = ("zero", "small", "random", "at_bound", "at_neg_bound")

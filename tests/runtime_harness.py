@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 from c64ml.asm.assembler import Program, assemble
-from c64ml.machine.c64 import C64, RunResult
 from c64ml.backend6502.sqtables import tables_source
+from c64ml.machine.c64 import C64, RunResult
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime6502"
 ORIGIN = 0x1000

@@ -8,13 +8,12 @@ import re
 
 import numpy as np
 import pytest
-
-from c64ml.exec import reference
-from c64ml.machine.c64 import C64
-from c64ml.backend6502.compiler import build_library
-from c64ml.model.qmodel import load_qmodel
 from testpaths import EXAMPLES, ROOT
 
+from c64ml.backend6502.compiler import build_library
+from c64ml.exec import reference
+from c64ml.machine.c64 import C64
+from c64ml.model.qmodel import load_qmodel
 
 
 @pytest.mark.parametrize("page", ["docs/abi.md", "README.md"])

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from c64ml.asm.export import SYNTAXES, export
-from c64ml.asm.parse import RESERVED
 from c64ml.asm.assembler import assemble
-from c64ml.errors import C64mlError
+from c64ml.asm.export import SYNTAXES, export
 from c64ml.asm.opcodes import OPCODES
+from c64ml.asm.parse import RESERVED
+from c64ml.errors import C64mlError
 
 TOOLS = {"acme": ["acme"], "64tass": ["64tass"], "ca65": ["ca65", "ld65"]}
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c64ml.asm.parse import parse
 from c64ml.asm.assembler import Program, assemble
-from c64ml.errors import C64mlError
 from c64ml.asm.opcodes import OPCODES
+from c64ml.asm.parse import parse
+from c64ml.errors import C64mlError
 
 
 def data(src: str, **kw) -> bytes:

@@ -10,15 +10,15 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from testpaths import EXAMPLES, need_tool
 
-from c64ml.exec import reference
-from c64ml.verify.bench import SUITE, run_bench, table
 from c64ml.cli import main
-from c64ml.model.dataset import load_dataset
 from c64ml.errors import C64mlError
+from c64ml.exec import reference
+from c64ml.model.dataset import load_dataset
 from c64ml.model.floatmodel import load_model
 from c64ml.model.qmodel import load_qmodel
-from testpaths import EXAMPLES, need_tool
+from c64ml.verify.bench import SUITE, run_bench, table
 
 KEYS = ("name", "cycles_mean", "cycles_per_mac", "bytes_total", "accuracy", "cc65_cycles_mean",
         "speedup_vs_cc65")

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from c64ml.machine.c64 import C64, BadAccess, C64Error, CycleBudgetExceeded, RunResult, timing
-from c64ml.machine.cia import Timer
 from c64ml.errors import C64mlError
+from c64ml.machine.c64 import (
+    C64,
+    BadAccess,
+    C64Error,
+    CycleBudgetExceeded,
+    RunResult,
+    timing,
+)
+from c64ml.machine.cia import Timer
 from c64ml.package.prg import prg_with_stub
 
 RTS = 0x60

@@ -13,15 +13,15 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from qmodel_strategies import models_with_inputs
+from testpaths import EXAMPLES, need_tool
 
 from c64ml.backend_c.csource import REQUANT_C, acc_types, c_source
 from c64ml.cli import main
-from c64ml.model.dataset import load_dataset
 from c64ml.errors import C64mlError
-from c64ml.model.qmodel import QLayer, QModel, load_qmodel
 from c64ml.exec.reference import output_bytes
-from qmodel_strategies import models_with_inputs
-from testpaths import EXAMPLES, need_tool
+from c64ml.model.dataset import load_dataset
+from c64ml.model.qmodel import QLayer, QModel, load_qmodel
 
 IRIS = EXAMPLES / "iris"
 STRICT = ["-std=c89", "-pedantic", "-Wall", "-Wextra", "-Werror", "-O1",

@@ -10,18 +10,24 @@ import subprocess
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-
-import c64ml.backend_c.csource as cbe
-import c64ml.backend_c.cc65 as cb
-from c64ml.backend_c.cc65 import cc65_build, cc65_run
-from c64ml.model.dataset import load_dataset
-from c64ml.errors import C64mlError
-from c64ml.model.qmodel import QLayer, QModel, load_qmodel
-from c64ml.exec.reference import output_bytes
 from qmodel_strategies import models_with_inputs
-from test_cbackend import (_layer, _model, edge_rows, expected_requant, requant_cases,
-                           requant_program)
+from test_cbackend import (
+    _layer,
+    _model,
+    edge_rows,
+    expected_requant,
+    requant_cases,
+    requant_program,
+)
 from testpaths import EXAMPLES, need_tool
+
+import c64ml.backend_c.cc65 as cb
+import c64ml.backend_c.csource as cbe
+from c64ml.backend_c.cc65 import cc65_build, cc65_run
+from c64ml.errors import C64mlError
+from c64ml.exec.reference import output_bytes
+from c64ml.model.dataset import load_dataset
+from c64ml.model.qmodel import QLayer, QModel, load_qmodel
 
 IRIS = EXAMPLES / "iris"
 
@@ -162,6 +168,7 @@ def test_bad_inputs_are_refused():
 def test_doc_main_builds_with_cc65(tmp_path, cl65):
     """docs/c-backend.md's main.c and the iris C build as a normal cc65 C64 program."""
     from test_cbackend import doc_blocks
+
     from c64ml.backend_c.csource import c_source
     from c64ml.package.prg import parse_prg, stub_sys_address
 

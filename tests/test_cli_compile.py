@@ -7,13 +7,13 @@ import json
 
 import numpy as np
 import pytest
+from test_asm_export import build as assemble_with
+from test_asm_export import need
+from testpaths import EXAMPLES
+from testpaths import run_cli as run
 
 from c64ml.package.d64 import read_d64
 from c64ml.package.prg import parse_prg
-from testpaths import EXAMPLES
-from testpaths import run_cli as run
-from test_asm_export import build as assemble_with
-from test_asm_export import need
 
 IRIS = EXAMPLES / "iris"
 

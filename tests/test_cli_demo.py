@@ -106,8 +106,8 @@ def test_committed_screenshots_are_pngs_of_the_screen_size():
 
 def test_run_build_in_two_processes_gives_the_same_outputs_and_cycles():
     from c64ml.backend6502.compiler import build_library
-    from c64ml.verify.harness import run_build
     from c64ml.model.qmodel import load_qmodel
+    from c64ml.verify.harness import run_build
 
     model = load_qmodel(ROOT / "examples" / "iris" / "qmodel.json")
     q = np.random.default_rng(1).integers(0, 256, (70, model.inputs), dtype=np.uint8)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from testpaths import EXAMPLES, ROOT
 from testpaths import run_cli as run
 

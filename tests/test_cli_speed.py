@@ -7,14 +7,14 @@ import json
 
 import numpy as np
 import pytest
-
-from c64ml.machine.c64 import C64
-from c64ml.model.dataset import load_dataset
-from c64ml.verify.harness import run_build
-from c64ml.model.qmodel import load_qmodel
-from c64ml.backend6502.strategy import build_library
 from testpaths import EXAMPLES
 from testpaths import run_cli as run
+
+from c64ml.backend6502.strategy import build_library
+from c64ml.machine.c64 import C64
+from c64ml.model.dataset import load_dataset
+from c64ml.model.qmodel import load_qmodel
+from c64ml.verify.harness import run_build
 
 IRIS = EXAMPLES / "iris"
 

@@ -11,17 +11,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from qmodel_strategies import models_with_inputs
 
-from c64ml.exec import reference
-from c64ml.backend6502.codegen import STRATEGIES
 from c64ml.backend6502.compiler import build_library
 from c64ml.errors import C64mlError
-from c64ml.verify.harness import run_build
+from c64ml.exec import reference
 from c64ml.exec.jit import compile_qmodel
-from c64ml.spec import ACC_MAX, KIND_MAX
 from c64ml.model.qmodel import QLayer, QModel
 from c64ml.quantize.ptq import compress
-from qmodel_strategies import models_with_inputs
+from c64ml.spec import ACC_MAX, KIND_MAX, Strategy
+from c64ml.verify.harness import run_build
 
 COUNT = {"models": 0}
 
@@ -45,7 +44,7 @@ def test_random_models_are_bit_exact_on_the_6502(case):
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models_with_inputs(max_layers=3, max_width=12, max_inputs=12),
-       st.lists(st.sampled_from(STRATEGIES), min_size=3, max_size=3),
+       st.lists(st.sampled_from(list(Strategy)), min_size=3, max_size=3),
        st.integers(1, 8), st.sampled_from([0.0, 0.3]))
 def test_random_models_with_every_strategy(case, strategies, codebook, prune):
     """Compressed (codebook, pruning) models with a random strategy per layer."""
@@ -95,7 +94,7 @@ EDGE = {
 }
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", list(Strategy))
 @pytest.mark.parametrize("name", sorted(EDGE))
 def test_edge_models(name, strategy):
     model = EDGE[name]

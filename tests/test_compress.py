@@ -11,14 +11,20 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from qmodel_strategies import qmodels
+from testpaths import EXAMPLES
 
 from c64ml.cli import main
 from c64ml.errors import C64mlError
-from c64ml.spec import ACC_MAX
 from c64ml.model.qmodel import acc_bounds, validate_qmodel
-from c64ml.quantize.ptq import codebook_levels, compress, prune_smallest, snap, snap_down
-from qmodel_strategies import qmodels
-from testpaths import EXAMPLES
+from c64ml.quantize.ptq import (
+    codebook_levels,
+    compress,
+    prune_smallest,
+    snap,
+    snap_down,
+)
+from c64ml.spec import ACC_MAX
 
 IRIS = EXAMPLES / "iris"
 weight_arrays = hnp.arrays(np.int64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=12),
@@ -173,9 +179,9 @@ def test_cli_quantize_prints_accuracy_before_and_after(tmp_path):
             "--codebook", 8, "--prune", 0.2, "--json")
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
+    from c64ml.exec import reference
     from c64ml.model.dataset import load_dataset
     from c64ml.model.qmodel import load_qmodel
-    from c64ml.exec import reference
 
     qm = load_qmodel(out)
     ds = load_dataset(IRIS / "train.csv", qm.inputs)

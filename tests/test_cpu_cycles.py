@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from py65.devices.mpu6502 import MPU
+from testpaths import need_tool
 
+from c64ml.asm.opcodes import OPCODES, branch_cycles
 from c64ml.machine.c64 import C64
 from c64ml.machine.cpu import CPU, CYCLE_FIXES, IllegalOpcode
-from c64ml.asm.opcodes import OPCODES, branch_cycles
-from testpaths import need_tool
 
 LOAD = 0x0200
 INSTR = 0x0A00            # where the instruction under test sits

@@ -10,10 +10,17 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from c64ml.package.d64 import D64_SIZE, make_d64, read_d64, sector_offset, sectors_in_track
 from c64ml.errors import C64mlError
+from c64ml.package.d64 import (
+    D64_SIZE,
+    make_d64,
+    read_d64,
+    sector_offset,
+    sectors_in_track,
+)
 from c64ml.package.prg import make_prg, prg_with_stub
 
 

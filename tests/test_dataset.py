@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c64ml.model.dataset import check_labels, load_dataset, save_npz
 from c64ml.errors import C64mlError
+from c64ml.model.dataset import check_labels, load_dataset, save_npz
 
 
 def test_npz_round_trip(tmp_path):

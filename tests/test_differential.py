@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from qmodel_strategies import input_batches, models_with_inputs, qmodels
 
-from c64ml.exec import reference
 from c64ml.errors import C64mlError
+from c64ml.exec import reference
 from c64ml.exec.jit import compile_qmodel
-from c64ml.spec import MAX_INPUTS, MAX_LAYERS, MAX_UNITS
 from c64ml.model.qmodel import load_qmodel, qmodel_from_json
+from c64ml.spec import MAX_INPUTS, MAX_LAYERS, MAX_UNITS
 
 N_MODELS = 500  # compared per run; one JIT compile each (≈ 40–70 ms on this machine)
 

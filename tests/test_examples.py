@@ -11,16 +11,16 @@ import re
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from testpaths import EXAMPLES, ROOT
 
-from c64ml.cli import main
 from c64ml.backend6502.compiler import build_library
-from c64ml.model.dataset import Dataset, check_labels, load_dataset
+from c64ml.cli import main
 from c64ml.exec.evaluate import evaluate
+from c64ml.model.dataset import Dataset, check_labels, load_dataset
 from c64ml.model.floatmodel import load_model
 from c64ml.model.qmodel import load_qmodel
 from c64ml.quantize.ptq import quantize
 from c64ml.verify.verify import verify
-from testpaths import EXAMPLES, ROOT
 
 #: (example folder, qmodel, test data, float model, training/calibration data)
 CASES = [

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from llvmlite import binding as llvm
 
-from c64ml.exec import reference
 from c64ml.errors import C64mlError
+from c64ml.exec import reference
 from c64ml.exec.jit import compile_qmodel, compile_qmodels, llvm_ir
-from c64ml.spec import MAX_INPUTS, MAX_LAYERS, MAX_UNITS
 from c64ml.model.qmodel import QLayer, QModel
+from c64ml.spec import MAX_INPUTS, MAX_LAYERS, MAX_UNITS
 
 
 def small_model(output: str = "argmax") -> QModel:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from c64ml.exec import reference
 from c64ml.backend6502.codegen import data_size
 from c64ml.backend6502.compiler import RUNTIME_BYTES, build_library
-from c64ml.errors import C64mlError
-from c64ml.verify.harness import run_build
 from c64ml.backend6502.memory_plan import BASIC_ROM, IO_START, UPPER_RAM
+from c64ml.errors import C64mlError
+from c64ml.exec import reference
 from c64ml.model.qmodel import QLayer, QModel
+from c64ml.verify.harness import run_build
 
 
 def dense_model(n_in: int, n_out: int, seed: int = 0) -> QModel:

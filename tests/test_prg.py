@@ -5,16 +5,20 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
-from c64ml.errors import C64mlError
-from c64ml.package.prg import (basic_stub, make_prg, parse_prg, prg_with_stub, stub_end,
-                       stub_sys_address)
-from c64ml.package.vice import labels_text, vice_name
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from testpaths import need_tool
 
-
-
+from c64ml.errors import C64mlError
+from c64ml.package.prg import (
+    basic_stub,
+    make_prg,
+    parse_prg,
+    prg_with_stub,
+    stub_end,
+    stub_sys_address,
+)
+from c64ml.package.vice import labels_text, vice_name
 
 # "10 SYS 2061" written out by hand from the BASIC line format.
 STUB_2061 = bytes([0x0B, 0x08, 0x0A, 0x00, 0x9E, 0x32, 0x30, 0x36, 0x31, 0x00, 0x00, 0x00])

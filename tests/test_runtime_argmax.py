@@ -7,7 +7,6 @@ import itertools
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from runtime_harness import build, call
 
 M, SYM = build("argmax.s")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from c64ml.exec import reference
-from c64ml.backend6502.codegen import start_constants, thresholds
-from c64ml.spec import ACC_MAX, CLAMP, KIND_MAX
-from c64ml.model.qmodel import QLayer
 from runtime_harness import build, call, poke
+
+from c64ml.backend6502.codegen import start_constants, thresholds
+from c64ml.exec import reference
+from c64ml.model.qmodel import QLayer
+from c64ml.spec import ACC_MAX, CLAMP, KIND_MAX
 
 BUFFERS = """
         .align 256

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from runtime_harness import RUNTIME, assemble_runtime, header_list, runtime_files
 
 from c64ml.errors import C64mlError
-from runtime_harness import RUNTIME, assemble_runtime, header_list, runtime_files
 
 FILES = [p.name for p in runtime_files()]
 REQUIRED_WORDS = ("Inputs", "Outputs", "Clobbers", "Cycles")

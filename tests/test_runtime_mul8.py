@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from runtime_harness import build, call, peek
 
 # For one a (in drv_a), b runs 0..255; products go to two 256-byte pages.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from runtime_harness import build, call, peek, poke
 
 M, SYM = build("print.s", tables=False)

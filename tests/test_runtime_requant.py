@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from runtime_harness import build, call, peek, poke
 
 from c64ml.exec.reference import requantize
-from runtime_harness import build, call, peek, poke
 
 ACC_MIN, ACC_MAX = -(1 << 23), (1 << 23) - 1
 # Stated in requant.s for this layout (mul8.s then requant.s at $1000).

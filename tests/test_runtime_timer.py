@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from runtime_harness import build, call, peek
 
 from c64ml.machine.cia import CIA
-from runtime_harness import build, call, peek
 
 # --- the cascade in the CIA model -----------------------------------------------
 

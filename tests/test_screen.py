@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from c64ml.machine.screen import COLOR, SCREEN, Screen, petscii_to_screen, screen_to_char
+from c64ml.machine.screen import (
+    COLOR,
+    SCREEN,
+    Screen,
+    petscii_to_screen,
+    screen_to_char,
+)
 
 
 def new() -> Screen:

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from testpaths import EXAMPLES
 
+from c64ml.backend6502.memory_plan import IO_START
+from c64ml.backend6502.strategy import (
+    build_library,
+    build_optimized,
+    candidate_strategies,
+    layer_report,
+)
 from c64ml.exec import reference
 from c64ml.machine.c64 import C64
 from c64ml.model.dataset import load_dataset
-from c64ml.verify.harness import run_build
-from c64ml.backend6502.memory_plan import IO_START
 from c64ml.model.qmodel import QLayer, QModel, load_qmodel, validate_qmodel
-from c64ml.backend6502.strategy import build_library, build_optimized, candidate_strategies, layer_report
-from testpaths import EXAMPLES
+from c64ml.verify.harness import run_build
 
 BUDGET = IO_START - 0x0801
 

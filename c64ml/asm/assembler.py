@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from c64ml.asm.expr import Expr, evaluate, symbols_in
-from c64ml.asm.parse import RESERVED, Statement, parse, symbol_key
-from c64ml.errors import C64mlError
 from c64ml.asm.opcodes import BRANCHES, BY_NAME, Opcode
+from c64ml.asm.parse import RESERVED, Statement, parse, symbol_key
+from c64ml.errors import AddressOverflow, C64mlError
 
 DEFAULT_ORIGIN = 0x0801
 ADDRESS_END = 0x10000  # nothing may be placed at or beyond this
@@ -159,7 +159,7 @@ class _Assembler:
                         raise C64mlError(".align boundary must be a power of two from 1 to $8000")
                     size = -pc % n
                 if pc + size > ADDRESS_END:
-                    raise C64mlError("the program runs past $FFFF (64 KiB limit)")
+                    raise AddressOverflow("the program runs past $FFFF (64 KiB limit)")
             except C64mlError as e:
                 raise e.at(self.filename, f"line {st.line}") from None
             placed.append((st, pc, size, opcode))

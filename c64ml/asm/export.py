@@ -10,11 +10,11 @@ the first byte becomes an explicit fill. See docs/assembly.md.
 
 from __future__ import annotations
 
-from c64ml.asm.expr import Expr, evaluate, is_leaf, symbols_in, uses_pc
-from c64ml.asm.parse import Statement, parse, symbol_key
 from c64ml.asm.assembler import DEFAULT_ORIGIN, ListingLine, Program, assemble
-from c64ml.errors import C64mlError
+from c64ml.asm.expr import Expr, evaluate, is_leaf, symbols_in, uses_pc
 from c64ml.asm.opcodes import BY_NAME
+from c64ml.asm.parse import Statement, parse, symbol_key
+from c64ml.errors import C64mlError
 
 SYNTAXES = ("acme", "64tass", "ca65")
 

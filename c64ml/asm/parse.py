@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from c64ml.asm.expr import Expr, Token, parse_expr, symbols_in, tokenize
-from c64ml.errors import C64mlError
 from c64ml.asm.opcodes import MNEMONICS
+from c64ml.errors import C64mlError
 
 MAX_LINE = 8192  # characters in one source line
 

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.backend6502.codegen import inference_source
 from c64ml.asm.assembler import assemble
+from c64ml.backend6502 import labels
+from c64ml.backend6502.codegen import inference_source
 from c64ml.backend6502.compiler import Build, place
-from c64ml.model.dataset import Dataset
-from c64ml.errors import C64mlError
 from c64ml.backend6502.memory_plan import IO_START
-from c64ml.model.qmodel import QModel
-from c64ml.exec.reference import output_bytes
 from c64ml.backend6502.runtime import runtime_source
 from c64ml.backend6502.sqtables import byte_lines
+from c64ml.errors import AddressOverflow, C64mlError
+from c64ml.exec.reference import output_bytes
+from c64ml.model.dataset import Dataset
+from c64ml.model.qmodel import QModel
 
 ORIGIN = 0x080D  # right behind the BASIC stub "10 SYS 2061"
 APP_FILES = ("print.s", "timer.s")
@@ -315,18 +316,16 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
     def fits(k: int) -> bool:
         """Whether k samples fit with BASIC banked out (the largest region)."""
         try:
-            end = assemble(src(k, True), f"{model.name}.s", ORIGIN).symbols["c64ml_end"]
-        except C64mlError as e:
-            if "past $FFFF" in e.message:
-                return False
-            raise
+            end = assemble(src(k, True), f"{model.name}.s", ORIGIN).symbols[labels.END]
+        except AddressOverflow:
+            return False
         return end <= IO_START
 
     # Size grows by `size` bytes a sample, give or take the 256-byte alignment of the
     # model's tables: guess from one sample's end address, check the guess and the next,
     # and bisect only if the guess was off.
     lo, hi = 0, total + 1  # lo samples fit (0: none known), hi do not (or hi > total)
-    end1 = assemble(src(1, True), f"{model.name}.s", ORIGIN).symbols["c64ml_end"]
+    end1 = assemble(src(1, True), f"{model.name}.s", ORIGIN).symbols[labels.END]
     if end1 <= IO_START:
         lo = 1
         guess = min(total, 1 + (IO_START - end1) // size)
@@ -341,8 +340,8 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
                  f"app for {model.name!r} with {k} sample{'s' if k > 1 else ''}", model.name,
                  low_symbol="app_samples")  # the driver banks BASIC out before anything else
     program, source, bank = best
-    if model.output == "argmax" and program.symbols["c64ml_class"] != \
-            program.symbols["c64ml_out"] + model.n_out:
+    if model.output == "argmax" and program.symbols[labels.CLASS] != \
+            program.symbols[labels.OUT] + model.n_out:
         raise C64mlError("internal: c64ml_class does not follow c64ml_out")
     return AppBuild(model, source, program, bank, dict(program.symbols),
                     strategies or ["loop"] * len(model.layers), samples=k, total=total,

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.spec import CLAMP
-from c64ml.model.qmodel import QLayer, QModel
 from c64ml.backend6502 import unrolled
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, tables_source
+from c64ml.model.qmodel import QLayer, QModel
+from c64ml.spec import CLAMP, Strategy, ValueKind, layer_strategies
 
 ACT_KIND = {"step": 1, "sign": 2}  # every other activation is kind 0 (requantized)
 
@@ -119,9 +119,6 @@ def _s16(v: int) -> str:
     return f"${v & 0xFFFF:04X}"
 
 
-STRATEGIES = ("loop", "unrolled")
-
-
 def accumulator_area(widest: int) -> list[str]:
     """dn_acc0/1/2 so that indexing from dn_accN-1 with X = 1..n never crosses a page, in
     whole pages: one page when 3·widest + 1 ≤ 256, else one array a page."""
@@ -133,7 +130,7 @@ def accumulator_area(widest: int) -> list[str]:
 
 
 def inference_source(model: QModel, bank_out_basic: bool = False,
-                     strategies: list[str] | None = None) -> str:
+                     strategies: list[Strategy] | None = None) -> str:
     """The full assembly source: entry point, runtime, tables, data and buffers.
 
     Labels a program may use (docs/abi.md): ``c64ml_infer`` (JSR/SYS entry),
@@ -143,9 +140,9 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     """
     data = layer_data(model)
     n = len(model.layers)
-    strategies = strategies or ["loop"] * n
+    strategies = layer_strategies(strategies, n)
     unrolled_mags = set().union(*(unrolled.magnitudes(layer) for layer, st in
-                                  zip(model.layers, strategies) if st == "unrolled"))
+                                  zip(model.layers, strategies) if st == Strategy.UNROLLED))
     widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
     last = model.layers[-1]
     L: list[str] = [
@@ -178,7 +175,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
           f"c64ml_out: .res {last.n_out}"]
     if model.output == "argmax":
         L.append("c64ml_class: .res 1")
-    if "unrolled" in strategies:
+    if Strategy.UNROLLED in strategies:
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
     L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
@@ -198,7 +195,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
         L.append(f"c64ml_l{k}_begin:              ; layer {k}: {layer.n_in} -> {layer.n_out}, "
                  f"{layer.activation}, {kind} inputs, {strategies[k]}")
-        if strategies[k] == "unrolled":
+        if strategies[k] == Strategy.UNROLLED:
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src)
             L += _set8("dn_nout", layer.n_out)
         else:
@@ -209,7 +206,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                 L += _set16("dn_in", src)
             L += _set16("dn_w", f"c64ml_l{k}_w") + _set16("dn_c", f"c64ml_l{k}_c")
             L += _set8("dn_nin", layer.n_in & 0xFF) + _set8("dn_nout", layer.n_out)
-            L += _set8("dn_mask", "$80" if kind == "s8" else "$00")
+            L += _set8("dn_mask", "$80" if kind == ValueKind.S8 else "$00")
             L.append("        jsr dn_run")
         L += _set8("ac_kind", ACT_KIND.get(layer.activation, 0))
         if layer.activation in CLAMP:
@@ -227,7 +224,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                   "        lda dn_acc2", "        eor #$80", "        asl",
                   "        lda #0", "        rol", "        sta c64ml_class"]
         else:
-            signed = 1 if last.out_kind == "s8" else 0
+            signed = 1 if last.out_kind == ValueKind.S8 else 0
             L += ["        ; class = first index of the largest score",
                   "        lda #<c64ml_out", "        ldx #>c64ml_out",
                   f"        ldy #{last.n_out}", "        sec" if signed else "        clc",
@@ -238,7 +235,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     L.append(inference_runtime())
     L += ["c64ml_code_end:", "", "; ---- weights and per-unit constants ----", "c64ml_data:"]
     for k, d in enumerate(data):
-        if strategies[k] == "loop":
+        if strategies[k] == Strategy.LOOP:
             L += [f"c64ml_l{k}_w:"] + byte_lines(d.weights)
             L += [f"c64ml_l{k}_c:"] + byte_lines(d.start)
         if d.multiplier is not None:

@@ -6,12 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from c64ml.asm.assembler import Program, assemble
-from c64ml.backend6502 import unrolled
+from c64ml.backend6502 import labels, unrolled
 from c64ml.backend6502.codegen import data_size, inference_source
-from c64ml.errors import C64mlError
-from c64ml.backend6502.memory_plan import BASIC_ROM, IO_START, ZERO_PAGE_USED, default_library_origin, regions_for, too_big
+from c64ml.backend6502.memory_plan import (
+    BASIC_ROM,
+    IO_START,
+    ZERO_PAGE_USED,
+    default_library_origin,
+    regions_for,
+    too_big,
+)
+from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.model.qmodel import QModel
-
+from c64ml.spec import Strategy, layer_strategies
 
 #: Bytes every inference program needs besides its model data: runtime code, the
 #: quarter-square tables and the accumulator buffers (a lower bound; checked in tests).
@@ -27,7 +34,7 @@ class Build:
     program: Program
     bank_out_basic: bool
     symbols: dict[str, int] = field(default_factory=dict)
-    strategies: list[str] | None = None  # per layer: "loop" or "unrolled" (None: all loop)
+    strategies: list[Strategy] | None = None  # one per layer (None: all loop)
 
     @property
     def origin(self) -> int:
@@ -35,7 +42,7 @@ class Build:
 
     @property
     def end(self) -> int:
-        return self.symbols["c64ml_end"]
+        return self.symbols[labels.END]
 
     def addr(self, name: str) -> int:
         return self.symbols[name]
@@ -45,14 +52,14 @@ class Build:
         (all of it saved and restored; unrolled layers borrow theirs with interrupts off),
         total."""
         s = self.symbols
-        code = s["c64ml_code_end"] - s["c64ml_code"]
-        tables = (s["c64ml_acc"] - s["c64ml_tables"]) + (s["c64ml_tables_end"]
-                                                         - s["c64ml_acc_end"])
-        data = s["c64ml_data_end"] - s["c64ml_data"]
-        buffers = (s["c64ml_acc_end"] - s["c64ml_acc"]) + (s["c64ml_bss_end"] - s["c64ml_bss"])
-        total = s["c64ml_end"] - self.origin
+        code = s[labels.CODE_END] - s[labels.CODE]
+        tables = (s[labels.ACC] - s[labels.TABLES]) + (s[labels.TABLES_END]
+                                                         - s[labels.ACC_END])
+        data = s[labels.DATA_END] - s[labels.DATA]
+        buffers = (s[labels.ACC_END] - s[labels.ACC]) + (s[labels.BSS_END] - s[labels.BSS])
+        total = s[labels.END] - self.origin
         borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in
-                        zip(self.model.layers, self.strategies or []) if st == "unrolled"),
+                        zip(self.model.layers, self.strategies or []) if st == Strategy.UNROLLED),
                        default=0)
         return {"code": code, "tables": tables, "data": data, "buffers": buffers,
                 "padding": total - code - tables - data - buffers,
@@ -60,11 +67,11 @@ class Build:
 
     def abi(self) -> dict[str, int]:
         """The library interface (docs/abi.md)."""
-        out = {"entry": self.addr("c64ml_infer"), "input": self.addr("c64ml_in"),
-               "inptr": self.addr("c64ml_inptr"), "output": self.addr("c64ml_out"),
+        out = {"entry": self.addr(labels.INFER), "input": self.addr(labels.IN),
+               "inptr": self.addr(labels.INPTR), "output": self.addr(labels.OUT),
                "inputs": self.model.inputs, "output_bytes": self.model.out_bytes}
         if self.model.output == "argmax":
-            out["class"] = self.addr("c64ml_class")
+            out["class"] = self.addr(labels.CLASS)
         return out
 
 
@@ -73,7 +80,7 @@ def _assemble(source: str, origin: int, name: str) -> Program:
 
 
 def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
-          low_symbol: str = "c64ml_body") -> tuple[Program, str, bool]:
+          low_symbol: str = labels.BODY) -> tuple[Program, str, bool]:
     """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits.
 
     ``estimate`` (bytes the program needs at least) refuses hopeless cases before assembling.
@@ -87,45 +94,43 @@ def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
         source = make_source(region.bank_out_basic)
         try:
             program = _assemble(source, origin, name)
-        except C64mlError as e:
-            if "past $FFFF" in e.message:
-                raise too_big(max(estimate, 0x10000 - origin), origin, what) from None
-            raise
-        if program.symbols["c64ml_end"] <= region.end:
+        except AddressOverflow:
+            raise too_big(max(estimate, 0x10000 - origin), origin, what) from None
+        if program.symbols[labels.END] <= region.end:
             if region.bank_out_basic and program.symbols[low_symbol] > BASIC_ROM:
                 raise C64mlError(f"{what}: its entry code would lie under BASIC ROM; "
                                  "choose a lower origin")
             return program, source, region.bank_out_basic
-    raise too_big(program.symbols["c64ml_end"] - origin, origin, what)
+    raise too_big(program.symbols[labels.END] - origin, origin, what)
 
 
-def estimate_bytes(model: QModel, strategies: list[str] | None) -> int:
+def estimate_bytes(model: QModel, strategies: list[Strategy] | None) -> int:
     """A lower bound on a build's size: model data, unrolled code, product tables, runtime."""
-    strategies = strategies or ["loop"] * len(model.layers)
+    strategies = layer_strategies(strategies, len(model.layers))
     size = data_size(model) + RUNTIME_BYTES
     mags: set[int] = set()
     for layer, st in zip(model.layers, strategies):
-        if st == "unrolled":
+        if st == Strategy.UNROLLED:
             size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
             mags |= unrolled.magnitudes(layer)
     return size + 512 * len(mags)
 
 
 def build_library(model: QModel, origin: int | None = None,
-                  strategies: list[str] | None = None) -> Build:
+                  strategies: list[Strategy] | None = None) -> Build:
     """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned),
-    with one strategy per layer ("loop" or "unrolled"; default all "loop")."""
+    with one strategy per layer (default: every layer loops)."""
+    strategies = layer_strategies(strategies, len(model.layers))
     estimate = estimate_bytes(model, strategies)
     if origin is None:
         if estimate > IO_START - 0x0801:
             raise too_big(estimate, 0x0801, f"model {model.name!r}")
         probe, _, _ = place(lambda b: inference_source(model, b, strategies), 0x0900,
                             f"model {model.name!r}", model.name, estimate)
-        origin = default_library_origin(probe.symbols["c64ml_end"] - 0x0900)
+        origin = default_library_origin(probe.symbols[labels.END] - 0x0900)
     if not (0x0801 <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")
     program, source, bank = place(lambda b: inference_source(model, b, strategies), origin,
                                   f"model {model.name!r}", model.name, estimate)
-    return Build(model, source, program, bank, dict(program.symbols),
-                 strategies or ["loop"] * len(model.layers))
+    return Build(model, source, program, bank, dict(program.symbols), strategies)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from c64ml.errors import C64mlError
+from c64ml.errors import DoesNotFit
 
 BASIC_START = 0x0801
 BASIC_ROM = 0xA000  # first byte of BASIC ROM: the end of RAM while BASIC is banked in
@@ -35,11 +35,11 @@ def regions_for(origin: int) -> list[Region]:
     return [Region(origin, BASIC_ROM, False), Region(origin, IO_START, True)]
 
 
-def too_big(needed: int, origin: int, what: str) -> C64mlError:
+def too_big(needed: int, origin: int, what: str) -> DoesNotFit:
     """The one-line refusal with the numbers and what to change."""
     available = IO_START - origin
     how = ", with BASIC banked out" if origin < BASIC_ROM else ""
-    return C64mlError(
+    return DoesNotFit(
         f"{what} needs {needed} bytes from ${origin:04X} but only {available} are free "
         f"(${origin:04X}-$CFFF{how}); use fewer or narrower layers, or fewer embedded samples")
 

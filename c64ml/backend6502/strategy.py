@@ -16,32 +16,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from c64ml.backend6502 import labels
 from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
-from c64ml.errors import C64mlError
 from c64ml.backend6502.memory_plan import IO_START
+from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QModel
+from c64ml.spec import Optimize, Strategy, layer_strategies, parse
 
-OPTIMIZE = ("speed", "size")
 
-
-def candidate_strategies(model: QModel, optimize: str, budget: int) -> list[list[str]]:
+def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list[list[Strategy]]:
     """Strategy lists to try in order, fastest first, pre-filtered by estimated size."""
     n = len(model.layers)
-    if optimize == "size":
-        return [["loop"] * n]
+    if parse(Optimize, optimize, "optimize") == Optimize.SIZE:
+        return [[Strategy.LOOP] * n]
     order = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
-    current = ["unrolled"] * n
+    current = [Strategy.UNROLLED] * n
     out = []
     for k in [None] + order:
         if k is not None:
             current = current.copy()
-            current[k] = "loop"
+            current[k] = Strategy.LOOP
         if estimate_bytes(model, current) <= budget:
             out.append(current)
-    return out or [["loop"] * n]
+    return out or [[Strategy.LOOP] * n]
 
 
-def build_optimized(model: QModel, optimize: str = "size", origin: int | None = None,
+def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: int | None = None,
                     reserve: int = 0) -> Build:
     """The fastest build that fits: the first candidate strategy list that assembles into
     the memory left after ``reserve`` bytes."""
@@ -57,7 +57,7 @@ def build_optimized(model: QModel, optimize: str = "size", origin: int | None = 
             return build
     if last_error is not None:
         raise last_error
-    return build_library(model, origin, ["loop"] * len(model.layers))
+    return build_library(model, origin, [Strategy.LOOP] * len(model.layers))
 
 
 def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
@@ -67,13 +67,13 @@ def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
 
     s = build.symbols
     model = build.model
-    ends = [s[f"c64ml_l{k + 1}_begin"] for k in range(len(model.layers) - 1)]
-    ends.append(s["c64ml_layers_end"])
+    ends = [s[labels.layer(k + 1, "begin")] for k in range(len(model.layers) - 1)]
+    ends.append(s[labels.LAYERS_END])
     out = []
     for k, (layer, d, st) in enumerate(zip(model.layers, layer_data(model),
-                                           build.strategies or ["loop"] * len(model.layers))):
-        code = ends[k] - s[f"c64ml_l{k}_begin"]
-        data = (len(d.weights) + len(d.start) if st == "loop" else 0) + \
+                                           layer_strategies(build.strategies, len(model.layers)))):
+        code = ends[k] - s[labels.layer(k, "begin")]
+        data = (len(d.weights) + len(d.start) if st == Strategy.LOOP else 0) + \
             (0 if d.multiplier is None else len(d.multiplier) + len(d.shift) + len(d.thresholds))
         macs = layer.n_in * layer.n_out
         cycles = float(layer_cycles[:, k].mean())

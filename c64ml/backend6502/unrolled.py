@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.model.qmodel import QLayer
 from c64ml.backend6502.sqtables import byte_lines
+from c64ml.model.qmodel import QLayer
 
 ZP_PTR = 0x02
 ZP_ACC = 0x04

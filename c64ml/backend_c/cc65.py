@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from c64ml.machine.c64 import C64
 from c64ml.backend_c.csource import c_source
 from c64ml.errors import C64mlError
-from c64ml.package.prg import make_prg
+from c64ml.machine.c64 import C64
 from c64ml.model.qmodel import QModel
+from c64ml.package.prg import make_prg
 
 #: The cc65 optimisation flags of the baseline: -O optimise, -i inline runtime helpers,
 #: -r honour ``register``, -s inline known C functions; -Cl: static locals.

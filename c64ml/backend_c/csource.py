@@ -18,8 +18,8 @@ import numpy as np
 
 from c64ml.errors import C64mlError
 from c64ml.fileio import write_atomic
-from c64ml.spec import CLAMP, REQUANTIZED
 from c64ml.model.qmodel import QLayer, QModel, acc_bounds
+from c64ml.spec import CLAMP, REQUANTIZED
 
 INT16_MAX = 32767
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,23}\Z")

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import click
 
-from c64ml.model.dataset import check_labels, load_dataset
+from c64ml.backend6502 import labels
+from c64ml.cli.common import qmodel_arg
+from c64ml.spec import Optimize
 from c64ml.errors import C64mlError
 from c64ml.fileio import write_atomic
+from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.qmodel import QModel
 
 _path = click.Path(dir_okay=False)
@@ -27,25 +30,9 @@ def _int(text: str | None) -> int | None:
         raise C64mlError(f"--origin {text!r} is not an address like $C000 or 49152") from None
 
 
-def load_qmodel_for(model: str, calib: str | None) -> QModel:
-    """A qmodel file as is, or a float model quantized with ``--calib``."""
-    from c64ml.cli.model import load_model_or_qmodel
-    from c64ml.quantize.ptq import quantize
-
-    m = load_model_or_qmodel(model)
-    if isinstance(m, QModel):
-        return m
-    if calib is None:
-        raise C64mlError("is a float model: give --calib DATA to quantize it, or pass a qmodel",
-                         model)
-    ds = load_dataset(calib, m.inputs)
-    return quantize(m, ds.x)
-
-
 def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, bytes | str]:
     """The files to write for a build, by path."""
-    from c64ml.cli.toolchain import disk_file_name
-    from c64ml.package.d64 import make_d64
+    from c64ml.package.d64 import disk_file_name, make_d64
     from c64ml.package.prg import make_prg, prg_with_stub
 
     data = build.program.data
@@ -59,7 +46,7 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
         return {str(folder / name): text for name, text in files.items()}
     if fmt == "bin":
         return {out: data}
-    prg = prg_with_stub(build.origin, data, build.addr("c64ml_start")) if app \
+    prg = prg_with_stub(build.origin, data, build.addr(labels.START)) if app \
         else make_prg(build.origin, data)
     if fmt == "prg":
         return {out: prg}
@@ -76,7 +63,7 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
 @click.option("--mode", type=click.Choice(("app", "library")), default="library",
               help="library: an inference routine to call (docs/abi.md); app: a PRG that "
                    "runs the model on embedded samples and prints the results.")
-@click.option("--optimize", type=click.Choice(("speed", "size")), default="size",
+@click.option("--optimize", type=click.Choice([o.value for o in Optimize]), default="size",
               help="size: the table-driven loop everywhere (about 61 cycles per MAC). speed: "
                    "unrolled code with product tables for every layer that fits in memory "
                    "(about 24 cycles per MAC, interrupts off while it runs; best with a "
@@ -101,7 +88,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
                   ".d64": "d64", ".c": "c"}.get(Path(output).suffix.lower(), "prg")
     if syntax != "native" and fmt != "asm":
         raise C64mlError("--syntax applies to --format asm only")
-    qm = load_qmodel_for(model, calib)
+    qm = qmodel_arg(model, calib)
     if fmt == "c":  # portable C source and header (c64ml/backend_c/csource.py)
         from c64ml.backend_c.csource import compile_c
 
@@ -156,8 +143,8 @@ def _layer_report(build, qm: QModel, data: str | None, calib: str | None):
     """Per-layer rows measured on the first 64 samples of --data/--calib or random inputs."""
     import numpy as np
 
-    from c64ml.verify.harness import run_build
     from c64ml.backend6502.strategy import layer_report
+    from c64ml.verify.harness import run_build
 
     path = data or calib
     if path is not None:
@@ -182,7 +169,7 @@ def _pct(v):
 @click.argument("model", type=_path)
 @click.option("--data", required=True, type=_path, help="Samples (.npz or .csv), raw units.")
 @click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
-@click.option("--optimize", type=click.Choice(("speed", "size")), default="size",
+@click.option("--optimize", type=click.Choice([o.value for o in Optimize]), default="size",
               help="Code strategy to verify.")
 @click.option("--no-irq", is_flag=True, help="Switch off the simulated KERNAL interrupt.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -192,7 +179,7 @@ def verify(model, data, calib, optimize, no_irq, as_json) -> None:
     from c64ml.backend6502.strategy import build_optimized
     from c64ml.verify.verify import verify as run_verify
 
-    qm = load_qmodel_for(model, calib)
+    qm = qmodel_arg(model, calib)
     ds = load_dataset(data, qm.inputs)
     check_labels(ds, qm.n_classes, data)
     build = build_optimized(qm, optimize)

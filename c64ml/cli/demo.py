@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from c64ml.demos.builders import DEMOS, PACKAGE, BUILDERS, DemoBuild
+from c64ml.demos.builders import BUILDERS, DEMOS, PACKAGE, DemoBuild
 from c64ml.errors import C64mlError
 from c64ml.fileio import write_atomic
 from c64ml.verify.verify import Verification, verify
+
 
 def _pct(v) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}%"

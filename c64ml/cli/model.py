@@ -6,24 +6,12 @@ import json
 
 import click
 
-from c64ml import jsonfile
 from c64ml.model.dataset import check_labels, load_dataset
-from c64ml.errors import C64mlError
-from c64ml.model.floatmodel import Model, model_from_json
-from c64ml.model.qmodel import QModel, qmodel_from_json
+from c64ml.model.floatmodel import Model
+from c64ml.model.load import load_model_file
+from c64ml.model.qmodel import QModel
 
 _path = click.Path(dir_okay=False)
-
-
-def load_model_or_qmodel(path: str) -> Model | QModel:
-    """Load a file that may hold either a float model or a qmodel (by its ``format``)."""
-    doc = jsonfile.load_json(path, "model file")
-    try:
-        if isinstance(doc, dict) and doc.get("format") == "c64ml-qmodel":
-            return qmodel_from_json(doc)
-        return model_from_json(doc)
-    except C64mlError as e:
-        raise e.at(path) from None
 
 
 def _pct(v: float | None) -> str:
@@ -52,11 +40,10 @@ def quantize(model: str, calib: str, output: str, codebook: int | None, prune: f
     their cost is plain.
     """
     from c64ml.exec.evaluate import evaluate
-    from c64ml.model.floatmodel import load_model
     from c64ml.quantize.ptq import compress
     from c64ml.quantize.ptq import quantize as run_quantize
 
-    m = load_model(model)
+    m = load_model_file(model, Model)
     data = load_dataset(calib, m.inputs)
     check_labels(data, m.n_classes, calib)
     qm = run_quantize(m, data.x)
@@ -109,7 +96,7 @@ def describe(m: Model | QModel) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
 def info(model: str, as_json: bool) -> None:
     """Describe a float MODEL or a qmodel: layers, parameters and MACs."""
-    d = describe(load_model_or_qmodel(model))
+    d = describe(load_model_file(model))
     if as_json:
         click.echo(json.dumps(d))
         return
@@ -139,7 +126,7 @@ def eval_cmd(model: str, data: str, calib: str | None, as_json: bool) -> None:
     from c64ml.exec.evaluate import evaluate
     from c64ml.quantize.ptq import quantize as run_quantize
 
-    m = load_model_or_qmodel(model)
+    m = load_model_file(model)
     ds = load_dataset(data, m.inputs)
     check_labels(ds, m.n_classes, data)
     if isinstance(m, QModel):

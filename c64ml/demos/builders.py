@@ -20,16 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from c64ml.backend6502.app import class_names
-from c64ml.machine.c64 import C64
 from c64ml.backend6502.codegen import inference_source
 from c64ml.backend6502.compiler import Build, build_library, place
-from c64ml.package.d64 import make_d64
-from c64ml.model.dataset import Dataset, load_dataset
-from c64ml.errors import C64mlError
-from c64ml.package.prg import prg_with_stub
-from c64ml.model.qmodel import QModel, load_qmodel
 from c64ml.backend6502.runtime import runtime_source
 from c64ml.backend6502.sqtables import byte_lines
+from c64ml.errors import C64mlError
+from c64ml.machine.c64 import C64
+from c64ml.model.dataset import Dataset, load_dataset
+from c64ml.model.qmodel import QModel, load_qmodel
+from c64ml.package.d64 import make_d64
+from c64ml.package.prg import prg_with_stub
 
 ORIGIN = 0x080D  # right behind the BASIC stub "10 SYS 2061"
 PACKAGE = Path(__file__).resolve().parent

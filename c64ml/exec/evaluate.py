@@ -8,8 +8,8 @@ import numpy as np
 
 from c64ml.model.dataset import Dataset
 from c64ml.model.floatmodel import Model
-from c64ml.progress import progress
 from c64ml.model.qmodel import QModel
+from c64ml.progress import progress
 
 BATCH = 8192
 

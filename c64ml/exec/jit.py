@@ -21,8 +21,8 @@ from llvmlite import binding as llvm
 from llvmlite import ir
 
 from c64ml.errors import C64mlError
-from c64ml.spec import CLAMP, REQUANTIZED, TABLED
 from c64ml.model.qmodel import QLayer, QModel, validate_qmodel
+from c64ml.spec import CLAMP, REQUANTIZED, TABLED
 
 I1, I8, I32, I64, F64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.DoubleType()
 I8P, F64P = I8.as_pointer(), F64.as_pointer()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.spec import CLAMP
 from c64ml.model.qmodel import QLayer, QModel
+from c64ml.spec import CLAMP
 
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:

@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 
 from c64ml.machine import kernal
 from c64ml.machine.cia import CIA
-from c64ml.machine.cpu import CPU, BadAccess, C64Error, CycleBudgetExceeded, IllegalOpcode
-from c64ml.package.prg import parse_prg, stub_sys_address
+from c64ml.machine.cpu import (
+    CPU,
+    BadAccess,
+    C64Error,
+    CycleBudgetExceeded,
+    IllegalOpcode,
+)
 from c64ml.machine.screen import Screen
+from c64ml.package.prg import parse_prg, stub_sys_address
 
 __all__ = ["C64", "RunResult", "C64Error", "CycleBudgetExceeded", "IllegalOpcode",
            "BadAccess", "timing", "SYSTEMS", "System"]

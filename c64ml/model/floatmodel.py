@@ -10,7 +10,17 @@ import numpy as np
 from c64ml import jsonfile as jf
 from c64ml.errors import C64mlError
 from c64ml.fileio import write_atomic
-from c64ml.spec import ACTIVATIONS, MAX_INPUTS, MAX_LAYERS, MAX_UNITS, OUTPUTS, float_activation
+from c64ml.model.shape import LayerShape, ModelShape
+from c64ml.spec import (
+    ACTIVATIONS,
+    MAX_INPUTS,
+    MAX_LAYERS,
+    MAX_UNITS,
+    OUTPUTS,
+    Activation,
+    OutputMode,
+    float_activation,
+)
 
 FORMAT = "c64ml-model"
 VERSION = 1
@@ -18,48 +28,25 @@ MAX_WEIGHT = 1e12
 
 
 @dataclass
-class Dense:
+class Dense(LayerShape):
     """A float dense layer; ``weights`` is indexed ``[input][unit]`` as scikit-learn's ``coefs_``."""
 
     weights: np.ndarray
     bias: np.ndarray
-    activation: str
-
-    @property
-    def n_in(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def n_out(self) -> int:
-        return self.weights.shape[1]
+    activation: Activation
 
 
 @dataclass
-class Model:
+class Model(ModelShape):
     """A float model: dense layers over ``inputs`` raw features with per-input ranges."""
 
     name: str
     input_lo: np.ndarray
     input_hi: np.ndarray
     layers: list[Dense]
-    output: str = "argmax"
+    output: OutputMode = OutputMode.ARGMAX
     classes: list[str] | None = None
     extra: dict = field(default_factory=dict)
-
-    @property
-    def inputs(self) -> int:
-        return len(self.input_lo)
-
-    @property
-    def n_classes(self) -> int:
-        n = self.layers[-1].n_out
-        return 2 if n == 1 else n
-
-    def macs(self) -> int:
-        return sum(layer.n_in * layer.n_out for layer in self.layers)
-
-    def params(self) -> int:
-        return sum(layer.weights.size + layer.bias.size for layer in self.layers)
 
     # -- inference ---------------------------------------------------------
 
@@ -169,17 +156,17 @@ def parse_header(doc, expected: str, other: str, other_hint: str):
     n = jf.as_int(jf.need(doc, "inputs", ""), "inputs", 1, MAX_INPUTS)
     lo, hi = parse_input_range(jf.need(doc, "input_range", ""), n)
     raw_layers = jf.as_list(jf.need(doc, "layers", ""), "layers", 1, MAX_LAYERS)
-    output = jf.as_choice(doc.get("output", "argmax"), "output", OUTPUTS)
+    output = OutputMode(jf.as_choice(doc.get("output", "argmax"), "output", OUTPUTS))
     return name, lo, hi, raw_layers, output
 
 
-def parse_layer_head(L, f: str) -> str:
+def parse_layer_head(L, f: str) -> Activation:
     """Check a layer object's type and return its activation."""
     if not isinstance(L, dict):
         raise C64mlError("expected a JSON object", field=f)
     if jf.need(L, "type", f) != "dense":
         raise C64mlError("only \"dense\" layers are supported", field=f + ".type")
-    return jf.as_choice(jf.need(L, "activation", f), f + ".activation", ACTIVATIONS)
+    return Activation(jf.as_choice(jf.need(L, "activation", f), f + ".activation", ACTIVATIONS))
 
 
 def model_from_json(doc) -> Model:
@@ -204,8 +191,6 @@ def model_from_json(doc) -> Model:
 
 def load_model(path: str | os.PathLike) -> Model:
     """Load and validate a float model file; any problem is one C64mlError naming the file."""
-    doc = jf.load_json(path, "model file")
-    try:
-        return model_from_json(doc)
-    except C64mlError as e:
-        raise e.at(path) from None
+    from c64ml.model.load import load_model_file
+
+    return load_model_file(path, Model)

@@ -15,16 +15,41 @@ import numpy as np
 from c64ml import jsonfile as jf
 from c64ml.errors import C64mlError
 from c64ml.fileio import write_atomic
-from c64ml.spec import (ACC_MAX, ACTIVATIONS, KIND_MAX, MAX_INPUTS, MAX_LAYERS, MAX_MULTIPLIER,
-                          MAX_SHIFT, MAX_UNITS, OUTPUT_KIND, OUTPUTS, REQUANTIZED, TABLE_RANGE,
-                          TABLED, input_kind)
-from c64ml.model.floatmodel import VERSION, Model, input_range_json, model_from_json, parse_classes, parse_header, parse_layer_head
+from c64ml.model.floatmodel import (
+    VERSION,
+    Model,
+    input_range_json,
+    model_from_json,
+    parse_classes,
+    parse_header,
+    parse_layer_head,
+)
+from c64ml.model.shape import LayerShape, ModelShape
+from c64ml.spec import (
+    ACC_MAX,
+    ACTIVATIONS,
+    KIND_MAX,
+    MAX_INPUTS,
+    MAX_LAYERS,
+    MAX_MULTIPLIER,
+    MAX_SHIFT,
+    MAX_UNITS,
+    OUTPUT_KIND,
+    OUTPUTS,
+    REQUANTIZED,
+    TABLE_RANGE,
+    TABLED,
+    Activation,
+    OutputMode,
+    ValueKind,
+    input_kind,
+)
 
 FORMAT = "c64ml-qmodel"
 
 
 @dataclass
-class QLayer:
+class QLayer(LayerShape):
     """An integer dense layer (docs/semantics.md §3–§5).
 
     ``multiplier``/``shift`` exist for requantized activations, ``table`` for sigmoid/tanh.
@@ -33,60 +58,35 @@ class QLayer:
 
     weights: np.ndarray  # int64, [input][unit], -128..127
     bias: np.ndarray  # int64, per unit
-    activation: str
+    activation: Activation
     multiplier: np.ndarray | None = None  # int64, per unit, 0..255
     shift: np.ndarray | None = None  # int64, per unit, 0..24
     table: np.ndarray | None = None  # int64, 256 entries
     scale: float | None = None
 
     @property
-    def n_in(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def n_out(self) -> int:
-        return self.weights.shape[1]
-
-    @property
-    def out_kind(self) -> str:
+    def out_kind(self) -> ValueKind:
         return OUTPUT_KIND[self.activation]
 
 
 @dataclass
-class QModel:
+class QModel(ModelShape):
     """A quantized model: the input mapping plus integer layers."""
 
     name: str
     input_lo: np.ndarray
     input_hi: np.ndarray
     layers: list[QLayer]
-    output: str = "argmax"
+    output: OutputMode = OutputMode.ARGMAX
     classes: list[str] | None = None
     info: dict = field(default_factory=dict)
     float_model: Model | None = None  # the float model it was quantized from, if known
 
     @property
-    def inputs(self) -> int:
-        return len(self.input_lo)
-
-    @property
-    def n_out(self) -> int:
-        return self.layers[-1].n_out
-
-    @property
-    def n_classes(self) -> int:
-        return 2 if self.n_out == 1 else self.n_out
-
-    @property
     def out_bytes(self) -> int:
         """How many output bytes a program produces (docs/semantics.md §7)."""
-        return self.n_out + (1 if self.output == "argmax" else 0)
+        return self.n_out + (1 if self.output == OutputMode.ARGMAX else 0)
 
-    def macs(self) -> int:
-        return sum(layer.n_in * layer.n_out for layer in self.layers)
-
-    def params(self) -> int:
-        return sum(layer.weights.size + layer.bias.size for layer in self.layers)
 
     def input_kinds(self) -> list[str]:
         acts = [layer.activation for layer in self.layers]
@@ -269,8 +269,6 @@ def qmodel_from_json(doc) -> QModel:
 
 def load_qmodel(path: str | os.PathLike) -> QModel:
     """Load and validate a qmodel file; any problem is one C64mlError naming the file."""
-    doc = jf.load_json(path, "qmodel file")
-    try:
-        return qmodel_from_json(doc)
-    except C64mlError as e:
-        raise e.at(path) from None
+    from c64ml.model.load import load_model_file
+
+    return load_model_file(path, QModel)

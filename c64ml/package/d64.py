@@ -15,6 +15,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from c64ml.errors import C64mlError
 
 TRACKS = 35
@@ -27,6 +30,12 @@ NAME_LEN = 16
 PRG_CLOSED = 0x82
 _PAD = 0xA0
 _BAD_NAME_CHARS = set('",:*?=$\\')
+
+
+def disk_file_name(path: str) -> str:
+    """The 1541 name for a file written to ``path``: its stem, upper case, at most 16 characters."""
+    name = re.sub(r"[^A-Z0-9 .\-+!#%&'()/;<>@\[\]^_]", "-", Path(path).stem.upper())[:16]
+    return name.strip() or "PROGRAM"
 
 
 def sectors_in_track(track: int) -> int:

@@ -14,9 +14,9 @@ from dataclasses import replace
 import numpy as np
 
 from c64ml.errors import C64mlError
-from c64ml.spec import ACC_MAX, KIND_MAX, MAX_MULTIPLIER, MAX_SHIFT, float_activation
 from c64ml.model.floatmodel import Model
 from c64ml.model.qmodel import QLayer, QModel, acc_bounds, validate_qmodel
+from c64ml.spec import ACC_MAX, KIND_MAX, MAX_MULTIPLIER, MAX_SHIFT, float_activation
 
 #: Real-valued input range covered by the 256-entry tables (clamped to these bounds).
 TABLE_SPAN = {"sigmoid": (1.0, 8.0), "tanh": (0.5, 4.0)}

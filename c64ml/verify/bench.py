@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from c64ml.backend6502.strategy import build_optimized
+from c64ml.errors import C64mlError
 from c64ml.exec import reference
 from c64ml.model.dataset import load_dataset
-from c64ml.errors import C64mlError
-from c64ml.verify.harness import run_build
-from c64ml.progress import progress
 from c64ml.model.qmodel import QModel, load_qmodel
+from c64ml.progress import progress
 from c64ml.quantize.ptq import compress
-from c64ml.backend6502.strategy import build_optimized
+from c64ml.verify.harness import run_build
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.machine.c64 import C64
+from c64ml.backend6502 import labels
 from c64ml.backend6502.compiler import Build
+from c64ml.machine.c64 import C64
 from c64ml.progress import progress
 
 #: Far more than any model that fits the C64 needs; a runaway stops with a clear error.
@@ -32,11 +33,11 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
     """One fresh machine running the rows of ``q`` in order (``rows`` wraps the iteration)."""
     m = C64(system=system, irq=irq)
     m.load(build.origin, build.program.data)
-    entry, inp = build.addr("c64ml_infer"), build.addr("c64ml_in")
-    out, n_out = build.addr("c64ml_out"), build.model.out_bytes
+    entry, inp = build.addr(labels.INFER), build.addr(labels.IN)
+    out, n_out = build.addr(labels.OUT), build.model.out_bytes
     n_layers = len(build.model.layers)
-    marks = [build.addr(f"c64ml_l{k}_begin") for k in range(n_layers)]
-    marks.append(build.addr("c64ml_layers_end"))
+    marks = [build.addr(labels.layer(k, "begin")) for k in range(n_layers)]
+    marks.append(build.addr(labels.LAYERS_END))
     m.probe(marks)
     outputs = np.zeros((len(q), n_out), dtype=np.uint8)
     cycles = np.zeros(len(q), dtype=np.int64)

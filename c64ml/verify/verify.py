@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from c64ml.backend6502.compiler import Build
 from c64ml.exec import reference
 from c64ml.machine.c64 import timing
-from c64ml.backend6502.compiler import Build
 from c64ml.model.dataset import Dataset
-from c64ml.verify.harness import run_build
 from c64ml.model.floatmodel import Model
 from c64ml.model.qmodel import QModel
+from c64ml.verify.harness import run_build
 
 
 @dataclass

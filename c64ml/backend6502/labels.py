@@ -1,0 +1,34 @@
+"""The label names of a compiled inference program, in one place.
+
+The public ones (docs/abi.md) are what BASIC and assembly callers use; the section markers
+give byte counts; the per-layer ones (:func:`layer`) are used by the strategies, the
+harness probes and the per-layer report.
+"""
+
+from __future__ import annotations
+
+PREFIX = "c64ml_"
+
+# -- the library interface (docs/abi.md) -----------------------------------------
+INFER = "c64ml_infer"      # JSR/SYS entry
+IN = "c64ml_in"            # input bytes
+INPTR = "c64ml_inptr"      # the address layer 0 reads (defaults to IN)
+OUT = "c64ml_out"          # output bytes
+CLASS = "c64ml_class"      # the class byte of an argmax model
+
+# -- section markers (byte counts, placement) ------------------------------------
+TABLES, TABLES_END = "c64ml_tables", "c64ml_tables_end"
+ACC, ACC_END = "c64ml_acc", "c64ml_acc_end"
+BSS, BSS_END = "c64ml_bss", "c64ml_bss_end"
+CODE, CODE_END = "c64ml_code", "c64ml_code_end"
+DATA, DATA_END = "c64ml_data", "c64ml_data_end"
+BODY = "c64ml_body"                # first code that may lie under BASIC ROM
+LAYERS_END = "c64ml_layers_end"    # after the last layer, before the class
+END = "c64ml_end"                  # one past the program's last byte
+START = "c64ml_start"              # an app's entry (behind the BASIC stub)
+
+
+def layer(k: int, part: str) -> str:
+    """The label of part ``part`` of layer ``k``: ``begin``, ``w`` (weights), ``c`` (start
+    constants), ``m``/``s`` (multipliers/shifts), ``th`` (thresholds), ``t`` (table), …"""
+    return f"{PREFIX}l{k}_{part}"
