@@ -80,3 +80,34 @@ def test_missing_range_and_unsupported_estimators():
         Model.from_sklearn(clf)
     with pytest.raises(C64mlError, match="not supported"):
         Model.from_sklearn(DecisionTreeClassifier().fit(X, Y), input_range=RANGE)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("sklearn.neural_network", fromlist=["x"]).MLPRegressor(
+        hidden_layer_sizes=(3,), max_iter=50, random_state=0),
+    lambda: __import__("sklearn.linear_model", fromlist=["x"]).LinearRegression(),
+    lambda: __import__("sklearn.linear_model", fromlist=["x"]).Ridge(),
+])
+def test_regressors_are_refused_at_import(make):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = make().fit(x, y)
+    with pytest.raises(C64mlError, match="is not a classifier"):
+        Model.from_sklearn(reg, input_range=[-3, 3])
+
+
+def test_a_model_beyond_the_limits_is_refused_at_import():
+    x, y = make_classification(n_samples=60, n_features=300, n_informative=5, random_state=0)
+    clf = Perceptron(random_state=0).fit(x, y)
+    with pytest.raises(C64mlError, match=r"Perceptron cannot be imported: inputs: .*out of range"):
+        Model.from_sklearn(clf, input_range=[-5, 5])
+
+
+def test_a_non_finite_weight_is_refused_at_import():
+    x, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    clf = Perceptron(random_state=0).fit(x, y)
+    clf.coef_[0, 1] = np.nan
+    with pytest.raises(C64mlError, match="Perceptron cannot be imported"):
+        Model.from_sklearn(clf, input_range=[-5, 5])

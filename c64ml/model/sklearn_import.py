@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from c64ml.errors import C64mlError
-from c64ml.model.floatmodel import Dense, Model
+from c64ml.model.floatmodel import Dense, Model, model_from_json
 
 _MLP_ACT = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "linear"}
 
@@ -62,6 +62,9 @@ def model_from_sklearn(estimator, input_range=None, name: str | None = None,
         steps = [s for _, s in estimator.steps[:-1] if s is not None and s != "passthrough"]
         clf = estimator.steps[-1][1]
     kind = type(clf).__name__
+    if not _is_classifier(clf):
+        raise C64mlError(f"{kind} is not a classifier; c64ml compiles classifiers (a regressor's "
+                         "output would be read as a class score)")
     if hasattr(clf, "coefs_"):
         acts = [_MLP_ACT.get(clf.activation)] * (len(clf.coefs_) - 1)
         if None in acts:
@@ -93,4 +96,16 @@ def model_from_sklearn(estimator, input_range=None, name: str | None = None,
     model = Model(name or kind.lower(), lo, hi, layers, "argmax", classes)
     if classes is not None and len(classes) != model.n_classes:
         raise C64mlError(f"{len(classes)} class names for {model.n_classes} classes")
-    return model
+    try:  # the same checks as a model file gets: sizes, limits, finite numbers, names
+        return model_from_json(model.to_json())
+    except C64mlError as e:
+        raise C64mlError(f"{kind} cannot be imported: {e.line()}") from None
+
+
+def _is_classifier(estimator) -> bool:
+    """scikit-learn's own test, without importing scikit-learn when it is not installed."""
+    try:
+        from sklearn.base import is_classifier
+    except ImportError:  # pragma: no cover - an estimator implies scikit-learn is present
+        return getattr(estimator, "_estimator_type", None) == "classifier"
+    return bool(is_classifier(estimator))
