@@ -29,7 +29,7 @@ def _int(text: str | None) -> int | None:
 
 def load_qmodel_for(model: str, calib: str | None) -> QModel:
     """A qmodel file as is, or a float model quantized with ``--calib``."""
-    from c64ml.cli.model import load_model_or_qmodel
+    from c64ml.cli.common import load_model_or_qmodel
     from c64ml.quantize.ptq import quantize
 
     m = load_model_or_qmodel(model)
@@ -44,7 +44,7 @@ def load_qmodel_for(model: str, calib: str | None) -> QModel:
 
 def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, bytes | str]:
     """The files to write for a build, by path."""
-    from c64ml.cli.toolchain import disk_file_name
+    from c64ml.cli.common import disk_file_name
     from c64ml.package.d64 import make_d64
     from c64ml.package.prg import make_prg, prg_with_stub
 
@@ -103,7 +103,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         raise C64mlError("--syntax applies to --format asm only")
     qm = load_qmodel_for(model, calib)
     if fmt == "c":  # portable C source and header (c64ml/backend_c/csource.py)
-        from c64ml.backend_c.csource import compile_c
+        from c64ml.cli.common import compile_c
 
         return compile_c(qm, output, as_json, {"--mode app": mode == "app", "--data": data,
                                                 "--origin": origin, "--labels": labels,

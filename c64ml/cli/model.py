@@ -6,24 +6,12 @@ import json
 
 import click
 
-from c64ml import jsonfile
 from c64ml.model.dataset import check_labels, load_dataset
-from c64ml.errors import C64mlError
-from c64ml.model.floatmodel import Model, model_from_json
-from c64ml.model.qmodel import QModel, qmodel_from_json
+from c64ml.model.floatmodel import Model
+from c64ml.model.qmodel import QModel
+from c64ml.cli.common import load_model_or_qmodel
 
 _path = click.Path(dir_okay=False)
-
-
-def load_model_or_qmodel(path: str) -> Model | QModel:
-    """Load a file that may hold either a float model or a qmodel (by its ``format``)."""
-    doc = jsonfile.load_json(path, "model file")
-    try:
-        if isinstance(doc, dict) and doc.get("format") == "c64ml-qmodel":
-            return qmodel_from_json(doc)
-        return model_from_json(doc)
-    except C64mlError as e:
-        raise e.at(path) from None
 
 
 def _pct(v: float | None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from c64ml.errors import C64mlError
 from c64ml.fileio import read_bytes, write_atomic
 from c64ml.package.prg import MAX_PRG_BYTES, make_prg, parse_prg, prg_with_stub, stub_end
 from c64ml.package.vice import labels_text
+from c64ml.cli.common import disk_file_name
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 STUB_LIMIT = 0xA000  # a stub is added only for programs starting below BASIC ROM
@@ -37,12 +37,6 @@ def package_prg(origin: int, data: bytes, entry: int | None = None) -> bytes:
     if stub_end(start) <= origin < STUB_LIMIT:
         return prg_with_stub(origin, data, start)
     return make_prg(origin, data)
-
-
-def disk_file_name(path: str) -> str:
-    """The 1541 name for a file written to ``path``: its stem, upper case, at most 16 characters."""
-    name = re.sub(r"[^A-Z0-9 .\-+!#%&'()/;<>@\[\]^_]", "-", Path(path).stem.upper())[:16]
-    return name.strip() or "PROGRAM"
 
 
 def parse_keys(text: str) -> bytes:
