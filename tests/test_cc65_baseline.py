@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 
 import c64ml.backend_c.csource as cbe
 import c64ml.backend_c.cc65 as cb
-from c64ml.backend_c.cc65 import cc65_build, cc65_run
+from c64ml.backend_c.cc65 import cc65_build
+from c64ml.verify.cc65_harness import cc65_run
 from c64ml.model.dataset import load_dataset
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel, load_qmodel
