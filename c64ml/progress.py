@@ -4,7 +4,7 @@ Library code wraps a long loop in ``progress(items, label, length)``. By itself 
 only yields the items: the library draws nothing and imports no UI toolkit. Whoever
 runs the library installs a *reporter* for a stretch of work with ``reporting(...)``;
 the command line (``c64ml.cli``) installs a click progress bar on an interactive
-stderr for the duration of each command (``c64ml.cli.common.progress_bar``).
+stderr for the duration of each command (``c64ml.cli.progressbar.progress_bar``).
 
 A reporter is a callable ``reporter(items, label, length)`` returning a context
 manager that yields the iterable to loop over (``click.progressbar`` has this shape).

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from testpaths import EXAMPLES, run_cli
 
-import c64ml.cli.common
+import c64ml.cli.progressbar
 from c64ml.progress import progress, reporting
 
 
@@ -32,7 +32,7 @@ def test_a_reporter_sees_the_work_only_inside_its_block():
 
 def test_the_cli_installs_its_bar_for_a_command(monkeypatch):
     calls: list = []
-    monkeypatch.setattr(c64ml.cli.common, "progress_bar", recorder(calls))
+    monkeypatch.setattr(c64ml.cli.progressbar, "progress_bar", recorder(calls))
     iris = EXAMPLES / "iris"
     res = run_cli("eval", iris / "qmodel.json", "--data", iris / "test.csv")
     assert res.exit_code == 0, res.output
@@ -41,6 +41,6 @@ def test_the_cli_installs_its_bar_for_a_command(monkeypatch):
 
 
 def test_the_cli_bar_is_silent_when_stderr_is_not_a_terminal(capsys):
-    with c64ml.cli.common.progress_bar(range(3), "quiet", 3) as bar:
+    with c64ml.cli.progressbar.progress_bar(range(3), "quiet", 3) as bar:
         assert list(bar) == [0, 1, 2]
     assert capsys.readouterr().err == ""

@@ -103,7 +103,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         raise C64mlError("--syntax applies to --format asm only")
     qm = load_qmodel_for(model, calib)
     if fmt == "c":  # portable C source and header (c64ml/backend_c/csource.py)
-        from c64ml.cli.common import compile_c
+        from c64ml.cli.cformat import compile_c
 
         return compile_c(qm, output, as_json, {"--mode app": mode == "app", "--data": data,
                                                 "--origin": origin, "--labels": labels,
