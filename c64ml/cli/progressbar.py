@@ -13,7 +13,8 @@ T = TypeVar("T")
 
 
 @contextmanager
-def progress_bar(items: Iterable[T], label: str, length: int | None = None) -> Iterator[Iterable[T]]:
+def progress_bar(items: Iterable[T], label: str,
+                 length: int | None = None) -> Iterator[Iterable[T]]:
     """The CLI's progress reporter (``c64ml.progress``): a click progress bar on an
     interactive stderr, nothing when stderr is not a TTY."""
     if not sys.stderr.isatty():

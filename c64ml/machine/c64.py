@@ -247,7 +247,8 @@ class C64:
             self.cpu.traps[a] = 1
 
     def load(self, addr: int, data: bytes) -> None:
-        """Put ``data`` straight into RAM at ``addr`` (bypassing banking and I/O; no PRG header)."""
+        """Put ``data`` straight into RAM at ``addr`` (bypassing banking and I/O; no PRG
+        header)."""
         if not 0 <= addr <= 0xFFFF or addr + len(data) > 0x10000:
             raise C64Error(f"{len(data)} bytes at ${addr:04X} do not fit in 64 KB",
                            field="address")
