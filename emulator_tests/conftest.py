@@ -1,5 +1,8 @@
 """Fixtures for testing C64 programs in c64ml's emulated C64.
 
+Only the public API of the machine (``from c64ml.machine import ...``, docs/harness.md) and
+of the compiler, model and verify stages is used here.
+
 ``c64_run(program, keys="", **kw)`` takes PRG bytes, a path to a .prg/.d64 file,
 or a path to c64ml assembly source (.s, assembled and packaged like
 ``c64ml asm -o x.prg``), runs it like RUN and returns ``(RunResult, screen_lines)``
@@ -18,8 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from c64ml.cli.toolchain import load_program, package_prg, trim_screen  # noqa: E402
-from c64ml.machine.c64 import C64  # noqa: E402
+from c64ml.machine import C64, assemble_prg, load_program, trim_screen  # noqa: E402
 
 
 def program_bytes(program: bytes | str | Path) -> bytes:
@@ -28,10 +30,8 @@ def program_bytes(program: bytes | str | Path) -> bytes:
         return bytes(program)
     path = Path(program)
     if path.suffix.lower() == ".s":
-        from c64ml.asm.assembler import assemble
-        p = assemble(path.read_text(encoding="utf-8"), str(path))
-        return package_prg(p.origin, p.data)
-    return load_program(str(path))
+        return assemble_prg(path.read_text(encoding="utf-8"), str(path))
+    return load_program(path)
 
 
 def run_program(program, keys: str | bytes = "", max_cycles: int = 10_000_000,

@@ -17,7 +17,7 @@ from c64ml.backend6502.memory_plan import IO_START
 from c64ml.cli import main
 from c64ml.errors import C64mlError
 from c64ml.exec.reference import output_bytes
-from c64ml.machine.c64 import C64
+from c64ml.machine import C64
 from c64ml.model.dataset import Dataset, load_dataset
 from c64ml.model.qmodel import load_qmodel
 from c64ml.package.d64 import read_d64
@@ -39,8 +39,7 @@ def run_app(build, irq: bool, corrupt: tuple[int, ...] = ()) -> tuple[C64, objec
     """Run the app; (machine, result, every line it printed, scrolled off or not)."""
     m = C64(irq=irq)
     out: list[int] = []
-    chrout = m.screen.chrout
-    m.screen.chrout = lambda c: (out.append(c), chrout(c))
+    m.on_chrout(out.append)
     prg = prg_of(build)
     m.load_prg(prg)
     for i in corrupt:   # flip a bit of sample i's first expected output byte
@@ -64,8 +63,7 @@ def harness_cycles(m: C64, build) -> list[int]:
         m.ram[inptr:inptr + 2] = addr.to_bytes(2, "little")
         r = m.call(build.addr("c64ml_infer"))
         assert r.reason == "return" and r.clean_return
-        assert bytes(m.ram[build.addr("c64ml_out"):build.addr("c64ml_out") + QM.out_bytes]) \
-            == REF[i].tobytes()
+        assert m.read(build.addr("c64ml_out"), QM.out_bytes) == REF[i].tobytes()
         cycles.append(r.cycles)
     return cycles
 

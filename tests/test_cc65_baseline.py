@@ -23,11 +23,12 @@ from testpaths import EXAMPLES, need_tool
 
 import c64ml.backend_c.cc65 as cb
 import c64ml.backend_c.csource as cbe
-from c64ml.backend_c.cc65 import cc65_build, cc65_run
+from c64ml.backend_c.cc65 import cc65_build
 from c64ml.errors import C64mlError
 from c64ml.exec.reference import output_bytes
 from c64ml.model.dataset import load_dataset
 from c64ml.model.qmodel import QLayer, QModel, load_qmodel
+from c64ml.verify.cc65_harness import cc65_run
 
 IRIS = EXAMPLES / "iris"
 

@@ -14,9 +14,8 @@ from click.testing import CliRunner
 
 from c64ml.cli import main
 from c64ml.cli.toolchain import package_prg, parse_keys
-from c64ml.package.d64 import disk_file_name
 from c64ml.errors import C64mlError
-from c64ml.package.d64 import read_d64
+from c64ml.package.d64 import disk_file_name, read_d64
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "examples" / "hello" / "hello.s"

@@ -8,8 +8,17 @@ import pytest
 from c64ml.backend6502.compiler import build_library
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import (ACTIVATIONS, FLOAT_ACTIVATION, OUTPUT_KIND, Activation, OutputMode, Strategy,
-                        ValueKind, layer_strategies, parse)
+from c64ml.spec import (
+    ACTIVATIONS,
+    FLOAT_ACTIVATION,
+    OUTPUT_KIND,
+    Activation,
+    OutputMode,
+    Strategy,
+    ValueKind,
+    layer_strategies,
+    parse,
+)
 
 
 def _tiny(activation="relu", output="argmax") -> QModel:

@@ -11,13 +11,10 @@ c64ml's own 6502 backend is measured against (c64ml/backend_c/cc65.py).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import click
 import numpy as np
 
 from c64ml.errors import C64mlError
-from c64ml.fileio import write_atomic
 from c64ml.model.qmodel import QLayer, QModel, acc_bounds
 from c64ml.spec import CLAMP, REQUANTIZED
 
@@ -217,33 +214,3 @@ def _header(model: QModel, prefix: str) -> str:
               f"unsigned char {prefix}_infer(const unsigned char *in, unsigned char *out);",
               "", f"#endif /* {guard} */", ""]
     return "\n".join(lines)
-
-
-# -- the CLI's `compile --format c` ----------------------------------------------------------
-
-def compile_c(model: QModel, output: str, as_json: bool, ignored: dict[str, object]) -> None:
-    """Write ``output`` (the .c) and the .h beside it; refuse options that do not apply."""
-    for option, value in ignored.items():
-        if value:
-            raise C64mlError(f"{option} does not apply to --format c")
-    out = Path(output)
-    stem = out.stem if out.suffix.lower() == ".c" else out.name
-    try:
-        files = c_source(model, name=stem)
-    except C64mlError as e:
-        raise e.at(output) from None
-    paths = {str(out.with_name(name)): text for name, text in files.items()}
-    for path, text in paths.items():
-        write_atomic(path, text)
-    if as_json:
-        import json
-
-        click.echo(json.dumps({"model": model.name, "format": "c", "files": sorted(paths),
-                               "function": "c64ml_infer", "inputs": model.inputs,
-                               "output_bytes": model.out_bytes,
-                               "accumulators": acc_types(model)}))
-        return
-    click.echo(f"wrote {', '.join(sorted(paths))}")
-    click.echo(f"{model.name}: unsigned char c64ml_infer(const unsigned char *in, "
-               f"unsigned char *out); {model.inputs} input bytes, {model.out_bytes} output bytes")
-

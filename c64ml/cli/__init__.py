@@ -36,6 +36,11 @@ def main() -> None:
     compiled to 6502 machine code, packaged as a PRG or D64, and checked bit
     for bit in an emulated C64 against NumPy and LLVM references.
     """
+    from c64ml.cli.progressbar import progress_bar
+    from c64ml.progress import reporting
+
+    # Library work longer than a second (c64ml.progress) gets a bar on an interactive stderr.
+    click.get_current_context().with_resource(reporting(progress_bar))
 
 
 def _register() -> None:

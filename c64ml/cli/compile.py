@@ -9,11 +9,11 @@ import click
 
 from c64ml.backend6502 import labels
 from c64ml.cli.common import qmodel_arg
-from c64ml.spec import Optimize
 from c64ml.errors import C64mlError
 from c64ml.fileio import write_atomic
 from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.qmodel import QModel
+from c64ml.spec import Optimize
 
 _path = click.Path(dir_okay=False)
 FORMATS = ("prg", "bin", "asm", "d64", "c")
@@ -90,7 +90,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         raise C64mlError("--syntax applies to --format asm only")
     qm = qmodel_arg(model, calib)
     if fmt == "c":  # portable C source and header (c64ml/backend_c/csource.py)
-        from c64ml.backend_c.csource import compile_c
+        from c64ml.cli.cformat import compile_c
 
         return compile_c(qm, output, as_json, {"--mode app": mode == "app", "--data": data,
                                                 "--origin": origin, "--labels": labels,

@@ -9,18 +9,12 @@ import click
 
 from c64ml.errors import C64mlError
 from c64ml.fileio import read_bytes, write_atomic
-from c64ml.package.d64 import D64_SIZE_WITH_ERRORS, disk_file_name, make_d64, read_d64
-from c64ml.package.prg import (
-    MAX_PRG_BYTES,
-    make_prg,
-    parse_prg,
-    prg_with_stub,
-    stub_end,
-)
+from c64ml.package.d64 import disk_file_name, make_d64
+from c64ml.package.load import load_program
+from c64ml.package.prg import package_prg
 from c64ml.package.vice import labels_text
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
-STUB_LIMIT = 0xA000  # a stub is added only for programs starting below BASIC ROM
 OUTPUT_KINDS = (".prg", ".bin", ".d64")
 DEFAULT_MAX_CYCLES = 20_000_000
 
@@ -33,15 +27,6 @@ KEY_NAMES = {
     "f5": 135, "f7": 136,
 }
 _BACKSLASH = {"n": 13, "r": 13, "\\": 92, "{": 123}
-
-
-def package_prg(origin: int, data: bytes, entry: int | None = None) -> bytes:
-    """A PRG for code at ``origin``: with a ``SYS`` stub when the code lies in BASIC memory
-    after where the stub ends, else a plain PRG loading at ``origin``."""
-    start = origin if entry is None else entry
-    if stub_end(start) <= origin < STUB_LIMIT:
-        return prg_with_stub(origin, data, start)
-    return make_prg(origin, data)
 
 
 def parse_keys(text: str) -> bytes:
@@ -150,28 +135,6 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
                f"${program.end - 1:04X}" + ", ".join([""] + [p for p in outputs if p != output]))
 
 
-def load_program(path: str) -> bytes:
-    """A PRG from a .prg file, or the first PRG on a .d64 image."""
-    is_disk = path.lower().endswith(".d64")
-    raw = read_bytes(path, D64_SIZE_WITH_ERRORS if is_disk else MAX_PRG_BYTES,
-                     "disk image" if is_disk else "PRG file")
-    if is_disk:
-        files = read_d64(raw, path)
-        if not files:
-            raise C64mlError("disk image holds no PRG file", path)
-        raw = files[0][1]
-    parse_prg(raw, path)
-    return raw
-
-
-def trim_screen(lines: list[str]) -> list[str]:
-    """Screen lines without trailing spaces or trailing blank lines."""
-    out = [ln.rstrip() for ln in lines]
-    while out and not out[-1]:
-        out.pop()
-    return out
-
-
 @click.command()
 @click.argument("program", type=_path)
 @click.option("--keys", default="", help=r"Keys to type after RUN; \n or {return} is RETURN.")
@@ -188,7 +151,7 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
     A PRG at $0801 is started by its BASIC stub's SYS address; any other PRG at
     its load address. Prints the final screen and the cycles used.
     """
-    from c64ml.machine.c64 import C64, timing
+    from c64ml.machine import C64, timing, trim_screen
 
     prg = load_program(program)
     typed = parse_keys(keys)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from c64ml.machine import kernal
@@ -52,7 +53,7 @@ BADLINES_PER_FRAME = 25
 BADLINE_STOLEN = 40           # cycles the VIC-II takes from the CPU on a badline
 
 
-def timing(cycles: int) -> dict:
+def timing(cycles: int) -> dict[str, dict[str, float]]:
     """Wall-clock time of ``cycles`` CPU cycles on PAL and NTSC, with the
     screen blanked (every cycle is the CPU's) and with the screen on (25
     badlines a frame steal about 40 cycles each; sprites not counted)."""
@@ -71,6 +72,8 @@ def timing(cycles: int) -> dict:
 
 @dataclass
 class RunResult:
+    """How a run ended and what it cost (docs/harness.md, "Results")."""
+
     cycles: int               # program's CPU cycles (no IRQ, no KERNAL routines)
     irq_cycles: int
     irq_count: int
@@ -113,7 +116,11 @@ STACK_AT_SYS = 0xF8           # SP before the return address is pushed (approxim
 
 class C64:
     """One emulated machine.  ``m.ram`` is the raw 64 KB RAM (a memoryview:
-    reads and writes from Python bypass banking and I/O)."""
+    reads and writes from Python bypass banking and I/O).
+
+    ``system`` is "pal" or "ntsc"; ``irq=False`` switches the KERNAL's 60 Hz timer
+    interrupt off; ``seed`` seeds what the simulated interrupt scribbles over its zero
+    page; a run stops as "idle" after ``idle_polls`` GETIN calls in a row with no key."""
 
     def __init__(self, system: str = "pal", irq: bool = True, seed: int = 0,
                  idle_polls: int = 2000) -> None:
@@ -140,6 +147,7 @@ class C64:
         self._probes: set[int] = set()
         self._probe_hits: list[tuple[int, int]] = []
         self._exit: int | None = None
+        self._chrout_listeners: list[Callable[[int], object]] = []
         kernal.init_ram(self.ram)
         self.screen.clear()
         # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR.
@@ -235,7 +243,7 @@ class C64:
             self.cpu.event_at = 0       # IRQ schedule may have changed
 
     # --- loading --------------------------------------------------------------
-    def probe(self, addresses) -> None:
+    def probe(self, addresses: Iterable[int]) -> None:
         """Record the program's cycle count each time execution reaches one of ``addresses``
         (in ``RunResult.probes``); for measuring parts of a routine, e.g. one layer."""
         for a in self._probes:
@@ -245,6 +253,8 @@ class C64:
             self.cpu.traps[a] = 1
 
     def load(self, addr: int, data: bytes) -> None:
+        """Put ``data`` straight into RAM at ``addr`` (bypassing banking and I/O; no PRG
+        header)."""
         if not 0 <= addr <= 0xFFFF or addr + len(data) > 0x10000:
             raise C64Error(f"{len(data)} bytes at ${addr:04X} do not fit in 64 KB",
                            field="address")
@@ -261,6 +271,17 @@ class C64:
             kernal.set_program_end(self.ram, end)
         return addr, end
 
+    def read(self, addr: int, length: int = 1) -> bytes:
+        """``length`` bytes of RAM from ``addr`` (what the CPU sees when RAM is banked in)."""
+        if not 0 <= addr <= 0xFFFF or length < 0 or addr + length > 0x10000:
+            raise C64Error(f"{length} bytes at ${addr:04X} are not in 64 KB", field="address")
+        return bytes(self.ram[addr:addr + length])
+
+    def on_chrout(self, listener: Callable[[int], object]) -> None:
+        """Call ``listener(byte)`` with every PETSCII byte the program prints through CHROUT
+        ($FFD2), before it reaches the screen: a transcript that survives scrolling."""
+        self._chrout_listeners.append(listener)
+
     def keys(self, text: str | bytes) -> None:
         """Queue keys for GETIN (PETSCII; in a str, a-z are taken as A-Z and '\\n' as RETURN)."""
         if isinstance(text, str):
@@ -269,20 +290,26 @@ class C64:
 
     # --- screen ---------------------------------------------------------------
     def screen_text(self) -> list[str]:
+        """The 25 screen rows as text, trailing spaces stripped (``trim_screen`` also drops
+        trailing blank rows); graphics characters read as '#'."""
         return self.screen.text()
 
     def screen_codes(self) -> bytes:
+        """The 1,000 screen codes at $0400-$07E7."""
         return self.screen.codes()
 
     def colour_ram(self) -> bytes:
+        """The 1,000 colour RAM nybbles ($D800-$DBE7), 0-15 each."""
         return bytes(self.colour[:1000])
 
     @property
     def border(self) -> int:
+        """The border colour ($D020), 0-15."""
         return self.vic[0x20] & 0x0F
 
     @property
     def background(self) -> int:
+        """The background colour ($D021), 0-15."""
         return self.vic[0x21] & 0x0F
 
     # --- running ---------------------------------------------------------------
@@ -306,7 +333,10 @@ class C64:
 
     def call(self, addr: int, a: int = 0, x: int = 0, y: int = 0,
              max_cycles: int = 10_000_000) -> RunResult:
-        """JSR to ``addr`` the way BASIC's SYS does and run until it returns."""
+        """JSR to ``addr`` the way BASIC's SYS does and run until it returns (``reason``
+        "return"), exits through $D7FF ("exit") or waits for keys ("idle"). Raises
+        ``CycleBudgetExceeded`` when the program's own cycles reach ``max_cycles`` (the
+        machine keeps its state, so the screen and RAM can still be read)."""
         cpu = self.cpu
         cpu.sp = STACK_AT_SYS
         cpu.stPushWord(kernal.SYS_RETURN - 1)

@@ -82,6 +82,8 @@ def chrout(m: "C64") -> int:
     cpu = m.cpu
     before = m.screen.scrolls
     c = cpu.a
+    for listener in m._chrout_listeners:
+        listener(c)
     m.screen.chrout(c)
     cycles = CYCLES["chrout"]
     if c == 147:

@@ -201,3 +201,12 @@ class Screen:
         return ["".join(screen_to_char(b, self.lowercase)
                         for b in codes[r * COLS:(r + 1) * COLS]).rstrip(" ")
                 for r in range(ROWS)]
+
+
+def trim_screen(lines: list[str]) -> list[str]:
+    """Screen lines without trailing spaces or trailing blank lines (as ``c64ml run``
+    prints them)."""
+    out = [ln.rstrip() for ln in lines]
+    while out and not out[-1]:
+        out.pop()
+    return out

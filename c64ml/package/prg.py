@@ -77,6 +77,20 @@ def prg_with_stub(origin: int, code: bytes, entry: int | None = None) -> bytes:
     return make_prg(BASIC_START, stub + bytes(origin - first_free) + bytes(code))
 
 
+#: A SYS stub is added only for programs starting below the BASIC ROM (``package_prg``).
+STUB_LIMIT = 0xA000
+
+
+def package_prg(origin: int, data: bytes, entry: int | None = None) -> bytes:
+    """A PRG for code at ``origin`` as ``c64ml asm`` writes it: with a ``SYS`` stub when the
+    code lies in BASIC memory after where the stub ends, else a plain PRG loading at
+    ``origin``."""
+    start = origin if entry is None else entry
+    if stub_end(start) <= origin < STUB_LIMIT:
+        return prg_with_stub(origin, data, start)
+    return make_prg(origin, data)
+
+
 def parse_prg(data: bytes, path=None) -> tuple[int, bytes]:
     """Split and check a PRG: ``(load_addr, payload)``; any problem is a C64mlError naming ``path``."""
     if len(data) < 2:

@@ -63,7 +63,7 @@ def _measure(build, q: np.ndarray, want: np.ndarray) -> dict:
 
 def bench_model(entry: BenchModel, samples: int, cc65_samples: int) -> dict:
     """All the figures for one model of the suite."""
-    from c64ml.backend_c.cc65 import cc65_run
+    from c64ml.verify.cc65_harness import cc65_run
 
     path = EXAMPLES / entry.qmodel
     if not path.is_file():
