@@ -108,14 +108,6 @@ def as_float(v: Any, field: str, limit: float = 1e30) -> float:
     return f
 
 
-def as_str(v: Any, field: str, max_len: int = 256) -> str:
-    if not isinstance(v, str):
-        raise C64mlError("expected a string", field=field)
-    if len(v) > max_len:
-        raise C64mlError(f"string longer than {max_len} characters", field=field)
-    return v
-
-
 def as_list(v: Any, field: str, min_len: int, max_len: int) -> list:
     if not isinstance(v, list):
         raise C64mlError("expected a list", field=field)

@@ -34,6 +34,7 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
     """The files to write for a build, by path."""
     from c64ml.package.d64 import disk_file_name, make_d64
     from c64ml.package.prg import make_prg, prg_with_stub
+    from c64ml.text import d64_name
 
     data = build.program.data
     if fmt == "asm":
@@ -50,7 +51,7 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
         else make_prg(build.origin, data)
     if fmt == "prg":
         return {out: prg}
-    return {out: make_d64([(disk_file_name(out), prg)], disk_name=build.model.name[:16].upper())}
+    return {out: make_d64([(disk_file_name(out), prg)], disk_name=d64_name(build.model.name))}
 
 
 @click.command(name="compile")

@@ -21,6 +21,7 @@ from c64ml.spec import (
     OutputMode,
     float_activation,
 )
+from c64ml.text import check_label
 
 FORMAT = "c64ml-model"
 VERSION = 1
@@ -136,7 +137,7 @@ def parse_matrix(v, field: str, rows: int, cols: int | None, limit: float) -> np
 
 def parse_classes(v, n_classes: int) -> list[str]:
     v = jf.as_list(v, "classes", n_classes, n_classes)
-    return [jf.as_str(c, f"classes[{i}]", 64) for i, c in enumerate(v)]
+    return [check_label(c, f"classes[{i}]") for i, c in enumerate(v)]
 
 
 def parse_header(doc, expected: str, other: str, other_hint: str):
@@ -152,7 +153,7 @@ def parse_header(doc, expected: str, other: str, other_hint: str):
     if version != VERSION:
         raise C64mlError(f"version {version} is not supported (this c64ml reads {VERSION})",
                          field="version")
-    name = jf.as_str(doc.get("name", "model"), "name", 64)
+    name = check_label(doc.get("name", "model"), "name")
     n = jf.as_int(jf.need(doc, "inputs", ""), "inputs", 1, MAX_INPUTS)
     lo, hi = parse_input_range(jf.need(doc, "input_range", ""), n)
     raw_layers = jf.as_list(jf.need(doc, "layers", ""), "layers", 1, MAX_LAYERS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from c64ml.spec import Activation, OutputMode, parse
+from c64ml.text import check_label
 
 
 class LayerShape:
@@ -33,12 +34,21 @@ class LayerShape:
 class ModelShape:
     """Sizes of a model whose ``layers`` are :class:`LayerShape` and inputs ``input_lo``."""
 
+    name: str
     input_lo: np.ndarray
     layers: list
     output: OutputMode
+    classes: list[str] | None
 
     def __post_init__(self) -> None:
         self.output = parse(OutputMode, self.output, "output")
+        self.check_text()
+
+    def check_text(self) -> None:
+        """The name and class names are user text: printable and bounded (c64ml/text.py)."""
+        check_label(self.name, "name")
+        for i, c in enumerate(() if self.classes is None else self.classes):
+            check_label(c, f"classes[{i}]")
 
     @property
     def inputs(self) -> int:

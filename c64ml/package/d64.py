@@ -15,10 +15,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from c64ml.errors import C64mlError
+from c64ml.text import D64_CHARS, D64_NAME_LEN, d64_name
 
 TRACKS = 35
 DIR_TRACK = 18
@@ -26,16 +26,14 @@ D64_SIZE = 174848
 D64_SIZE_WITH_ERRORS = D64_SIZE + 683
 DATA_INTERLEAVE = 10
 DIR_INTERLEAVE = 3
-NAME_LEN = 16
+NAME_LEN = D64_NAME_LEN
 PRG_CLOSED = 0x82
 _PAD = 0xA0
-_BAD_NAME_CHARS = set('",:*?=$\\')
 
 
 def disk_file_name(path: str) -> str:
     """The 1541 name for a file written to ``path``: its stem, upper case, at most 16 characters."""
-    name = re.sub(r"[^A-Z0-9 .\-+!#%&'()/;<>@\[\]^_]", "-", Path(path).stem.upper())[:16]
-    return name.strip() or "PROGRAM"
+    return d64_name(Path(path).stem, "PROGRAM")
 
 
 def sectors_in_track(track: int) -> int:
@@ -57,11 +55,12 @@ def sector_offset(track: int, sector: int) -> int:
 
 def _petscii_field(text: str, length: int, what: str) -> bytes:
     """Upper-case ASCII text as unshifted PETSCII, $A0-padded to ``length``."""
-    if len(text) > length:
+    upper = text.upper()  # may be longer: "ß".upper() == "SS"
+    if len(upper) > length:
         raise C64mlError(f"{what} {text!r} is longer than {length} characters")
     out = bytearray()
-    for ch in text.upper():
-        if not (" " <= ch <= "_") or ch in _BAD_NAME_CHARS:
+    for ch in upper:
+        if ch not in D64_CHARS:
             raise C64mlError(f"{what} {text!r} has a character a 1541 name cannot hold: {ch!r}")
         out.append(ord(ch))
     return bytes(out) + bytes([_PAD]) * (length - len(out))
