@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from c64ml.errors import C64mlError
-from c64ml.fileio import write_atomic
+from c64ml.fileio import Outputs
 from c64ml.spec import CLAMP, REQUANTIZED
 from c64ml.model.qmodel import QLayer, QModel, acc_bounds
 
@@ -221,8 +221,10 @@ def _header(model: QModel, prefix: str) -> str:
 
 # -- the CLI's `compile --format c` ----------------------------------------------------------
 
-def compile_c(model: QModel, output: str, as_json: bool, ignored: dict[str, object]) -> None:
-    """Write ``output`` (the .c) and the .h beside it; refuse options that do not apply."""
+def compile_c(model: QModel, output: str, as_json: bool, ignored: dict[str, object],
+              outs: Outputs | None = None) -> None:
+    """Write ``output`` (the .c) and the .h beside it, through ``outs`` (a new ``Outputs``
+    if None); refuse options that do not apply."""
     for option, value in ignored.items():
         if value:
             raise C64mlError(f"{option} does not apply to --format c")
@@ -233,8 +235,10 @@ def compile_c(model: QModel, output: str, as_json: bool, ignored: dict[str, obje
     except C64mlError as e:
         raise e.at(output) from None
     paths = {str(out.with_name(name)): text for name, text in files.items()}
+    outs = Outputs() if outs is None else outs
     for path, text in paths.items():
-        write_atomic(path, text)
+        outs.add(path, text)
+    outs.commit()
     if as_json:
         import json
 
