@@ -2,28 +2,76 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from c64ml import __version__
 from c64ml.errors import C64mlError
+from c64ml.fileio import guarding_inputs
+
+
+def _say(line: str) -> None:
+    """Print one line on stderr, quietly giving up if stderr itself is broken."""
+    try:
+        click.echo(line, err=True)
+    except OSError:
+        pass
+
+
+def _echo_failure(e: OSError) -> str | None:
+    """The stream ("standard output" or "standard error") if ``e`` was raised by click.echo
+    writing a command's output (a full disk, a closed pipe), else None."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = None if tb is None else tb.tb_frame
+    if frame is None or frame.f_globals.get("__name__") != "click.utils" \
+            or frame.f_code.co_name != "echo":
+        return None
+    return "standard error" if frame.f_locals.get("err") else "standard output"
+
+
+def _discard_stdout() -> None:
+    """Point the real stdout at the null device, so the unwritable text still buffered is not
+    retried (and reported as a traceback) when Python exits."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return  # not a real file (e.g. click's test runner): nothing to retry at exit
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
 
 
 class _Group(click.Group):
-    """A group that turns a C64mlError from any command into one line and exit code 2."""
+    """A group that turns a C64mlError from any command into one line and exit code 2,
+    Ctrl-C into one line and exit code 130, and a stdout it cannot write to into one line
+    and exit code 2. Inside a command no output may overwrite a file it has read."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with guarding_inputs():
+                return super().invoke(ctx)
         except C64mlError as e:
-            click.echo(f"c64ml: error: {e.line()}", err=True)
+            _say(f"c64ml: error: {e.line()}")
             sys.exit(2)
         except RecursionError:
-            click.echo("c64ml: error: input is nested too deeply", err=True)
+            _say("c64ml: error: input is nested too deeply")
             sys.exit(2)
         except MemoryError:
-            click.echo("c64ml: error: input is too large for memory", err=True)
+            _say("c64ml: error: input is too large for memory")
+            sys.exit(2)
+        except KeyboardInterrupt:
+            _say("c64ml: interrupted")
+            sys.exit(130)
+        except OSError as e:
+            stream = _echo_failure(e)
+            if stream is None:
+                raise
+            _discard_stdout()
+            _say(f"c64ml: error: {stream}: cannot write: {e.strerror or e}")
             sys.exit(2)
 
 

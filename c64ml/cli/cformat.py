@@ -8,13 +8,15 @@ from pathlib import Path
 import click
 
 from c64ml.errors import C64mlError
-from c64ml.fileio import write_atomic
+from c64ml.fileio import Outputs
 from c64ml.model.qmodel import QModel
 
 
-def compile_c(model: QModel, output: str, as_json: bool, ignored: dict[str, object]) -> None:
-    """``compile --format c``: write ``output`` (the .c) and the .h beside it, print what was
-    written; refuse options that do not apply."""
+def compile_c(model: QModel, output: str, as_json: bool, ignored: dict[str, object],
+              outs: Outputs | None = None) -> None:
+    """``compile --format c``: write ``output`` (the .c) and the .h beside it through ``outs``
+    (all or nothing; a new ``Outputs`` if None), print what was written; refuse options that
+    do not apply."""
     from c64ml.backend_c.csource import acc_types, c_source
 
     for option, value in ignored.items():
@@ -27,8 +29,10 @@ def compile_c(model: QModel, output: str, as_json: bool, ignored: dict[str, obje
     except C64mlError as e:
         raise e.at(output) from None
     paths = {str(out.with_name(name)): text for name, text in files.items()}
+    outs = Outputs() if outs is None else outs
     for path, text in paths.items():
-        write_atomic(path, text)
+        outs.add(path, text)
+    outs.commit()
     if as_json:
         click.echo(json.dumps({"model": model.name, "format": "c", "files": sorted(paths),
                                "function": "c64ml_infer", "inputs": model.inputs,

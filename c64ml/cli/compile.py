@@ -10,7 +10,7 @@ import click
 from c64ml.backend6502 import labels
 from c64ml.cli.common import qmodel_arg
 from c64ml.errors import C64mlError
-from c64ml.fileio import write_atomic
+from c64ml.fileio import Outputs
 from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.qmodel import QModel
 from c64ml.spec import Optimize
@@ -89,13 +89,15 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
                   ".d64": "d64", ".c": "c"}.get(Path(output).suffix.lower(), "prg")
     if syntax != "native" and fmt != "asm":
         raise C64mlError("--syntax applies to --format asm only")
+    outs = Outputs(inputs=(model, data, calib))
+    outs.claim(output, labels)
     qm = qmodel_arg(model, calib)
     if fmt == "c":  # portable C source and header (c64ml/backend_c/csource.py)
         from c64ml.cli.cformat import compile_c
 
         return compile_c(qm, output, as_json, {"--mode app": mode == "app", "--data": data,
                                                 "--origin": origin, "--labels": labels,
-                                                "--vice-exit": vice_exit})
+                                                "--vice-exit": vice_exit}, outs)
     if mode == "app":
         from c64ml.backend6502.app import build_app
 
@@ -109,17 +111,17 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         if vice_exit:
             raise C64mlError("--vice-exit applies to --mode app only")
         build = build_optimized(qm, optimize, _int(origin))
-    files = _outputs(build, fmt, syntax, output, mode == "app")
+    for path, content in _outputs(build, fmt, syntax, output, mode == "app").items():
+        outs.add(path, content)
     if labels:
-        files[labels] = labels_text(build.symbols)
-    for path, content in files.items():
-        write_atomic(path, content)
-    info = {"model": qm.name, "mode": mode, "format": fmt, "files": sorted(files),
+        outs.add(labels, labels_text(build.symbols))
+    info = {"model": qm.name, "mode": mode, "format": fmt, "files": sorted(outs.paths()),
             "origin": build.origin, "end": build.end, "bank_out_basic": build.bank_out_basic,
             "strategies": build.strategies, "abi": build.abi(), "bytes": build.byte_counts()}
     if report:
         rows, source = _layer_report(build, qm, data, calib)
         info["report"] = {"samples": source, "layers": rows}
+    outs.commit()  # all files at once, after all the work (and any Ctrl-C) is done
     if as_json:
         click.echo(json.dumps(info))
         return
@@ -129,7 +131,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         click.echo(f"per-layer report, cycles measured in the emulated C64 on {source}:")
         click.echo(report_text(rows))
     abi = build.abi()
-    click.echo(f"wrote {', '.join(sorted(files))}")
+    click.echo(f"wrote {', '.join(sorted(outs.paths()))}")
     click.echo(f"{qm.name}: ${build.origin:04X}-${build.end - 1:04X}, "
                + ", ".join(f"{k} {v}" for k, v in build.byte_counts().items()) + " bytes")
     click.echo(f"entry ${abi['entry']:04X} (SYS {abi['entry']}), input ${abi['input']:04X} "

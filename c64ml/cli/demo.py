@@ -12,7 +12,7 @@ import click
 
 from c64ml.demos.builders import BUILDERS, DEMOS, PACKAGE, DemoBuild
 from c64ml.errors import C64mlError
-from c64ml.fileio import write_atomic
+from c64ml.fileio import Outputs
 from c64ml.verify.verify import Verification, verify
 
 
@@ -20,18 +20,22 @@ def _pct(v) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}%"
 
 
-def run_demo_job(name: str, out_dir: Path) -> dict:
-    """Build, verify and write one demo; the figures as a dict."""
+def demo_files(name: str, out_dir: Path) -> tuple[Path, Path]:
+    """The PRG and D64 a demo writes."""
+    return out_dir / f"{name}-demo.prg", out_dir / f"{name}-demo.d64"
+
+
+def run_demo_job(name: str, out_dir: Path, outs: Outputs) -> dict:
+    """Build and verify one demo and add its PRG and D64 to ``outs``; the figures as a dict."""
     build: DemoBuild = BUILDERS[name]()
     v: Verification = verify(build, build.data, build.model.float_model)  # carried by the qmodel
     checks = {"model": v}
     for extra, b in build.extra.items():
         checks[extra] = verify(b, build.data)
-    stem = f"{name}-demo"
-    prg, d64 = out_dir / f"{stem}.prg", out_dir / f"{stem}.d64"
+    prg, d64 = demo_files(name, out_dir)
     prg_bytes = build.prg()
-    write_atomic(prg, prg_bytes)
-    write_atomic(d64, build.d64(stem.upper()))
+    outs.add(prg, prg_bytes)
+    outs.add(d64, build.d64(prg.stem.upper()))
     figures = v.to_json()
     figures.update({"demo": name, "model": build.model.name, "prg": str(prg), "d64": str(d64),
                     "prg_bytes": len(prg_bytes), "bytes": build.byte_counts(),
@@ -86,15 +90,19 @@ def demo(out_dir: str, which: str, as_json: bool) -> None:
     except OSError as e:
         raise C64mlError(f"cannot create the directory: {e.strerror}", out_dir) from None
     names = DEMOS if which == "all" else (which,)
+    outs = Outputs()
+    outs.claim(*(path for name in names for path in demo_files(name, out)))
     results = []
     for name in names:
         start = time.monotonic()
         click.echo(f"building the {name} demo and verifying it in the emulated C64 ...",
                    err=True)
-        f = run_demo_job(name, out)
+        f = run_demo_job(name, out, outs)
         f["seconds"] = round(time.monotonic() - start, 1)
         results.append(f)
-        if not as_json:
+    outs.commit()  # every demo's files, or none
+    if not as_json:
+        for f in results:
             click.echo(summary(f))
     if as_json:
         click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=1))

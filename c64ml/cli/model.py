@@ -6,6 +6,8 @@ import json
 
 import click
 
+from c64ml import jsonfile
+from c64ml.fileio import Outputs
 from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.floatmodel import Model
 from c64ml.model.load import load_model_file
@@ -43,6 +45,8 @@ def quantize(model: str, calib: str, output: str, codebook: int | None, prune: f
     from c64ml.quantize.ptq import compress
     from c64ml.quantize.ptq import quantize as run_quantize
 
+    outs = Outputs(inputs=(model, calib))
+    outs.claim(output)
     m = load_model_file(model, Model)
     data = load_dataset(calib, m.inputs)
     check_labels(data, m.n_classes, calib)
@@ -56,7 +60,8 @@ def quantize(model: str, calib: str, output: str, codebook: int | None, prune: f
         qm.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
         if plain is not None:
             qm.info["calibration_accuracy"]["fixed_before_compression"] = plain
-    qm.save(output)
+    outs.add(output, jsonfile.dump_json(qm.to_json()))
+    outs.commit()
     if as_json:
         extra = {} if plain is None else {"fixed_before_compression": plain}
         click.echo(json.dumps({**ev.to_json(), **extra, "output": output}))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from c64ml.errors import C64mlError
-from c64ml.fileio import read_bytes, write_atomic
+from c64ml.fileio import Outputs, read_bytes
 from c64ml.package.d64 import disk_file_name, make_d64
 from c64ml.package.load import load_program
 from c64ml.package.prg import package_prg
@@ -18,7 +18,7 @@ MAX_SOURCE_BYTES = 16 * 1024 * 1024
 OUTPUT_KINDS = (".prg", ".bin", ".d64")
 DEFAULT_MAX_CYCLES = 20_000_000
 
-_path = click.Path()  # checked by read_bytes/write_atomic, for one-line errors
+_path = click.Path()  # checked by read_bytes/Outputs, for one-line errors
 
 # {name} escapes accepted by --keys, as PETSCII codes.
 KEY_NAMES = {
@@ -97,42 +97,39 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
     if kind not in OUTPUT_KINDS:
         raise C64mlError(f"unknown output type {kind or '(none)'!r}; use one of "
                          + ", ".join(OUTPUT_KINDS), output)
+    outs = Outputs(inputs=(source,))
+    outs.claim(output, listing, labels)
     text = _read_source(source)
     program = assemble(text, source)
     if not program.data:
         raise C64mlError("program assembled to no bytes", source)
-    outputs: dict[str, bytes | str] = {}
     if kind == ".bin":
-        outputs[output] = program.data
+        outs.add(output, program.data)
     else:
         try:
             prg = package_prg(program.origin, program.data)
         except C64mlError as e:
             raise e.at(source) from None
         if kind == ".prg":
-            outputs[output] = prg
+            outs.add(output, prg)
         else:
             name = disk_file_name(output)
-            outputs[output] = make_d64([(name, prg)], name, "64")
+            outs.add(output, make_d64([(name, prg)], name, "64"))
     if listing:
-        outputs[listing] = program.listing()
+        outs.add(listing, program.listing())
     if labels:
         symbols = {**program.symbols, **getattr(program, "local_symbols", {})}
-        outputs[labels] = labels_text({k: v for k, v in symbols.items()
-                                       if isinstance(v, int) and 0 <= v <= 0xFFFF})
+        outs.add(labels, labels_text({k: v for k, v in symbols.items()
+                                      if isinstance(v, int) and 0 <= v <= 0xFFFF}))
     if export_syntax:
         from c64ml.asm.export import export
         out_dir = Path(output).parent
         for filename, body in export(text, export_syntax, source).items():
-            target = out_dir / Path(filename).name
-            if target.resolve() == Path(source).resolve() or str(target) in outputs:
-                raise C64mlError(f"--export would overwrite {target}; write -o to another "
-                                 "directory", source)
-            outputs[str(target)] = body
-    for path, data in outputs.items():
-        write_atomic(path, data)
+            outs.add(out_dir / Path(filename).name, body)  # never the source: it is an input
+    outs.commit()
     click.echo(f"{output}: {len(program.data)} bytes at ${program.origin:04X}-"
-               f"${program.end - 1:04X}" + ", ".join([""] + [p for p in outputs if p != output]))
+               f"${program.end - 1:04X}" + ", ".join([""] + [p for p in outs.paths()
+                                                             if p != output]))
 
 
 @click.command()
@@ -153,6 +150,8 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
     """
     from c64ml.machine import C64, timing, trim_screen
 
+    outs = Outputs(inputs=(program,))
+    outs.claim(screenshot)
     prg = load_program(program)
     typed = parse_keys(keys)
     machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq)
@@ -163,8 +162,9 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
     screen = [ln.rstrip() for ln in machine.screen_text()]
     if screenshot:
         from c64ml.machine.screenshot import render_png
-        write_atomic(screenshot, render_png(machine.screen_codes(), machine.colour_ram(),
-                                            machine.border, machine.background))
+        outs.add(screenshot, render_png(machine.screen_codes(), machine.colour_ram(),
+                                        machine.border, machine.background))
+        outs.commit()
     total = result.cycles + result.irq_cycles + result.kernal_cycles
     times = timing(total)
     system = "ntsc" if ntsc else "pal"

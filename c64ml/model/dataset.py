@@ -40,13 +40,17 @@ class Dataset:
 def load_dataset(path: str | os.PathLike, inputs: int | None = None) -> Dataset:
     """Load ``.npz`` or ``.csv``; check shape against ``inputs`` and values for NaN/inf."""
     suffix = Path(path).suffix.lower()
-    raw = read_bytes(path, MAX_FILE_BYTES, "data set")
-    if suffix == ".npz":
-        ds = _load_npz(raw, path)
-    elif suffix == ".csv":
-        ds = _load_csv(raw, path, inputs)
-    else:
+    if suffix not in (".npz", ".csv"):
         raise C64mlError("unknown data set type; expected .npz or .csv", path)
+    raw = read_bytes(path, MAX_FILE_BYTES, "data set")
+    try:
+        ds = _load_npz(raw, path) if suffix == ".npz" else _load_csv(raw, path, inputs)
+    except C64mlError:
+        raise
+    except MemoryError:
+        raise C64mlError("data set is too large for memory", path) from None
+    except Exception as e:  # a malformed file must never escape as a traceback
+        raise C64mlError(f"not a valid {suffix} data set ({_brief(e)})", path) from e
     if len(ds.x) == 0:
         raise C64mlError("holds no samples", path, "x")
     if inputs is not None and ds.x.shape[1] != inputs:
@@ -68,14 +72,25 @@ def check_labels(ds: Dataset, n_classes: int, path: str | os.PathLike) -> None:
         raise C64mlError(f"label {bad} is not a class index 0..{n_classes - 1}", path, "y")
 
 
+def _brief(e: BaseException, limit: int = 160) -> str:
+    """An exception as short text for a one-line message."""
+    kind = type(e).__qualname__
+    if type(e).__module__ != "builtins":
+        kind = f"{type(e).__module__}.{kind}"
+    text = " ".join(f"{kind}: {e}".split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 # --- npz -------------------------------------------------------------------
+
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
 def _load_npz(raw: bytes, path) -> Dataset:
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
         names = set(zf.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except Exception:  # zipfile raises many kinds on a damaged directory
         raise C64mlError("not a valid .npz (zip) file", path) from None
     if "x.npy" not in names:
         raise C64mlError("has no array named x", path, "x")
@@ -96,15 +111,24 @@ def _load_npz(raw: bytes, path) -> Dataset:
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:
+    """One ``.npy`` member, every claim in its zip entry and header checked before use."""
     info = zf.getinfo(name + ".npy")
     limit = MAX_ELEMENTS * 8 + 4096
+    if info.flag_bits & 0x1:
+        raise C64mlError("array is encrypted; only unencrypted .npz files can be read",
+                         path, name)
+    if info.compress_type not in _ZIP_METHODS:
+        raise C64mlError(f"array uses zip compression method {info.compress_type}, which "
+                         "cannot be read (numpy.savez writes stored or deflated members)",
+                         path, name)
     if info.file_size > limit:
         raise C64mlError(f"array is {info.file_size} bytes; the limit is {limit}", path, name)
     try:
         with zf.open(info) as f:
             data = f.read(limit + 1)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
-        raise C64mlError(f"cannot read the array: {e}", path, name) from None
+    except Exception as e:  # zipfile, zlib, bz2, lzma: damaged data fails in many ways
+        raise C64mlError(f"cannot read the array from the zip file ({_brief(e)})",
+                         path, name) from None
     if len(data) > limit:
         raise C64mlError("array is larger than it claims", path, name)
     buf = io.BytesIO(data)
@@ -116,13 +140,19 @@ def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(buf)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, EOFError, SyntaxError, TypeError) as e:
-        raise C64mlError(f"not a valid .npy array: {e}", path, name) from None
-    if dtype.hasobject or dtype.kind not in "biuf" or dtype.itemsize > 8:
+    except Exception as e:  # the header is a Python literal: anything may be wrong in it
+        raise C64mlError(f"not a valid .npy array ({_brief(e)})", path, name) from None
+    shown = repr(shape) if len(repr(shape)) <= 60 else repr(shape)[:57] + "..."
+    if not (isinstance(shape, tuple) and len(shape) <= 2
+            and all(type(n) is int and n >= 0 for n in shape)):
+        raise C64mlError(f"array shape {shown} is not one or two sizes", path, name)
+    if (dtype.hasobject or dtype.names is not None or dtype.subdtype is not None
+            or dtype.kind not in "biuf" or dtype.itemsize > 8):
         raise C64mlError(f"array type {dtype} is not numeric", path, name)
     count = math.prod(shape)
-    if count > MAX_ELEMENTS:
-        raise C64mlError(f"array claims {count} elements; the limit is {MAX_ELEMENTS}", path, name)
+    if count > MAX_ELEMENTS or max(shape, default=0) > MAX_ELEMENTS:
+        raise C64mlError(f"array claims shape {shown}; the limit is {MAX_ELEMENTS} elements",
+                         path, name)
     body = data[buf.tell():]
     if len(body) != count * dtype.itemsize:
         raise C64mlError(f"array claims shape {shape} but holds {len(body)} bytes (truncated?)",
