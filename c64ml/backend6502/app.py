@@ -19,7 +19,7 @@ from c64ml.backend6502 import labels
 from c64ml.backend6502.codegen import inference_source
 from c64ml.backend6502.compiler import Build, place
 from c64ml.backend6502.memory_plan import IO_START
-from c64ml.backend6502.runtime import runtime_source
+from c64ml.backend6502.runtime import DRIVER_FILES, INFERENCE_FILES, runtime_source
 from c64ml.backend6502.sqtables import byte_lines
 from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.exec.reference import output_bytes
@@ -27,7 +27,6 @@ from c64ml.model.dataset import Dataset
 from c64ml.model.qmodel import QModel
 
 ORIGIN = 0x080D  # right behind the BASIC stub "10 SYS 2061"
-APP_FILES = ("print.s", "timer.s")
 NAME_MAX = 12  # class names up to this long are printed; longer ones as indices
 SCORES_SHOWN = 10  # a "scores" model's line shows this many output bytes in hex
 JSR_CYCLES = 6  # the JSR that calls c64ml_infer, not counted (as in c64ml verify)
@@ -43,6 +42,7 @@ class AppBuild(Build):
     total: int = 0
     record_size: int = 0  # bytes per embedded sample at app_samples
     labelled: bool = False  # records start with the label byte
+    runtime_files: tuple[str, ...] = INFERENCE_FILES + DRIVER_FILES
 
     def byte_counts(self) -> dict[str, int]:
         """The model's byte counts plus the app driver (code, strings, print/timer) and samples."""
@@ -279,7 +279,7 @@ def app_source(model: QModel, records: bytes, record_size: int, k: int, total: i
           "app_max: .res 4", "app_ovf: .res 1", "app_diff: .res 1",   # 16 bytes cleared
           "app_min: .res 4", "app_cyc: .res 4", "app_t: .res 4",
           "app_rec: .res 2", "app_i: .res 1", ""]
-    for name in APP_FILES:
+    for name in DRIVER_FILES:
         L += [f"; ---- runtime6502/{name} ----", runtime_source(name)]
     L += ["", f"; ---- {k} samples, {record_size} bytes each: "
           + ("label, " if labelled else "") + f"{nout} expected output bytes, "

@@ -11,11 +11,12 @@ from c64ml.backend6502.codegen import data_size, inference_source
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
     IO_START,
-    ZERO_PAGE_USED,
     default_library_origin,
     regions_for,
     too_big,
+    zero_page_used,
 )
+from c64ml.backend6502.runtime import INFERENCE_FILES
 from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.model.qmodel import QModel
 from c64ml.spec import Strategy, layer_strategies
@@ -35,6 +36,7 @@ class Build:
     bank_out_basic: bool
     symbols: dict[str, int] = field(default_factory=dict)
     strategies: list[Strategy] | None = None  # one per layer (None: all loop)
+    runtime_files: tuple[str, ...] = INFERENCE_FILES  # the runtime6502 files assembled in
 
     @property
     def origin(self) -> int:
@@ -47,10 +49,19 @@ class Build:
     def addr(self, name: str) -> int:
         return self.symbols[name]
 
+    def zero_page(self) -> frozenset[int]:
+        """Every zero-page address the program writes, all saved and restored: what its
+        runtime files' headers declare, and what its unrolled layers borrow from $02 with
+        interrupts off (docs/abi.md)."""
+        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in
+                        zip(self.model.layers, self.strategies or []) if st == Strategy.UNROLLED),
+                       default=0)
+        return zero_page_used(self.runtime_files,
+                              range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
+
     def byte_counts(self) -> dict[str, int]:
         """Bytes of code, tables, data (weights and constants), buffers, zero page touched
-        (all of it saved and restored; unrolled layers borrow theirs with interrupts off),
-        total."""
+        (``zero_page()``), total."""
         s = self.symbols
         code = s[labels.CODE_END] - s[labels.CODE]
         tables = (s[labels.ACC] - s[labels.TABLES]) + (s[labels.TABLES_END]
@@ -58,12 +69,9 @@ class Build:
         data = s[labels.DATA_END] - s[labels.DATA]
         buffers = (s[labels.ACC_END] - s[labels.ACC]) + (s[labels.BSS_END] - s[labels.BSS])
         total = s[labels.END] - self.origin
-        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in
-                        zip(self.model.layers, self.strategies or []) if st == Strategy.UNROLLED),
-                       default=0)
         return {"code": code, "tables": tables, "data": data, "buffers": buffers,
                 "padding": total - code - tables - data - buffers,
-                "zeropage": len(ZERO_PAGE_USED) + borrowed, "total": total}
+                "zeropage": len(self.zero_page()), "total": total}
 
     def abi(self) -> dict[str, int]:
         """The library interface (docs/abi.md)."""
