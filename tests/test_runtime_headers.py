@@ -4,6 +4,10 @@ says it needs, and the zero page its code uses is exactly what the header declar
 
 from __future__ import annotations
 
+import re
+from importlib import resources
+from pathlib import Path
+
 import pytest
 from runtime_harness import (
     assemble_runtime,
@@ -184,3 +188,23 @@ def test_parser_rejects_departures_from_the_schema(old, new, message):
     assert old in GOOD
     with pytest.raises(C64mlError, match=message):
         parse_header(GOOD.replace(old, new), "x.s")
+
+
+# --- runtime6502/README.md ---------------------------------------------------------------
+
+def readme_sections() -> dict[str, str]:
+    """README section text by the file it is headed with ('## NAME.s — ...')."""
+    text = resources.files("runtime6502").joinpath("README.md").read_text(encoding="utf-8")
+    found = re.findall(r"^## (\S+\.s) — .*\n((?:(?!## ).*\n?)*)", text, re.MULTILINE)
+    return dict(found)
+
+
+def test_readme_has_a_section_for_every_file_and_no_other():
+    assert sorted(readme_sections()) == sorted(FILES)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_readme_section_names_an_existing_test_file(name):
+    tests = re.findall(r"tests/(test_runtime_\w+\.py)", readme_sections().get(name, ""))
+    assert tests, f"the README's section on {name} names no test file"
+    assert all((Path(__file__).parent / t).is_file() for t in tests), tests
