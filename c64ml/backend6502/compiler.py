@@ -19,6 +19,7 @@ from c64ml.backend6502.memory_plan import (
 from c64ml.backend6502.runtime import INFERENCE_FILES
 from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.model.qmodel import QModel
+from c64ml.package.prg import BASIC_START
 from c64ml.spec import Strategy, layer_strategies
 
 #: Bytes every inference program needs besides its model data: runtime code, the
@@ -131,12 +132,12 @@ def build_library(model: QModel, origin: int | None = None,
     strategies = layer_strategies(strategies, len(model.layers))
     estimate = estimate_bytes(model, strategies)
     if origin is None:
-        if estimate > IO_START - 0x0801:
-            raise too_big(estimate, 0x0801, f"model {model.name!r}")
+        if estimate > IO_START - BASIC_START:
+            raise too_big(estimate, BASIC_START, f"model {model.name!r}")
         probe, _, _ = place(lambda b: inference_source(model, b, strategies), 0x0900,
                             f"model {model.name!r}", model.name, estimate)
         origin = default_library_origin(probe.symbols[labels.END] - 0x0900)
-    if not (0x0801 <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
+    if not (BASIC_START <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")
     program, source, bank = place(lambda b: inference_source(model, b, strategies), origin,

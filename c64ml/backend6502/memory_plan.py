@@ -1,4 +1,5 @@
-"""The C64 memory map as the compiler sees it, and the check that a program fits.
+"""The C64 memory map as the compiler sees it: the check that a program fits, the lines that
+bank BASIC out, and the zero page a program uses (from the runtime files' headers).
 
 Free RAM (../shared/C64_FACTS.md): $0801–$9FFF with BASIC ROM banked in
 (``$01 = $37``), and $0801–$CFFF with BASIC banked out (``$01 = $36``; the
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from c64ml.backend6502.runtime import header
 from c64ml.errors import C64mlError, DoesNotFit
 
-BASIC_START = 0x0801
 BASIC_ROM = 0xA000  # first byte of BASIC ROM: the end of RAM while BASIC is banked in
 UPPER_RAM = 0xC000  # $C000-$CFFF: 4 KB free whatever the banking
 IO_START = 0xD000  # never placed at or above this
@@ -41,6 +41,20 @@ def zero_page_used(files: Iterable[str], borrowed: Iterable[int] = ()) -> frozen
                              "$02/$FB-$FE or does not restore it")
         used |= h.zero_page
     return frozenset(used)
+
+
+def bank_out(save: str) -> list[str]:
+    """6502 lines that keep $01 in ``save`` and bank BASIC ROM out ($37 -> $36: the KERNAL
+    and I/O stay in, so its interrupt keeps running)."""
+    return ["        lda $01                 ; the program reaches under BASIC ROM: bank it out",
+            f"        sta {save}",
+            "        and #$FE",
+            "        sta $01"]
+
+
+def bank_back(save: str) -> list[str]:
+    """6502 lines that restore $01 from ``save``."""
+    return [f"        lda {save}", "        sta $01"]
 
 
 def regions_for(origin: int) -> list[Region]:

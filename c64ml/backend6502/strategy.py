@@ -21,6 +21,7 @@ from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
 from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QModel
+from c64ml.package.prg import BASIC_START
 from c64ml.spec import Optimize, Strategy, layer_strategies, parse
 
 
@@ -45,7 +46,7 @@ def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: i
                     reserve: int = 0) -> Build:
     """The fastest build that fits: the first candidate strategy list that assembles into
     the memory left after ``reserve`` bytes."""
-    budget = IO_START - (origin or 0x0801) - reserve
+    budget = IO_START - (origin or BASIC_START) - reserve
     last_error = None
     for strategies in candidate_strategies(model, optimize, budget):
         try:

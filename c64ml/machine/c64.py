@@ -24,7 +24,7 @@ from c64ml.machine.cpu import (
     IllegalOpcode,
 )
 from c64ml.machine.screen import Screen
-from c64ml.package.prg import parse_prg, stub_sys_address
+from c64ml.package.prg import BASIC_START, parse_prg, stub_sys_address
 
 __all__ = ["C64", "RunResult", "C64Error", "CycleBudgetExceeded", "IllegalOpcode",
            "BadAccess", "timing", "SYSTEMS", "System"]
@@ -271,7 +271,7 @@ class C64:
         addr, payload = parse_prg(prg)
         self.load(addr, payload)
         end = addr + len(payload)
-        if addr == 0x0801:
+        if addr == BASIC_START:
             kernal.set_program_end(self.ram, end)
         return addr, end
 
