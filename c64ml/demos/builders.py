@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from c64ml.backend6502.app import class_names
+from c64ml.backend6502.app import class_names, text_lines
 from c64ml.backend6502.codegen import inference_source
 from c64ml.backend6502.compiler import Build, build_library, place
 from c64ml.backend6502.runtime import DRIVER_FILES, INFERENCE_FILES, runtime_source
@@ -29,9 +29,9 @@ from c64ml.machine.c64 import C64
 from c64ml.model.dataset import Dataset, load_dataset
 from c64ml.model.qmodel import QModel, load_qmodel
 from c64ml.package.d64 import make_d64
-from c64ml.package.prg import prg_with_stub
+from c64ml.package.prg import SYS_ORIGIN, prg_with_stub
+from c64ml.spec import layer_strategies
 
-ORIGIN = 0x080D  # right behind the BASIC stub "10 SYS 2061"
 PACKAGE = Path(__file__).resolve().parent
 #: The examples/ tree of a source checkout (the fruit and XOR models live there).
 EXAMPLES = PACKAGE.parent.parent / "examples"
@@ -68,12 +68,6 @@ def demo_source(name: str) -> str:
     return resources.files("c64ml.demos").joinpath("src", name).read_text(encoding="utf-8")
 
 
-def _text(label: str, text: str) -> list[str]:
-    """A 0-terminated upper-case string (RETURN written as \\n) as .byte lines."""
-    codes = [13 if c == "\n" else ord(c) for c in text.upper()]
-    return [f"{label}:"] + byte_lines(bytes(codes + [0]))
-
-
 def _program(driver: str, header: list[str], data: list[str], model: QModel,
              bank: bool, strategies: list[str] | None = None) -> str:
     # The driver and its data come first, below $A000; with a big model (unrolled layers)
@@ -91,9 +85,9 @@ def _build(name: str, model: QModel, driver: str, header: list[str], data: list[
            samples: Dataset, extra: dict | None = None,
            strategies: list[str] | None = None) -> DemoBuild:
     program, source, bank = place(lambda b: _program(driver, header, data, model, b, strategies),
-                                  ORIGIN, f"{name} demo", f"{name}-demo")
+                                  SYS_ORIGIN, f"{name} demo", f"{name}-demo")
     return DemoBuild(model, source, program, bank, dict(program.symbols),
-                     strategies or ["loop"] * len(model.layers), demo=name,
+                     layer_strategies(strategies, len(model.layers)), demo=name,
                      data=samples, extra=extra or {})
 
 
@@ -109,7 +103,7 @@ def _names(model: QModel, label: str) -> list[str]:
     lines = [f"{label}_lo: .byte " + ", ".join(f"<{label}{i}" for i in range(len(names))),
              f"{label}_hi: .byte " + ", ".join(f">{label}{i}" for i in range(len(names)))]
     for i, n in enumerate(names):
-        lines += _text(f"{label}{i}", n.strip())
+        lines += text_lines(f"{label}{i}", n.strip().upper())
     return lines
 
 
@@ -127,7 +121,7 @@ def build_digits(model: QModel | None = None, data: Dataset | None = None,
     shape = "-".join(str(n) for n in [model.inputs] + [layer.n_out for layer in model.layers])
     header = [f"DG_N = {k}", "DG_RECSIZE = 65",
               f"DG_SIGNED = {1 if model.layers[-1].out_kind == 's8' else 0}"]
-    data_lines = _text("dg_s_model", f"MODEL {model.name[:20]} ({shape})") + \
+    data_lines = text_lines("dg_s_model", f"MODEL {model.name[:20]} ({shape})".upper()) + \
         ["dg_samples:"] + byte_lines(records.astype(np.uint8).tobytes(), 32)
     if strategies is None:  # the fastest code that fits beside the driver and samples
         from c64ml.backend6502.strategy import build_optimized
