@@ -54,9 +54,9 @@ class Build:
         """Every zero-page address the program writes, all saved and restored: what its
         runtime files' headers declare, and what its unrolled layers borrow from $02 with
         interrupts off (docs/abi.md)."""
-        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in
-                        zip(self.model.layers, self.strategies or []) if st == Strategy.UNROLLED),
-                       default=0)
+        strategies = layer_strategies(self.strategies, len(self.model.layers))
+        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in zip(self.model.layers, strategies)
+                        if st == Strategy.UNROLLED), default=0)
         return zero_page_used(self.runtime_files,
                               range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
 

@@ -29,7 +29,7 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
     """Strategy lists to try in order, fastest first, pre-filtered by estimated size."""
     n = len(model.layers)
     if parse(Optimize, optimize, "optimize") == Optimize.SIZE:
-        return [[Strategy.LOOP] * n]
+        return [layer_strategies(None, n)]
     order = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
     current = [Strategy.UNROLLED] * n
     out = []
@@ -39,7 +39,7 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
             current[k] = Strategy.LOOP
         if estimate_bytes(model, current) <= budget:
             out.append(current)
-    return out or [[Strategy.LOOP] * n]
+    return out or [layer_strategies(None, n)]
 
 
 def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: int | None = None,
@@ -58,7 +58,7 @@ def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: i
             return build
     if last_error is not None:
         raise last_error
-    return build_library(model, origin, [Strategy.LOOP] * len(model.layers))
+    return build_library(model, origin)
 
 
 def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
