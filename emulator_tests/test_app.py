@@ -36,8 +36,10 @@ def prg_of(build) -> bytes:
 
 
 def run_app(build, irq: bool, corrupt: tuple[int, ...] = ()) -> tuple[C64, object, list[str]]:
-    """Run the app; (machine, result, every line it printed, scrolled off or not)."""
+    """Run the app; (machine, result, every line it printed, scrolled off or not). Checks
+    that the CPU wrote no zero page but what the build counts (``AppBuild.zero_page()``)."""
     m = C64(irq=irq)
+    writes = m.watch_zero_page()
     out: list[int] = []
     m.on_chrout(out.append)
     prg = prg_of(build)
@@ -46,6 +48,7 @@ def run_app(build, irq: bool, corrupt: tuple[int, ...] = ()) -> tuple[C64, objec
         m.ram[record(build, i) + build.labelled] ^= 0x01
     r = m.call(build.addr("c64ml_start"), max_cycles=20_000_000)
     text = bytes(c for c in out if c != 147).decode("latin-1")
+    assert {addr for addr, _ in writes} <= build.zero_page()
     return m, r, text.split("\r")
 
 
@@ -92,6 +95,7 @@ def test_iris_app_prints_the_reference_and_times_exactly(iris):
     """IRQ off: every line matches the reference, and min/mean/max of the C64's own CIA2
     figures equal the harness's cycle counts of the same calls."""
     assert iris.samples == iris.total == len(DS) == 45
+    assert iris.zero_page() == {0xFB}  # dense.s's; the driver, print.s and timer.s use none
     m, r, lines = run_app(iris, irq=False)
     assert r.reason == "return" and r.clean_return, r.return_issues
     rows = sample_lines(lines, 45)

@@ -13,29 +13,26 @@
 ;     cost about 60 cycles instead of about 500.
 ;   and stores y at out+j.
 ;
-; Inputs
-;   dn_acc0/1/2 and dn_nout, as dense.s leaves them
-;   ac_kind (1)  0 requantize and clamp, 1 step, 2 sign
-;   ac_lo (2), ac_hi (2)  the clamp bounds as signed 16-bit numbers (kind 0)
-;   ac_m (2), ac_s (2)    addresses of the n_out multipliers and n_out shifts (kind 0)
-;   ac_tab (2)            address of the 256-byte table, or 0 for none (kind 0)
-;   ac_th (2)             address of the thresholds (kind 0): n_out bytes each of B low,
-;                         B middle, B high, A low, A middle, A high (24-bit signed)
-;   ac_out (2)            where the n_out output bytes go
-;
-; Outputs
-;   n_out bytes at ac_out.
-;
-; Clobbers
-;   A, X, Y, flags, and what rq_run clobbers.  Patches its own code (ac_ldm, ac_lds,
-;   ac_ldt, ac_sto, ac_b0..ac_a2 operands).  No zero page.
-;
-; Requires: mul8.s requant.s dense.s
-; Imports: dn_acc0 dn_acc1 dn_acc2
-;
-; Cycles (measured in tests/test_runtime_dense.py)
-;   step and sign: about 40 per unit.  Requantized: about 75 per unit plus rq_run's
-;   cycles (see requant.s), plus about 60 fixed.
+; Inputs:    RAM, set before JSR ac_run:
+;              dn_acc0/1/2 and dn_nout, as dense.s leaves them
+;              ac_kind (1)  0 requantize and clamp, 1 step, 2 sign
+;              ac_lo (2), ac_hi (2)  the clamp bounds as signed 16-bit numbers (kind 0)
+;              ac_m (2), ac_s (2)    addresses of the n_out multipliers and n_out shifts
+;                                    (kind 0)
+;              ac_tab (2)            address of the 256-byte table, or 0 for none (kind 0)
+;              ac_th (2)             address of the thresholds (kind 0): n_out bytes each
+;                                    of B low, B middle, B high, A low, A middle, A high
+;                                    (24-bit signed)
+;              ac_out (2)            where the n_out output bytes go
+; Outputs:   n_out bytes at ac_out.
+; Clobbers:  A, X, Y, flags, and what rq_run clobbers. Patches its own code (ac_ldm,
+;            ac_lds, ac_ldt, ac_sto, ac_b0..ac_a2 operands); ac_j.
+; Zero page: none
+; Cycles:    measured in tests/test_runtime_dense.py: step and sign about 40 per unit;
+;            requantized about 75 per unit plus rq_run's cycles (see requant.s), plus
+;            about 60 fixed.
+; Requires:  requant.s, dense.s
+; Imports:   dn_acc0, dn_acc1, dn_acc2
 
 ac_run:
         lda ac_m

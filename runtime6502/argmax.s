@@ -6,23 +6,24 @@
 ; compared as unsigned after flipping bit 7 (EOR #$80), which keeps their
 ; order; the EOR operand and the running maximum live in patched operands.
 ;
-; Inputs:   A = buffer address low byte, X = high byte, Y = count (1..255;
-;           0 returns 0 and reads nothing), carry set = signed bytes (s8),
-;           carry clear = unsigned bytes (u8)
-; Outputs:  A = X = index of the first maximal byte (0 .. count-1)
-; Clobbers: A, X, Y (Y = $FF, or 0 when count is 0), flags
-; Memory:   the operands of three instructions in amax_run are rewritten
-;           (buffer address, EOR mask, running maximum). No zero page, no
-;           other RAM; the buffer is only read.
-; Cycles:   including the RTS, excluding the caller's JSR (add 6):
-;             37 + 18*count + 7*u + c
-;           u = number of times the maximum is replaced (1 .. count; 1 when
-;           the last byte is the largest, count when every byte is equal or
-;           the values fall from last to first), c = number of bytes read
-;           across a page boundary (0 unless the buffer straddles a page).
-;           count 1: 62; count 255: min 4,634, max 6,412 (no crossings);
-;           count 0: 37. Measured in the tests for every count up to 8 and
-;           random buffers up to 255 long.
+; Inputs:    A = buffer address low byte, X = high byte, Y = count (1..255;
+;            0 returns 0 and reads nothing), carry set = signed bytes (s8),
+;            carry clear = unsigned bytes (u8)
+; Outputs:   A = X = index of the first maximal byte (0 .. count-1)
+; Clobbers:  A, X, Y (Y = $FF, or 0 when count is 0), flags. The operands of
+;            three instructions in amax_run are rewritten (buffer address, EOR
+;            mask, running maximum); no other RAM; the buffer is only read.
+; Zero page: none
+; Cycles:    including the RTS, excluding the caller's JSR (add 6):
+;              37 + 18*count + 7*u + c
+;            u = number of times the maximum is replaced (1 .. count; 1 when
+;            the last byte is the largest, count when every byte is equal or
+;            the values fall from last to first), c = number of bytes read
+;            across a page boundary (0 unless the buffer straddles a page).
+;            count 1: 62; count 255: min 4,634, max 6,412 (no crossings);
+;            count 0: 37. Measured in tests/test_runtime_argmax.py for every
+;            count up to 8 and random buffers up to 255 long.
+; Requires:  none
 
 amax_run:
         sta amax_ld+1           ; buffer address into the load

@@ -13,36 +13,35 @@
 ;   accumulator; the +1 per processed row is counted in K with the 128*x' term and
 ;   taken off at the end.
 ;
-; Inputs (RAM, set before JSR dn_run)
-;   dn_in   (2)  address of the n_in input bytes
-;   dn_w    (2)  address of the weights w+128: n_in rows of n_out bytes (row i = input i)
-;   dn_c    (2)  address of the start constants C: n_out low bytes, then n_out middle
-;                bytes, then n_out high bytes
-;   dn_nin  (1)  n_in, 1..255, or 0 for 256
-;   dn_nout (1)  n_out, 1..255
-;   dn_mask (1)  $00 when the inputs are u8, $80 when they are s8
-;
-; Outputs
-;   dn_acc0, dn_acc1, dn_acc2: the accumulators' low, middle and high bytes, unit j at
-;   offset j.  The program provides these three 255-byte arrays (the compiler puts them
-;   in its buffer area); each must start one byte after a page boundary so that
-;   indexing from dn_accN-1 with X = 1..n_out never crosses a page.
-;
-; Imports: dn_acc0 dn_acc1 dn_acc2
-; Requires: the SQ tables
-;
-; Clobbers
-;   A, X, Y, flags.  Zero page $FB is used as a temporary and restored before return.
-;   Patches its own code (the operands labelled dn_ldx, dn_ldw, dn_s1lo .. dn_s2hi,
-;   dn_c0 .. dn_c2); never disables interrupts.
-;
-; Cycles (measured in tests/test_runtime_dense.py with the KERNAL interrupt live)
-;   About 61 per multiply-accumulate of a processed row (61.4 on a 64x32 layer with
-;   random weights and no zero inputs; it depends on page crossings in the tables and
-;   on carries into the high byte), plus about 55 per processed input row, about 46 per
-;   skipped (zero) input row, about 80 per unit (start constants and final
-;   subtraction), and about 150 fixed.  A 64x32 layer with no zero inputs: 131,478;
-;   with all inputs zero: 5,701.
+; Inputs:    RAM, set before JSR dn_run:
+;              dn_in   (2)  address of the n_in input bytes
+;              dn_w    (2)  address of the weights w+128: n_in rows of n_out bytes
+;                           (row i = input i)
+;              dn_c    (2)  address of the start constants C: n_out low bytes, then
+;                           n_out middle bytes, then n_out high bytes
+;              dn_nin  (1)  n_in, 1..255, or 0 for 256
+;              dn_nout (1)  n_out, 1..255
+;              dn_mask (1)  $00 when the inputs are u8, $80 when they are s8
+; Outputs:   dn_acc0, dn_acc1, dn_acc2: the accumulators' low, middle and high bytes,
+;            unit j at offset j.  The program provides these three 255-byte arrays
+;            (the compiler puts them in its buffer area); each must start one byte
+;            after a page boundary so that indexing from dn_accN-1 with X = 1..n_out
+;            never crosses a page.
+; Clobbers:  A, X, Y, flags; dn_k0..dn_k2, dn_cnt, dn_save.  Patches its own code (the
+;            operands labelled dn_ldx, dn_ldw, dn_s1lo .. dn_s2hi, dn_c0 .. dn_c2);
+;            never disables interrupts.
+; Zero page: $FB (saved and restored)
+;            DN_T, a temporary in the inner loop, saved in dn_save on entry.
+; Cycles:    measured in tests/test_runtime_dense.py with the KERNAL interrupt live:
+;            about 61 per multiply-accumulate of a processed row (61.4 on a 64x32
+;            layer with random weights and no zero inputs; it depends on page
+;            crossings in the tables and on carries into the high byte), plus about
+;            55 per processed input row, about 46 per skipped (zero) input row, about
+;            80 per unit (start constants and final subtraction), and about 150
+;            fixed.  A 64x32 layer with no zero inputs: 131,478; with all inputs
+;            zero: 5,701.
+; Requires:  SQ tables
+; Imports:   dn_acc0, dn_acc1, dn_acc2
 
 DN_T = $FB                      ; zero-page temporary (restored)
 

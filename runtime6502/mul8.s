@@ -7,24 +7,24 @@
 ; low bytes of the four table operands (self-modifying code), so no zero page is
 ; used: the routine is safe with the KERNAL interrupt running.
 ;
-; Entry points:
+; Entry points
 ;   mul8     multiply A by Y (patches the operands with a, then falls into mul8_by)
 ;   mul8_by  multiply the a given to the last mul8 call by Y (operands already
 ;            patched); use it for several products with the same multiplicand
 ;
-; Inputs:   mul8:    A = a (unsigned), Y = b (unsigned)
-;           mul8_by: Y = b; a as left by the previous mul8
-; Outputs:  mul8_lo, mul8_hi = a*b (RAM bytes, little-endian); A = mul8_hi;
-;           carry set; N and Z from the high byte
-; Clobbers: A, flags. X and Y are preserved.
-; Memory:   mul8_lo, mul8_hi (2 bytes RAM, below); the operands of four
-;           instructions are rewritten by mul8. No zero page.
-; Requires: (the SQ tables from c64ml.backend6502.sqtables.tables_source())
-; Cycles:   measured over all 65,536 pairs, including the RTS, excluding the
-;           caller's JSR (add 6):
-;             mul8     min 50  max 54  (50 + one per page crossing)
-;             mul8_by  min 32  max 36
-;           Page crossings: +2 when a+b >= 256, +2 when b > a. Average 52.0.
+; Inputs:    mul8:    A = a (unsigned), Y = b (unsigned)
+;            mul8_by: Y = b; a as left by the previous mul8
+; Outputs:   mul8_lo, mul8_hi = a*b (RAM bytes, little-endian); A = mul8_hi;
+;            carry set; N and Z from the high byte
+; Clobbers:  A, flags; X and Y are preserved. mul8 rewrites the operands of four
+;            instructions.
+; Zero page: none
+; Cycles:    measured over all 65,536 pairs in tests/test_runtime_mul8.py,
+;            including the RTS, excluding the caller's JSR (add 6):
+;              mul8     min 50  max 54  (50 + one per page crossing)
+;              mul8_by  min 32  max 36
+;            Page crossings: +2 when a+b >= 256, +2 when b > a. Average 52.0.
+; Requires:  SQ tables
 
 mul8:   sta mul8_q1+1           ; SQ1 + a
         sta mul8_q3+1

@@ -10,34 +10,31 @@
 ;   (at most 255 of them). pr_div divides pr_num by pr_den (helpers for
 ;   percentages and means: restoring shift-and-subtract).
 ;
-; Inputs
-;   pr_u32: pr_num (4 bytes, little-endian), pr_width (1 byte, 0..10)
-;   pr_u16: A = low byte, X = high byte; pr_width
-;   pr_u8:  A; pr_width
-;   pr_hex8: A
-;   pr_str: A = address low byte, X = high byte of a 0-terminated string
-;   pr_div: pr_num (4 bytes) dividend, pr_den (2 bytes) divisor, not 0
-;
-; Outputs
-;   pr_u32/u16/u8: the digits on the screen (via CHROUT $FFD2); pr_num is 0 after.
-;   pr_div: pr_num = quotient, pr_rem (2 bytes) = remainder.
-;
-; Clobbers
-;   A, X, Y, flags (pr_hex8: A, flags; CHROUT also clears the I flag).
-;   pr_t (3 bytes), pr_lead. pr_str patches its own load operand.
-;   No zero page.
-;
-;   Cycles (including the RTS, excluding the caller's JSR and the time spent in
-;   CHROUT; tests/test_runtime_print.py checks these formulas exactly)
-;   pr_u32: 32 + for each of the 9 leading positions (10^9 .. 10^1) with digit d:
-;     2 + 81*d + 49 + 6 (+1 per subtraction for each power-table read that
-;     crosses a page), then 17 when printed, or for a leading zero 19 skipped,
-;     28 padded at the field's first column, 29 padded after it; then 7 (6 for
-;     the last position). 0 prints in 782 cycles (tables not crossing a page),
-;     4,294,967,295 in 4,996. pr_u16: +18, pr_u8: +20.
-;   pr_div: 17 + per quotient bit 41 + 21 (bit 0), 50 (bit 1) or 33 (the
-;     remainder passed 16 bits): 2,001 .. 2,929.
-;   pr_hex8 and pr_str: a few dozen cycles plus about 20 per character.
+; Inputs:    pr_u32: pr_num (4 bytes, little-endian), pr_width (1 byte, 0..10)
+;            pr_u16: A = low byte, X = high byte; pr_width
+;            pr_u8:  A; pr_width
+;            pr_hex8: A
+;            pr_str: A = address low byte, X = high byte of a 0-terminated string
+;            pr_div: pr_num (4 bytes) dividend, pr_den (2 bytes) divisor, not 0
+; Outputs:   pr_u32/u16/u8: the digits on the screen (via CHROUT $FFD2); pr_num is 0
+;            after. pr_div: pr_num = quotient, pr_rem (2 bytes) = remainder.
+; Clobbers:  A, X, Y, flags (pr_hex8: A, flags; CHROUT also clears the I flag).
+;            pr_t (3 bytes), pr_lead. pr_str patches its own load operand.
+; Zero page: none
+;            (CHROUT itself uses the KERNAL's zero page, as any KERNAL call does.)
+; Cycles:    including the RTS, excluding the caller's JSR and the time spent in
+;            CHROUT; tests/test_runtime_print.py checks these formulas exactly.
+;            pr_u32: 32 + for each of the 9 leading positions (10^9 .. 10^1) with
+;              digit d: 2 + 81*d + 49 + 6 (+1 per subtraction for each power-table
+;              read that crosses a page), then 17 when printed, or for a leading
+;              zero 19 skipped, 28 padded at the field's first column, 29 padded
+;              after it; then 7 (6 for the last position). 0 prints in 782 cycles
+;              (tables not crossing a page), 4,294,967,295 in 4,996. pr_u16: +18,
+;              pr_u8: +20.
+;            pr_div: 17 + per quotient bit 41 + 21 (bit 0), 50 (bit 1) or 33 (the
+;              remainder passed 16 bits): 2,001 .. 2,929.
+;            pr_hex8 and pr_str: a few dozen cycles plus about 20 per character.
+; Requires:  none
 
 PR_CHROUT = $FFD2
 

@@ -5,33 +5,33 @@
 ;   R = 2^(S-1) if S > 0, else 0
 ; acc*M + R always fits a signed 32-bit integer (the page proves it).
 ;
-; Method: P = acc*M from three mul8 partial products of the unsigned 24-bit
-; pattern of acc (minus M*2^24 when acc < 0), sign-extended to 7 bytes. The
-; bytes from S/8 up are selected (a byte move); if the top byte of that 4-byte
-; window is not the sign of the byte below, the result saturates at once.
-; Otherwise the remaining S mod 8 bits are shifted out arithmetically (three
-; bytes, the top one in A) by entering an unrolled chain part-way (patched
-; branch), and the rounding uses
-;   floor((P + 2^(S-1)) / 2^S) = floor(P / 2^S) + (bit S-1 of P),
-; that bit being the carry the last shift leaves. A range check saturates.
+; Method
+;   P = acc*M from three mul8 partial products of the unsigned 24-bit pattern of
+;   acc (minus M*2^24 when acc < 0), sign-extended to 7 bytes. The bytes from S/8
+;   up are selected (a byte move); if the top byte of that 4-byte window is not the
+;   sign of the byte below, the result saturates at once. Otherwise the remaining
+;   S mod 8 bits are shifted out arithmetically (three bytes, the top one in A) by
+;   entering an unrolled chain part-way (patched branch), and the rounding uses
+;     floor((P + 2^(S-1)) / 2^S) = floor(P / 2^S) + (bit S-1 of P),
+;   that bit being the carry the last shift leaves. A range check saturates.
 ;
-; Inputs:   rq_acc (3 bytes, little-endian two's complement, -2^23 .. 2^23-1),
-;           rq_m (multiplier, 0..255), rq_s (shift, 0..24). Left unchanged.
-; Outputs:  rq_out (2 bytes, little-endian two's complement, -32768 .. 32767)
-; Clobbers: A, X, Y, flags; mul8_lo/mul8_hi and the operands mul8 patches
-;           (mul8_by afterwards multiplies by M); the operand of the branch
-;           at rq_run's chain entry is rewritten
-; Memory:   rq_acc, rq_m, rq_s, rq_out, 8 bytes of scratch (rq_p-1 .. rq_p+6)
-;           and the 8-byte table rq_skip, all in RAM below (the last 16 bytes
-;           8-aligned, so indexed loads never cross a page). No zero page.
-; Requires: mul8.s (and the SQ tables)
-; Cycles:   including the RTS, excluding the caller's JSR (add 6).
-;           Static count of the shortest / longest path: 286 / 506, plus 1
-;           for each taken branch that crosses a page in the final layout.
-;           Measured in the test layout (mul8.s, requant.s at $1000, where the
-;           early-saturation branch crosses a page): min 287, highest seen
-;           502, mean about 383 on uniformly random acc, M and S. Each bit of
-;           S mod 8 costs 16; the early saturation (|P| >= 2^(S+23)) is fastest.
+; Inputs:    rq_acc (3 bytes, little-endian two's complement, -2^23 .. 2^23-1),
+;            rq_m (multiplier, 0..255), rq_s (shift, 0..24). Left unchanged.
+; Outputs:   rq_out (2 bytes, little-endian two's complement, -32768 .. 32767)
+; Clobbers:  A, X, Y, flags; mul8_lo/mul8_hi and the operands mul8 patches
+;            (mul8_by afterwards multiplies by M); the operand of the branch at
+;            rq_run's chain entry is rewritten; 8 bytes of scratch (rq_p-1 ..
+;            rq_p+6). rq_p-1 .. rq_skip+7 (16 bytes) are 8-aligned below, so
+;            indexed loads never cross a page.
+; Zero page: none
+; Cycles:    including the RTS, excluding the caller's JSR (add 6).
+;            Static count of the shortest / longest path: 286 / 506, plus 1
+;            for each taken branch that crosses a page in the final layout.
+;            Measured in tests/test_runtime_requant.py (mul8.s, requant.s at $1000,
+;            where the early-saturation branch crosses a page): min 287, highest
+;            seen 502, mean about 383 on uniformly random acc, M and S. Each bit of
+;            S mod 8 costs 16; the early saturation (|P| >= 2^(S+23)) is fastest.
+; Requires:  mul8.s
 
 rq_run:
         lda rq_m

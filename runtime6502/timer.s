@@ -19,26 +19,24 @@
 ;   than 65,535 cycles), A reads $FFFF but B has already counted the underflow
 ;   and the figure is 1 too high.
 ;
-; Inputs
-;   tm_start, tm_stop, tm_calibrate: nothing. Call tm_calibrate once before the
-;   first tm_stop whose figure is used (tm_overhead starts at 0).
-;   The KERNAL leaves CIA2's interrupts masked ($DD0D = $7F after reset); keep
-;   them masked, the underflows must not cause NMIs.
-;
-; Outputs
-;   tm_cycles (4 bytes, little-endian): cycles between the two calls' counting
-;   points minus tm_overhead. tm_overhead (4 bytes): the calibrated overhead
-;   (18 with the IRQ quiet: tm_start's RTS 6, the JSR 6, LDA # 2, STA abs 4).
-;
-; Clobbers
-;   tm_start: A, flags. tm_stop: A, X, flags. tm_calibrate: A, X, Y, flags.
-;   CIA2 timer A and B latches, counters and control registers ($DD04-$DD07,
-;   $DD0E, $DD0F); CIA2 ICR flags. No zero page.
-;
-; Cycles (including the RTS, excluding the caller's JSR; no branches taken
-;   differently, so fixed; checked in tests/test_runtime_timer.py)
-;   tm_start 46, tm_stop 111, tm_calibrate 451 (with no IRQ in between); tm_stop
-;   and tm_calibrate +1 per read of tm_overhead/tm_cycles that crosses a page.
+; Inputs:    tm_start, tm_stop, tm_calibrate: nothing. Call tm_calibrate once before
+;            the first tm_stop whose figure is used (tm_overhead starts at 0).
+;            The KERNAL leaves CIA2's interrupts masked ($DD0D = $7F after reset);
+;            keep them masked, the underflows must not cause NMIs.
+; Outputs:   tm_cycles (4 bytes, little-endian): cycles between the two calls'
+;            counting points minus tm_overhead. tm_overhead (4 bytes): the calibrated
+;            overhead (18 with the IRQ quiet: tm_start's RTS 6, the JSR 6, LDA # 2,
+;            STA abs 4).
+; Clobbers:  tm_start: A, flags. tm_stop: A, X, flags. tm_calibrate: A, X, Y, flags.
+;            CIA2 timer A and B latches, counters and control registers ($DD04-$DD07,
+;            $DD0E, $DD0F); CIA2 ICR flags.
+; Zero page: none
+; Cycles:    including the RTS, excluding the caller's JSR; no branches taken
+;            differently, so fixed; checked in tests/test_runtime_timer.py:
+;            tm_start 46, tm_stop 111, tm_calibrate 451 (with no IRQ in between);
+;            tm_stop and tm_calibrate +1 per read of tm_overhead/tm_cycles that
+;            crosses a page.
+; Requires:  none
 
 TM_TALO = $DD04
 TM_TAHI = $DD05

@@ -38,7 +38,7 @@ LAYERS: dict[str, set[str]] = {
     "exec": {"errors", "fileio", "jsonfile", "progress", "spec", "model"},
     "quantize": {"errors", "fileio", "jsonfile", "progress", "spec", "model", "exec"},
     "backend6502": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
-                    "asm"},
+                    "asm", "package"},
     "backend_c": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
                   "package"},
     "verify": {"errors", "fileio", "jsonfile", "progress", "spec", "model", "exec",

@@ -206,6 +206,33 @@ def test_irq_scribbles_below_the_stack_only():
     assert m.ram[0x1F6] != 0 or m.ram[0x1F5] != 0           # just below SP: scribbled
 
 
+def test_zero_page_watch_records_the_cpus_writes_and_their_instructions():
+    """Every store mode that reaches $02-$FF is recorded with the writing instruction's
+    address; $00/$01, page 1, the IRQ's scribbling and KERNAL routines are not, and
+    nothing else changes."""
+    code = [0x58,                                  # C000 CLI
+            0xA9, 0x5A, 0x85, 0xFB,                # C001 LDA #$5A / C003 STA $FB
+            0xA2, 0x03, 0x95, 0x10,                # C005 LDX #3   / C007 STA $10,X -> $13
+            0xE6, 0x02,                            # C009 INC $02
+            0x8D, 0x40, 0x00,                      # C00B STA $0040 (absolute)
+            0xA9, 0x20, 0x85, 0xFC, 0xA9, 0x00, 0x85, 0xFD,  # C00E..C014 ($FC) = $0020
+            0xA0, 0x01, 0x91, 0xFC,                # C016 LDY #1   / C018 STA ($FC),Y -> $21
+            0xA9, 0x37, 0x85, 0x01,                # C01A LDA #$37 / C01C STA $01
+            0x8D, 0x00, 0x01,                      # C01E STA $0100
+            0xA9, 0x41, 0x20, 0xD2, 0xFF,          # C021 LDA #'A' / C023 JSR CHROUT
+            0xA0, 0x40, 0xA2, 0x00, 0xCA, 0xD0, 0xFD, 0x88, 0xD0, 0xFA,  # wait for IRQs
+            RTS]
+    plain, watched = C64(irq=True), C64(irq=True)
+    writes = watched.watch_zero_page()
+    for m in (plain, watched):
+        m.load(0xC000, bytes(code))
+    r1, r2 = plain.call(0xC000), watched.call(0xC000)
+    assert r2.irq_count >= 2 and r2.kernal_calls == 1
+    assert writes == {(0xFB, 0xC003), (0x13, 0xC007), (0x02, 0xC009), (0x40, 0xC00B),
+                      (0xFC, 0xC010), (0xFD, 0xC014), (0x21, 0xC018)}
+    assert r1 == r2 and bytes(plain.ram) == bytes(watched.ram)
+
+
 def test_irq_is_deterministic_per_seed():
     def zp(seed):
         m = C64(irq=True, seed=seed)

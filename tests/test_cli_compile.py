@@ -91,6 +91,21 @@ def test_exports_assemble_identically_with_the_real_assemblers(qmodel, library, 
     assert assemble_with(syntax, files) == image
 
 
+@pytest.mark.parametrize("syntax", ["acme", "64tass", "ca65"])
+def test_app_exports_assemble_identically_with_the_real_assemblers(qmodel, tmp_path, syntax):
+    """The app's driver (c64ml/backend6502/src/app.s: equates, strings, parts) exports too."""
+    need(syntax)
+    app = ("--mode", "app", "--data", IRIS / "test.csv")
+    r = run("compile", qmodel, *app, "-o", tmp_path / "app.bin", "--json")
+    assert r.exit_code == 0, r.output
+    d = tmp_path / syntax
+    d.mkdir()
+    r = run("compile", qmodel, *app, "-o", d / "app.s", "--format", "asm", "--syntax", syntax)
+    assert r.exit_code == 0, r.output
+    files = {p.name: p.read_text() for p in d.iterdir()}
+    assert assemble_with(syntax, files) == (tmp_path / "app.bin").read_bytes()
+
+
 def test_verify_json_on_qmodel_and_float_model(qmodel):
     for args in ([qmodel], [IRIS / "model.json", "--calib", IRIS / "train.csv"]):
         r = run("verify", *args, "--data", IRIS / "test.csv", "--json")

@@ -70,3 +70,33 @@ def test_too_big_is_refused_with_needed_and_available():
 def test_origins_outside_callable_ram_are_refused(origin):
     with pytest.raises(C64mlError, match="origin"):
         build_library(dense_model(2, 2), origin=origin)
+
+
+@pytest.mark.parametrize("strategies", [["loop", "loop"], ["unrolled", "loop"],
+                                        ["unrolled", "unrolled"]])
+def test_zero_page_counted_is_what_the_program_writes(strategies):
+    """The planner's zero page (runtime headers plus unrolled borrowing) against every
+    zero-page write the CPU makes while the routine runs (the KERNAL IRQ's excluded)."""
+    from c64ml.machine.c64 import C64
+
+    rng = np.random.default_rng(1)
+    layers = [QLayer(rng.integers(-5, 6, (6, 5)), np.zeros(5, dtype=np.int64), "relu",
+                     np.full(5, 1), np.full(5, 6)),
+              QLayer(rng.integers(-5, 6, (5, 3)), np.zeros(3, dtype=np.int64), "relu",
+                     np.full(3, 1), np.full(3, 6))]
+    m = QModel("zp", np.zeros(6), np.ones(6), layers, "scores")
+    b = build_library(m, origin=0x1000, strategies=strategies)
+    c = C64()
+    c.load(b.origin, b.program.data)
+    c.ram[b.addr("c64ml_in"):b.addr("c64ml_in") + 6] = bytes([1, 50, 0, 255, 7, 9])
+    c.ram[0x02:0x100] = bytes(range(0x02, 0x100))
+    writes = c.watch_zero_page()
+    assert c.call(b.addr("c64ml_infer")).clean_return
+    written = {addr for addr, _ in writes}
+    unrolled = range(0x02, 0x02 + 2 + 3 * 5) if "unrolled" in strategies else range(0)
+    expected = set(unrolled) | ({0xFB} if "loop" in strategies else set())
+    assert written == expected
+    assert b.zero_page() == set(unrolled) | {0xFB}
+    assert b.byte_counts()["zeropage"] == len(b.zero_page())
+    assert bytes(c.ram[0x02:0x90]) == bytes(range(0x02, 0x90))  # all restored ($90-$FA: IRQ)
+    assert c.ram[0xFB] == 0xFB

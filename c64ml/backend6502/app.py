@@ -1,16 +1,21 @@
 """The compiler's app mode: a C64 program that runs a model on embedded samples.
 
 ``build_app(qmodel, dataset, vice_exit=False)`` assembles, from $080D behind a
-``10 SYS 2061`` stub, a driver that runs ``c64ml_infer`` on every embedded
-sample, times each call with the chained CIA2 timer (runtime6502/timer.s),
+``10 SYS 2061`` stub, the driver in ``src/app.s`` that runs ``c64ml_infer`` on every
+embedded sample, times each call with the chained CIA2 timer (runtime6502/timer.s),
 compares the output bytes with the NumPy reference's, and prints one line per
-sample and a summary through CHROUT (runtime6502/print.s). docs/app.md
-describes the screen, the memory limit and the timing method.
+sample and a summary through CHROUT (runtime6502/print.s). Python writes the
+equates, picks the driver's parts the model and options need (no conditional
+assembly, so the source exports as it is), and adds the strings and samples.
+docs/app.md describes the screen, the memory limit and the timing method.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 import numpy as np
 
@@ -18,20 +23,19 @@ from c64ml.asm.assembler import assemble
 from c64ml.backend6502 import labels
 from c64ml.backend6502.codegen import inference_source
 from c64ml.backend6502.compiler import Build, place
-from c64ml.backend6502.memory_plan import IO_START
-from c64ml.backend6502.runtime import runtime_source
+from c64ml.backend6502.memory_plan import IO_START, bank_back, bank_out
+from c64ml.backend6502.runtime import DRIVER_FILES, INFERENCE_FILES, runtime_source
 from c64ml.backend6502.sqtables import byte_lines
 from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.exec.reference import output_bytes
 from c64ml.model.dataset import Dataset
 from c64ml.model.qmodel import QModel
+from c64ml.package.prg import SYS_ORIGIN
+from c64ml.spec import layer_strategies
 from c64ml.text import asm_comment, screen_text
 
-ORIGIN = 0x080D  # right behind the BASIC stub "10 SYS 2061"
-APP_FILES = ("print.s", "timer.s")
 NAME_MAX = 12  # class names up to this long are printed; longer ones as indices
 SCORES_SHOWN = 10  # a "scores" model's line shows this many output bytes in hex
-JSR_CYCLES = 6  # the JSR that calls c64ml_infer, not counted (as in c64ml verify)
 MARK_WRONG, MARK_BUG = "X", "!"
 
 
@@ -43,6 +47,7 @@ class AppBuild(Build):
     total: int = 0
     record_size: int = 0  # bytes per embedded sample at app_samples
     labelled: bool = False  # records start with the label byte
+    runtime_files: tuple[str, ...] = INFERENCE_FILES + DRIVER_FILES
 
     def byte_counts(self) -> dict[str, int]:
         """The model's byte counts plus the app driver (code, strings, print/timer) and samples."""
@@ -63,8 +68,9 @@ def class_names(model: QModel) -> list[str] | None:
     return [n.upper().ljust(width) for n in names]
 
 
-def _text(label: str, text: str) -> list[str]:
-    """A 0-terminated PETSCII string as .byte lines (RETURN written as \\n)."""
+def text_lines(label: str, text: str) -> list[str]:
+    """A 0-terminated PETSCII string as .byte lines (RETURN written as \\n), as the app and the
+    demos print it (screen_text() first for text from outside)."""
     codes = [13 if c == "\n" else ord(c) for c in text]
     return [f"{label}:"] + byte_lines(bytes(codes + [0]))
 
@@ -80,26 +86,23 @@ def _records(model: QModel, ds: Dataset, labelled: bool) -> tuple[bytes, int]:
     return rec.tobytes(), rec.shape[1]
 
 
-def _print(label: str) -> list[str]:
-    return [f"        lda #<{label}", f"        ldx #>{label}", "        jsr pr_str"]
-
-
-def _chr(code: int) -> list[str]:
-    return [f"        lda #{code}", "        jsr $FFD2"]
-
-
-def _width(n: int) -> list[str]:
-    return [f"        lda #{n}", "        sta pr_width"]
+@cache
+def driver_parts() -> dict[str, str]:
+    """The parts of ``src/app.s`` by name (each starts at a line ``;; part NAME``); the
+    file's header under ``"header"``."""
+    text = resources.files("c64ml.backend6502").joinpath("src", "app.s").read_text(
+        encoding="utf-8")
+    chunks = re.split(r"^;; part (\w+)\n", text, flags=re.MULTILINE)
+    return {"header": chunks[0], **dict(zip(chunks[1::2], chunks[2::2]))}
 
 
 def app_source(model: QModel, records: bytes, record_size: int, k: int, total: int,
                labelled: bool, vice_exit: bool, bank_out_basic: bool,
                strategies: list[str] | None = None) -> str:
-    """The whole program: driver, strings, print/timer runtime, samples, inference."""
+    """The whole program: equates, the driver's parts (src/app.s) this model and these
+    options need, strings, print/timer runtime, samples, inference."""
     argmax = model.output == "argmax"
     nout = model.out_bytes
-    exp_off = 1 if labelled else 0
-    in_off = exp_off + nout
     digits = len(str(k))
     names = class_names(model) if argmax else None
     cls_width = len(names[0]) if names else len(str(model.n_out - 1))
@@ -108,173 +111,39 @@ def app_source(model: QModel, records: bytes, record_size: int, k: int, total: i
                                       "PREDICTION".ljust(cls_width) + (" LABEL" if labelled else ""))
     note = (f"SAMPLES {k}" + (f" OF {total} (MEMORY FULL)" if k < total else "")
             + "\n")
-    L = [
-        f"; c64ml app for model \"{asm_comment(model.name)}\": {k} of {total} samples embedded",
-        "; generated by c64ml (c64ml/backend6502/app.py); see docs/app.md",
-        "",
-        "c64ml_start:",
-    ]
-    if bank_out_basic:
-        L += ["        lda $01                 ; samples and model reach under BASIC ROM",
-              "        sta app_save01",
-              "        and #$FE",
-              "        sta $01"]
-    L += _chr(147) + _print("app_s_title") + ["        jsr tm_calibrate",
-                                              "        ldx #15",
-                                              "        lda #0",
-                                              "@clr:   sta app_vars,x",
-                                              "        dex",
-                                              "        bpl @clr",
-                                              "        lda #$FF",
-                                              "        ldx #3",
-                                              "@min:   sta app_min,x",
-                                              "        dex",
-                                              "        bpl @min",
-                                              "        lda #<app_samples",
-                                              "        sta app_rec",
-                                              "        lda #>app_samples",
-                                              "        sta app_rec+1"]
-    L += [
-        "app_loop:",
-        "        lda app_n", f"        cmp #<{k}", "        bne app_one",
-        "        lda app_n+1", f"        cmp #>{k}", "        bne app_one",
-        "        jmp app_done",
-        "app_one:",
-        "        clc                     ; layer 0 reads the record's input bytes in place",
-        "        lda app_rec", f"        adc #{in_off}", "        sta c64ml_inptr",
-        "        lda app_rec+1", "        adc #0", "        sta c64ml_inptr+1",
-        "        jsr tm_start",
-        "        jsr c64ml_infer",
-        "        jsr tm_stop",
-        "        sec                     ; cycles = tm_cycles - the JSR; sum, min, max",
-        "        ldx #0",
-        "@sub:   lda tm_cycles,x", "        sbc app_jsr,x", "        sta app_cyc,x",
-        "        inx", "        txa", "        eor #4", "        bne @sub",
-        "        clc", "        ldx #0",
-        "@add:   lda app_sum,x", "        adc app_cyc,x", "        sta app_sum,x",
-        "        inx", "        txa", "        eor #4", "        bne @add",
-        "        bcc @nov", "        inc app_ovf",
-        "@nov:   sec                     ; min: cyc < min?", "        ldx #0",
-        "@cmn:   lda app_cyc,x", "        sbc app_min,x",
-        "        inx", "        txa", "        eor #4", "        bne @cmn",
-        "        bcs @nomin", "        ldx #3",
-        "@smn:   lda app_cyc,x", "        sta app_min,x", "        dex", "        bpl @smn",
-        "@nomin: sec                     ; max: cyc >= max?", "        ldx #0",
-        "@cmx:   lda app_cyc,x", "        sbc app_max,x",
-        "        inx", "        txa", "        eor #4", "        bne @cmx",
-        "        bcc @nomax", "        ldx #3",
-        "@smx:   lda app_cyc,x", "        sta app_max,x", "        dex", "        bpl @smx",
-        "@nomax: clc                     ; the expected output bytes of this record",
-        "        lda app_rec", f"        adc #{exp_off}", "        sta app_exp+1",
-        "        lda app_rec+1", "        adc #0", "        sta app_exp+2",
-        "        lda #0", "        sta app_diff",
-        f"        ldy #{nout - 1}",
-        "app_cmp: lda c64ml_out,y",
-        "app_exp: cmp $FFFF,y            ; patched",
-        "        beq @same", "        inc app_diff",
-        "@same:  dey", "        cpy #$FF", "        bne app_cmp",
-        "        lda app_diff", "        beq @ok",
-        "        inc app_bad", "        bne @ok", "        inc app_bad+1",
-        "@ok:    inc app_n                ; print the sample's number, 1-based",
-        "        bne @num", "        inc app_n+1",
-        "@num:",
-    ]
-    L += _width(digits) + ["        lda app_n", "        ldx app_n+1", "        jsr pr_u16"]
-    L += _chr(32)
+    equates = {
+        "APP_COUNT": k, "APP_RECORD": record_size,
+        "APP_EXPECTED": int(labelled), "APP_INPUT": int(labelled) + nout,
+        "APP_OUT_LAST": nout - 1, "APP_DIGITS": digits,
+        "APP_CLASS_WIDTH": cls_width,
+        "APP_SHOWN": min(model.n_out, SCORES_SHOWN),
+        "APP_MARK_WRONG": ord(MARK_WRONG), "APP_MARK_BUG": ord(MARK_BUG),
+    }
+    part = driver_parts()
+    cls = part["class_name" if names else "class_number"]
     if argmax:
-        L += ["        lda c64ml_class"] + _class_print(names, cls_width)
+        line = [part["prediction"], cls]
         if labelled:
-            L += _chr(32) + [
-                "        lda app_rec", "        sta app_lab+1",
-                "        lda app_rec+1", "        sta app_lab+2",
-                "app_lab: lda $FFFF              ; patched: the record's label",
-                "        pha"] + _class_print(names, cls_width) + [
-                "        pla", "        cmp c64ml_class", "        bne @wrong",
-                "        inc app_correct", "        bne @marks", "        inc app_correct+1",
-                "        jmp @marks",
-                "@wrong:"] + _chr(32) + _chr(ord(MARK_WRONG)) + ["@marks:"]
+            line += [part["label"], cls, part["label_check"]]
     else:
-        shown = min(model.n_out, SCORES_SHOWN)
-        L += ["        ldx #0", "@hex:   stx app_i", "        lda c64ml_out,x",
-              "        jsr pr_hex8"] + _chr(32) + [
-              "        ldx app_i", "        inx", f"        cpx #{shown}", "        bne @hex"]
-        if model.n_out > shown:
-            L += _chr(ord("+"))
-    L += ["        lda app_diff", "        beq @eol"] + _chr(32) + _chr(ord(MARK_BUG)) + [
-          "@eol:"] + _chr(13) + [
-        "        clc                     ; next record",
-        "        lda app_rec", f"        adc #<{record_size}", "        sta app_rec",
-        "        lda app_rec+1", f"        adc #>{record_size}", "        sta app_rec+1",
-        "        jmp app_loop",
-        "",
-        "app_done:",
-    ] + _print("app_s_samples")
-    if argmax and labelled:
-        L += _print("app_s_acc") + _width(0) + [
-            "        lda app_correct", "        ldx app_correct+1", "        jsr pr_u16"] + \
-            _chr(ord("/")) + [f"        lda #<{k}", f"        ldx #>{k}", "        jsr pr_u16"] + \
-            _print("app_s_eq") + [
-            "        lda app_correct", "        sta pr_num", "        lda app_correct+1",
-            "        sta pr_num+1", "        lda #0", "        sta pr_num+2", "        sta pr_num+3",
-            "        jsr app_mul10", "        jsr app_mul10", "        jsr app_mul10",
-            f"        lda #<{k}", "        sta pr_den", f"        lda #>{k}", "        sta pr_den+1",
-            "        jsr pr_div              ; 1000 * correct / samples",
-            "        lda #10", "        sta pr_den", "        lda #0", "        sta pr_den+1",
-            "        jsr pr_div", "        jsr pr_u32"] + _chr(ord(".")) + [
-            "        lda pr_rem", "        ora #'0'", "        jsr $FFD2"] + \
-            _chr(ord("%")) + _chr(13)
-    L += _print("app_s_bad") + _width(0) + [
-        "        lda app_bad", "        ldx app_bad+1", "        jsr pr_u16"] + _chr(13)
-    L += _print("app_s_cyc") + _print("app_s_min") + _width(0) + [
-        "        ldx #3", "@cpm:   lda app_min,x", "        sta pr_num,x", "        dex",
-        "        bpl @cpm", "        jsr pr_u32"] + _chr(13) + _print("app_s_mean") + [
-        "        lda app_ovf", "        beq @mean"] + _print("app_s_ovf") + [
-        "        jmp @max",
-        "@mean:  ldx #3", "@cps:   lda app_sum,x", "        sta pr_num,x", "        dex",
-        "        bpl @cps",
-        f"        lda #<{k}", "        sta pr_den", f"        lda #>{k}", "        sta pr_den+1",
-        "        jsr pr_div", "        jsr pr_u32",
-        "@max:"] + _chr(13) + _print("app_s_max") + [
-        "        ldx #3", "@cpx:   lda app_max,x", "        sta pr_num,x", "        dex",
-        "        bpl @cpx", "        jsr pr_u32"] + _chr(13)
-    if bank_out_basic:
-        L += ["        lda app_save01", "        sta $01"]
-    if vice_exit:
-        L += ["        lda app_bad+1            ; exit code: mismatches, at most 255",
-              "        beq @low", "        lda #$FF", "        bne @exit",
-              "@low:   lda app_bad",
-              "@exit:  sta $D7FF               ; VICE -debugcart: exit with this status"]
-    L += ["        rts", "",
-          "app_mul10:                      ; pr_num *= 10 (x*4 + x, then *2)",
-          "        ldx #3", "@cp:    lda pr_num,x", "        sta app_t,x", "        dex",
-          "        bpl @cp",
-          "        asl pr_num", "        rol pr_num+1", "        rol pr_num+2", "        rol pr_num+3",
-          "        asl pr_num", "        rol pr_num+1", "        rol pr_num+2", "        rol pr_num+3",
-          "        clc", "        ldx #0",
-          "@add:   lda pr_num,x", "        adc app_t,x", "        sta pr_num,x",
-          "        inx", "        txa", "        eor #4", "        bne @add",
-          "        asl pr_num", "        rol pr_num+1", "        rol pr_num+2", "        rol pr_num+3",
-          "        rts", ""]
+        line = [part["scores"]] + ([part["scores_more"]] if model.n_out > SCORES_SHOWN else [])
+    L = [f"; c64ml app for model \"{asm_comment(model.name)}\": {k} of {total} samples embedded",
+         "; generated by c64ml (c64ml/backend6502/app.py, src/app.s); see docs/app.md",
+         *(f"{name} = {value}" for name, value in equates.items()),
+         "; ---- c64ml/backend6502/src/app.s ----", part["header"], part["start"],
+         *(bank_out("app_save01") if bank_out_basic else []), part["main"], *line,
+         part["next"], *([part["accuracy"]] if argmax and labelled else []), part["summary"],
+         *(bank_back("app_save01") if bank_out_basic else []),
+         *([part["vice_exit"]] if vice_exit else []), part["end"], "; ---- generated data ----"]
     if argmax and names:
         L += ["app_cn_lo: .byte " + ",".join(f"<app_cn{i}" for i in range(len(names))),
               "app_cn_hi: .byte " + ",".join(f">app_cn{i}" for i in range(len(names)))]
         for i, n in enumerate(names):
-            L += _text(f"app_cn{i}", n)
-    L += _text("app_s_title", f"{title}\n{head}\n")
-    L += _text("app_s_samples", note)
-    L += _text("app_s_acc", "ACCURACY ") + _text("app_s_eq", " = ")
-    L += _text("app_s_bad", "REFERENCE MISMATCHES ")
-    L += _text("app_s_cyc", "CYCLES PER INFERENCE (CIA2 TIMER,\nIRQ TIME INCLUDED):\n")
-    L += _text("app_s_min", "MIN  ") + _text("app_s_mean", "MEAN ") + _text("app_s_max", "MAX  ")
-    L += _text("app_s_ovf", "(SUM OVERFLOWED)")
-    L += [f"app_jsr: .byte {JSR_CYCLES}, 0, 0, 0",
-          "app_save01: .byte $37",
-          "app_vars:",
-          "app_n: .res 2", "app_correct: .res 2", "app_bad: .res 2", "app_sum: .res 4",
-          "app_max: .res 4", "app_ovf: .res 1", "app_diff: .res 1",   # 16 bytes cleared
-          "app_min: .res 4", "app_cyc: .res 4", "app_t: .res 4",
-          "app_rec: .res 2", "app_i: .res 1", ""]
-    for name in APP_FILES:
+            L += text_lines(f"app_cn{i}", n)
+    L += text_lines("app_s_title", f"{title}\n{head}\n")
+    L += text_lines("app_s_samples", note)
+    L += [part["data"]]
+    for name in DRIVER_FILES:
         L += [f"; ---- runtime6502/{name} ----", runtime_source(name)]
     L += ["", f"; ---- {k} samples, {record_size} bytes each: "
           + ("label, " if labelled else "") + f"{nout} expected output bytes, "
@@ -282,14 +151,6 @@ def app_source(model: QModel, records: bytes, record_size: int, k: int, total: i
     L += byte_lines(records[:k * record_size], 32)
     L += ["app_samples_end:", "", inference_source(model, bank_out_basic, strategies)]
     return "\n".join(L)
-
-
-def _class_print(names: list[str] | None, width: int) -> list[str]:
-    """Print the class index in A as its padded name, or as a padded number."""
-    if names:
-        return ["        tay", "        lda app_cn_lo,y", "        ldx app_cn_hi,y",
-                "        jsr pr_str"]
-    return _width(width) + ["        jsr pr_u8"]
 
 
 def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
@@ -311,7 +172,7 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
     def fits(k: int) -> bool:
         """Whether k samples fit with BASIC banked out (the largest region)."""
         try:
-            end = assemble(src(k, True), f"{model.name}.s", ORIGIN).symbols[labels.END]
+            end = assemble(src(k, True), f"{model.name}.s", SYS_ORIGIN).symbols[labels.END]
         except AddressOverflow:
             return False
         return end <= IO_START
@@ -320,7 +181,7 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
     # model's tables: guess from one sample's end address, check the guess and the next,
     # and bisect only if the guess was off.
     lo, hi = 0, total + 1  # lo samples fit (0: none known), hi do not (or hi > total)
-    end1 = assemble(src(1, True), f"{model.name}.s", ORIGIN).symbols[labels.END]
+    end1 = assemble(src(1, True), f"{model.name}.s", SYS_ORIGIN).symbols[labels.END]
     if end1 <= IO_START:
         lo = 1
         guess = min(total, 1 + (IO_START - end1) // size)
@@ -331,7 +192,7 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
             k = (lo + hi) // 2
             lo, hi = (k, hi) if fits(k) else (lo, k)
     k = max(lo, 1)  # with none fitting, place() refuses with the numbers
-    best = place(lambda bank: src(k, bank), ORIGIN,
+    best = place(lambda bank: src(k, bank), SYS_ORIGIN,
                  f"app for {model.name!r} with {k} sample{'s' if k > 1 else ''}", model.name,
                  low_symbol="app_samples")  # the driver banks BASIC out before anything else
     program, source, bank = best
@@ -339,5 +200,5 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
             program.symbols[labels.OUT] + model.n_out:
         raise C64mlError("internal: c64ml_class does not follow c64ml_out")
     return AppBuild(model, source, program, bank, dict(program.symbols),
-                    strategies or ["loop"] * len(model.layers), samples=k, total=total,
+                    layer_strategies(strategies, len(model.layers)), samples=k, total=total,
                     record_size=size, labelled=labelled)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from c64ml.backend6502 import unrolled
+from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, tables_source
 from c64ml.model.qmodel import QLayer, QModel
@@ -180,13 +181,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
     L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
-        L += ["        lda $01                 ; the program reaches under BASIC ROM: bank it out",
-              "        sta c64ml_save01",
-              "        and #$FE",
-              "        sta $01",
-              "        jsr c64ml_body",
-              "        lda c64ml_save01",
-              "        sta $01"]
+        L += bank_out("c64ml_save01") + ["        jsr c64ml_body"] + bank_back("c64ml_save01")
         if model.output == "argmax":
             L.append("        lda c64ml_class")
         L.append("        rts")

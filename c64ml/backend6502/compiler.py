@@ -11,13 +11,15 @@ from c64ml.backend6502.codegen import data_size, inference_source
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
     IO_START,
-    ZERO_PAGE_USED,
     default_library_origin,
     regions_for,
     too_big,
+    zero_page_used,
 )
+from c64ml.backend6502.runtime import INFERENCE_FILES
 from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.model.qmodel import QModel
+from c64ml.package.prg import BASIC_START
 from c64ml.spec import Strategy, layer_strategies
 
 #: Bytes every inference program needs besides its model data: runtime code, the
@@ -35,6 +37,7 @@ class Build:
     bank_out_basic: bool
     symbols: dict[str, int] = field(default_factory=dict)
     strategies: list[Strategy] | None = None  # one per layer (None: all loop)
+    runtime_files: tuple[str, ...] = INFERENCE_FILES  # the runtime6502 files assembled in
 
     @property
     def origin(self) -> int:
@@ -47,10 +50,19 @@ class Build:
     def addr(self, name: str) -> int:
         return self.symbols[name]
 
+    def zero_page(self) -> frozenset[int]:
+        """Every zero-page address the program writes, all saved and restored: what its
+        runtime files' headers declare, and what its unrolled layers borrow from $02 with
+        interrupts off (docs/abi.md)."""
+        strategies = layer_strategies(self.strategies, len(self.model.layers))
+        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in zip(self.model.layers, strategies)
+                        if st == Strategy.UNROLLED), default=0)
+        return zero_page_used(self.runtime_files,
+                              range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
+
     def byte_counts(self) -> dict[str, int]:
         """Bytes of code, tables, data (weights and constants), buffers, zero page touched
-        (all of it saved and restored; unrolled layers borrow theirs with interrupts off),
-        total."""
+        (``zero_page()``), total."""
         s = self.symbols
         code = s[labels.CODE_END] - s[labels.CODE]
         tables = (s[labels.ACC] - s[labels.TABLES]) + (s[labels.TABLES_END]
@@ -58,12 +70,9 @@ class Build:
         data = s[labels.DATA_END] - s[labels.DATA]
         buffers = (s[labels.ACC_END] - s[labels.ACC]) + (s[labels.BSS_END] - s[labels.BSS])
         total = s[labels.END] - self.origin
-        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in
-                        zip(self.model.layers, self.strategies or []) if st == Strategy.UNROLLED),
-                       default=0)
         return {"code": code, "tables": tables, "data": data, "buffers": buffers,
                 "padding": total - code - tables - data - buffers,
-                "zeropage": len(ZERO_PAGE_USED) + borrowed, "total": total}
+                "zeropage": len(self.zero_page()), "total": total}
 
     def abi(self) -> dict[str, int]:
         """The library interface (docs/abi.md)."""
@@ -123,12 +132,12 @@ def build_library(model: QModel, origin: int | None = None,
     strategies = layer_strategies(strategies, len(model.layers))
     estimate = estimate_bytes(model, strategies)
     if origin is None:
-        if estimate > IO_START - 0x0801:
-            raise too_big(estimate, 0x0801, f"model {model.name!r}")
+        if estimate > IO_START - BASIC_START:
+            raise too_big(estimate, BASIC_START, f"model {model.name!r}")
         probe, _, _ = place(lambda b: inference_source(model, b, strategies), 0x0900,
                             f"model {model.name!r}", model.name, estimate)
         origin = default_library_origin(probe.symbols[labels.END] - 0x0900)
-    if not (0x0801 <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
+    if not (BASIC_START <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")
     program, source, bank = place(lambda b: inference_source(model, b, strategies), origin,

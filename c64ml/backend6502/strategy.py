@@ -21,6 +21,7 @@ from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
 from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QModel
+from c64ml.package.prg import BASIC_START
 from c64ml.spec import Optimize, Strategy, layer_strategies, parse
 
 
@@ -28,7 +29,7 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
     """Strategy lists to try in order, fastest first, pre-filtered by estimated size."""
     n = len(model.layers)
     if parse(Optimize, optimize, "optimize") == Optimize.SIZE:
-        return [[Strategy.LOOP] * n]
+        return [layer_strategies(None, n)]
     order = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
     current = [Strategy.UNROLLED] * n
     out = []
@@ -38,14 +39,14 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
             current[k] = Strategy.LOOP
         if estimate_bytes(model, current) <= budget:
             out.append(current)
-    return out or [[Strategy.LOOP] * n]
+    return out or [layer_strategies(None, n)]
 
 
 def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: int | None = None,
                     reserve: int = 0) -> Build:
     """The fastest build that fits: the first candidate strategy list that assembles into
     the memory left after ``reserve`` bytes."""
-    budget = IO_START - (origin or 0x0801) - reserve
+    budget = IO_START - (origin or BASIC_START) - reserve
     last_error = None
     for strategies in candidate_strategies(model, optimize, budget):
         try:
@@ -57,7 +58,7 @@ def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: i
             return build
     if last_error is not None:
         raise last_error
-    return build_library(model, origin, [Strategy.LOOP] * len(model.layers))
+    return build_library(model, origin)
 
 
 def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:

@@ -25,7 +25,7 @@ from c64ml.machine.cpu import (
     IllegalOpcode,
 )
 from c64ml.machine.screen import Screen
-from c64ml.package.prg import parse_prg, stub_sys_address
+from c64ml.package.prg import BASIC_START, parse_prg, stub_sys_address
 
 __all__ = ["C64", "RunResult", "C64Error", "CycleBudgetExceeded", "IllegalOpcode",
            "BadAccess", "timing", "SYSTEMS", "System"]
@@ -195,7 +195,21 @@ class C64:
             bytearray.__setitem__(self._bus, addr, value)
             self._bank()
         else:
-            self._io_write(addr, value)
+            self._bus.write_map[addr >> 8](addr, value)
+
+    def watch_zero_page(self) -> set[tuple[int, int]]:
+        """From now on, record each write the CPU makes to $02-$FF as (address, address of
+        the writing instruction) in the set returned. Writes the harness makes itself
+        (the KERNAL IRQ's scribbling, the emulated KERNAL routines, ``ram``) are not
+        recorded; the machine behaves as before."""
+        self._zp_writes: set[tuple[int, int]] = set()
+        self._bus.write_map[0] = self._zp_write
+        return self._zp_writes
+
+    def _zp_write(self, addr: int, value: int) -> None:
+        # the CPU's PC is on the operand of a zero-page or absolute store when it writes
+        self._zp_writes.add((addr, (self.cpu.pc - 1) & 0xFFFF))
+        bytearray.__setitem__(self._bus, addr, value)
 
     def _io_read(self, addr: int) -> int:
         now = self.cpu.access_cycle(write=False)
@@ -267,7 +281,7 @@ class C64:
         addr, payload = parse_prg(prg)
         self.load(addr, payload)
         end = addr + len(payload)
-        if addr == 0x0801:
+        if addr == BASIC_START:
             kernal.set_program_end(self.ram, end)
         return addr, end
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from c64ml.errors import C64mlError
 
 BASIC_START = 0x0801
+#: Where a program right behind the stub ``10 SYS 2061`` starts (= ``stub_end(SYS_ORIGIN)``).
+SYS_ORIGIN = 0x080D
 SYS_TOKEN = 0x9E
 #: Address ranges (inclusive) a PRG must never load over, with the reason.
 FORBIDDEN = (
