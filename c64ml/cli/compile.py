@@ -33,15 +33,18 @@ def _int(text: str | None) -> int | None:
 def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, bytes | str]:
     """The files to write for a build, by path."""
     from c64ml.package.d64 import disk_file_name, make_d64
-    from c64ml.package.prg import make_prg, prg_with_stub
+    from c64ml.package.prg import make_prg, prg_with_stub, stub_source
 
     data = build.program.data
-    if fmt == "asm":
+    if fmt == "asm":  # re-assembles to the PRG below (an app's with its BASIC stub)
+        source = (stub_source(build.addr(labels.START)) if app else "") + build.source
         if syntax == "native":
-            return {out: build.source}
+            name = Path(out).name
+            return {out: f"; build: c64ml asm {name} -o {Path(name).stem}.prg --no-stub\n"
+                         + source}
         from c64ml.asm.export import export
 
-        files = export(build.source, syntax, Path(out).name, origin=build.origin)
+        files = export(source, syntax, Path(out).name)
         folder = Path(out).parent
         return {str(folder / name): text for name, text in files.items()}
     if fmt == "bin":

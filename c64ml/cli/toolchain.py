@@ -97,14 +97,17 @@ def _read_source(path: str) -> str:
 @click.option("--labels", type=_path, help="Also write a VICE label file (al C:xxxx .name) here.")
 @click.option("--export", "export_syntax", type=click.Choice(["acme", "64tass", "ca65"]),
               help="Also write the source translated for this assembler, next to OUTPUT.")
+@click.option("--no-stub", is_flag=True,
+              help="Never add a BASIC stub: a plain PRG loading at the origin (a library "
+                   "in BASIC memory, e.g. from c64ml compile --format asm).")
 def asm(source: str, output: str, listing: str | None, labels: str | None,
-        export_syntax: str | None) -> None:
+        export_syntax: str | None, no_stub: bool) -> None:
     """Assemble SOURCE (c64ml syntax) and package it.
 
     .prg: if the code starts in BASIC memory after the stub (e.g. .org $080D), a
-    "10 SYS origin" BASIC stub at $0801 is added so RUN starts it; otherwise a
-    plain PRG loading at the origin (start it with SYS). .d64: that PRG on a
-    disk, named after OUTPUT's stem. .bin: the bytes alone.
+    "10 SYS origin" BASIC stub at $0801 is added so RUN starts it (unless
+    --no-stub); otherwise a plain PRG loading at the origin (start it with SYS).
+    .d64: that PRG on a disk, named after OUTPUT's stem. .bin: the bytes alone.
     """
     from c64ml.asm.assembler import assemble
 
@@ -121,7 +124,8 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
         outputs[output] = program.data
     else:
         try:
-            prg = package_prg(program.origin, program.data)
+            prg = make_prg(program.origin, program.data) if no_stub \
+                else package_prg(program.origin, program.data)
         except C64mlError as e:
             raise e.at(source) from None
         if kind == ".prg":
