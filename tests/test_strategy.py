@@ -177,3 +177,33 @@ def test_unrolled_layers_are_faster_per_mac_than_loops():
     macs = qm.macs()
     assert sum(r["cycles_mean"] for r in fast) / macs <= 24
     assert sum(r["cycles_mean"] for r in slow) / macs <= 50
+
+
+def test_unrolled_code_names_its_zero_page_and_comments_every_weight():
+    """Every nonzero weight appears once as '; acc[j] += w*x[i]' (s8 inputs: '(x[i]+128)'),
+    read back against the qmodel; no instruction has a raw zero-page address as operand."""
+    import re
+
+    rng = np.random.default_rng(3)
+    l0 = _layer(rng, 6, 5, "linear")   # s8 outputs: layer 1 reads s8 inputs
+    l0.weights[2] = 0
+    l1 = _layer(rng, 5, 3, "relu")
+    m = _model([l0, l1], "commented")
+    build = build_library(m, 0x1000, ["unrolled"] * 2)
+    weight = re.compile(r"; acc\[(\d+)\] \+= (-?\d+)\*(\(?)x\[(\d+)\](\+128\))?$")
+    for k, layer in enumerate(m.layers):
+        src = build.source.split(f"c64ml_l{k}_begin:")[1].split("jsr ac_run")[0]
+        seen = np.zeros_like(layer.weights)
+        for line in src.splitlines():
+            hit = weight.search(line)
+            if hit:
+                j, w, _, i, s8 = hit.groups()
+                assert (s8 is not None) == (m.input_kinds()[k] == "s8")
+                assert seen[int(i), int(j)] == 0
+                seen[int(i), int(j)] = int(w)
+            code = line.split(";")[0].split()
+            if len(code) == 2 and not code[0].endswith(":"):
+                assert not re.fullmatch(r"\(?\$[0-9A-Fa-f]{1,2}(\),y|,x)?", code[1]), line
+        assert np.array_equal(seen, layer.weights)
+    assert m.input_kinds()[1] == "s8"
+    _bit_exact(build, rng.integers(0, 256, (3, 6)).astype(np.uint8))

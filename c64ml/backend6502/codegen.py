@@ -177,6 +177,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L.append("c64ml_class: .res 1")
     if Strategy.UNROLLED in strategies:
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
+        L += unrolled.zero_page_equates()
     L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
         L += ["        lda $01                 ; the program reaches under BASIC ROM: bank it out",

@@ -27,6 +27,10 @@ LAYERS_END = "c64ml_layers_end"    # after the last layer, before the class
 END = "c64ml_end"                  # one past the program's last byte
 START = "c64ml_start"              # an app's entry (behind the BASIC stub)
 
+# -- zero page borrowed by unrolled layers (c64ml/backend6502/unrolled.py) ----------
+ZP_BASE = "c64ml_zpbase"           # first byte borrowed
+ZP_IN = "c64ml_zpin"               # pointer to layer 0's inputs
+
 
 def layer(k: int, part: str) -> str:
     """The label of part ``part`` of layer ``k``: ``begin``, ``w`` (weights), ``c`` (start
