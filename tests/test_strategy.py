@@ -75,8 +75,10 @@ def test_speed_falls_back_layer_by_layer_and_still_fits(three_layers):
     run = _bit_exact(build, q)
     loops = build_library(m, None, ["loop"] * 3)
     ref = run_build(loops, q)
-    # the same loop code (placement shifts page crossings by a few cycles at most)
-    assert np.allclose(ref.layer_cycles[:, :2], run.layer_cycles[:, :2], rtol=0.01)
+    # the same loop code; placement moves page crossings: at most one cycle per MAC (the
+    # inner loop's branch) and one per input row and per unit (the outer loops' branches)
+    slack = np.array([L.n_in * L.n_out + L.n_in + L.n_out + 20 for L in m.layers[:2]])
+    assert np.all(np.abs(ref.layer_cycles[:, :2] - run.layer_cycles[:, :2]) <= slack)
     assert np.all(run.layer_cycles[:, 2] < ref.layer_cycles[:, 2])
 
 

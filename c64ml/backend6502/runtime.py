@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 #: The runtime files an inference program needs, in the order they are assembled.
-INFERENCE_FILES = ("activate.s", "requant.s", "mul8.s", "argmax.s", "dense.s")
+INFERENCE_FILES = ("activate.s", "requant.s", "mul8.s", "argmax.s", "dense.s", "layer.s")
 
 
 def runtime_source(name: str) -> str:
