@@ -77,10 +77,10 @@ def _layer_section(k: int, names: list[str], run: HarnessRun | None, total: floa
     calls = [(name, p.layer_calls[kk, name] / N, p.layer_inclusive[kk, name] / N)
              for (kk, name) in p.layer_calls if kk == k]
     own = cyc - sum(c for _, _, c in calls)
-    parts = ", ".join(f"{name} {c:.1f}" for name, _, c in calls)
+    parts = "".join(f"{name} {c:.1f}, " for name, _, c in calls)
     return out + [f"; {title}: {cyc:.1f} cycles per inference ({_pct(cyc, total).strip()})",
-                  f";   {parts + ', ' if parts else ''}its own code {own:.1f} "
-                  "(routines with those they call)", RULE]
+                  f";   {parts}its own code {own:.1f} (a routine's figure includes the "
+                  "routines it calls)", RULE]
 
 
 def _routine_section(name: str, p, N: int, total: float) -> list[str]:
