@@ -28,13 +28,20 @@
 ; Clobbers:  A, X, Y, flags, and what rq_run clobbers. Patches its own code (ac_ldm,
 ;            ac_lds, ac_ldt, ac_sto, ac_b0..ac_a2 operands); ac_j.
 ; Zero page: none
-; Cycles:    measured in tests/test_runtime_dense.py: step and sign about 40 per unit;
-;            requantized about 75 per unit plus rq_run's cycles (see requant.s), plus
-;            about 60 fixed.
+; Cycles:    measured in tests/test_runtime_dense.py: step and sign 55 per unit plus 31
+;            fixed. Requantized: 76 per unit the thresholds decide, more (rq_run's
+;            cycles, see requant.s, and the clamp) for the others, plus 179 fixed (with
+;            no page crossings).
 ; Requires:  requant.s, dense.s
 ; Imports:   dn_acc0, dn_acc1, dn_acc2
 
 ac_run:
+        lda ac_out
+        sta ac_sto+1
+        lda ac_out+1
+        sta ac_sto+2
+        lda ac_kind             ; step and sign need nothing else
+        bne ac_nth
         lda ac_m
         sta ac_ldm+1
         lda ac_m+1
@@ -47,30 +54,39 @@ ac_run:
         sta ac_ldt+1
         lda ac_tab+1
         sta ac_ldt+2
-        lda ac_out
-        sta ac_sto+1
-        lda ac_out+1
-        sta ac_sto+2
-        lda ac_kind             ; the six threshold arrays, n_out bytes apart
-        bne ac_nth
-        lda ac_th
+        lda ac_th               ; the six threshold arrays, n_out bytes apart
         ldx ac_th+1
         sta ac_b0+1
         stx ac_b0+2
-        jsr ac_next
-        sta ac_b1+1
+        clc
+        adc dn_nout
+        bcc @b1
+        inx
+@b1:    sta ac_b1+1
         stx ac_b1+2
-        jsr ac_next
-        sta ac_b2+1
+        clc
+        adc dn_nout
+        bcc @b2
+        inx
+@b2:    sta ac_b2+1
         stx ac_b2+2
-        jsr ac_next
-        sta ac_a0+1
+        clc
+        adc dn_nout
+        bcc @a0
+        inx
+@a0:    sta ac_a0+1
         stx ac_a0+2
-        jsr ac_next
-        sta ac_a1+1
+        clc
+        adc dn_nout
+        bcc @a1
+        inx
+@a1:    sta ac_a1+1
         stx ac_a1+2
-        jsr ac_next
-        sta ac_a2+1
+        clc
+        adc dn_nout
+        bcc @a2
+        inx
+@a2:    sta ac_a2+1
         stx ac_a2+2
 ac_nth: ldx dn_nout
         dex
@@ -164,13 +180,6 @@ ac_sto: sta $FFFF,x
         jmp ac_unit
 ac_done:
         rts
-
-ac_next:                        ; A/X (low/high) += n_out
-        clc
-        adc dn_nout
-        bcc ac_nc
-        inx
-ac_nc:  rts
 
 ac_kind: .res 1
 ac_lo:   .res 2

@@ -42,7 +42,7 @@ LAYERS: dict[str, set[str]] = {
     "backend_c": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
                   "package"},
     "verify": {"errors", "fileio", "jsonfile", "progress", "spec", "model", "exec",
-               "quantize", "backend6502", "backend_c", "machine"},
+               "quantize", "backend6502", "backend_c", "asm", "machine"},
     "demos": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
               "backend6502", "package", "machine"},
     "cli": {"c64ml", "errors", "fileio", "jsonfile", "progress", "spec", "text", "asm", "package",

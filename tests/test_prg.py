@@ -162,3 +162,12 @@ def test_vice_labels():
     assert vice_name("x.y?z:1") == "x.y?z:1"
     with pytest.raises(C64mlError):
         labels_text({"big": 0x10000})
+
+
+@pytest.mark.parametrize("sys_addr", [2061, 4096, 49152])
+def test_stub_source_assembles_to_the_stub(sys_addr):
+    from c64ml.asm.assembler import assemble
+    from c64ml.package.prg import basic_stub, stub_source
+
+    prog = assemble(stub_source(sys_addr))
+    assert prog.origin == 0x0801 and prog.data == basic_stub(sys_addr)

@@ -161,3 +161,24 @@ def test_activate_matches_the_reference(act, n_out, seed):
     call(M, SYM, "ac_run", max_cycles=1_000_000)
     got = np.frombuffer(bytes(M.ram[SYM["TOUT"]:SYM["TOUT"] + n_out]), dtype=np.uint8)
     assert np.array_equal(got, want)
+
+
+def test_activate_cycles_match_the_header():
+    """Header: step and sign 31 + 55 per unit; requantized units the thresholds decide
+    179 + 76 per unit (here every acc is below B = 0, so each unit clamps to lo)."""
+    def cycles(kind: int, n: int) -> int:
+        for k in range(3):
+            M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n] = bytes([0xFF if k == 2 else 0] * n)
+        M.ram[SYM["TH"]:SYM["TH"] + 6 * n] = bytes(6 * n)
+        poke(M, SYM["dn_nout"], n)
+        poke(M, SYM["ac_kind"], kind)
+        for name, value in (("ac_lo", 0), ("ac_hi", 255), ("ac_m", SYM["TM"]), ("ac_s", SYM["TS"]),
+                            ("ac_tab", 0), ("ac_th", SYM["TH"]), ("ac_out", SYM["TOUT"])):
+            poke(M, SYM[name], value, 2)
+        r = call(M, SYM, "ac_run")
+        assert bytes(M.ram[SYM["TOUT"]:SYM["TOUT"] + n]) == bytes(n)
+        return r.cycles
+
+    for n in (1, 9, 40):
+        assert cycles(1, n) == 31 + 55 * n
+        assert cycles(0, n) == 179 + 76 * n

@@ -75,8 +75,10 @@ def test_speed_falls_back_layer_by_layer_and_still_fits(three_layers):
     run = _bit_exact(build, q)
     loops = build_library(m, None, ["loop"] * 3)
     ref = run_build(loops, q)
-    # the same loop code (placement shifts page crossings by a few cycles at most)
-    assert np.allclose(ref.layer_cycles[:, :2], run.layer_cycles[:, :2], rtol=0.01)
+    # the same loop code; placement moves page crossings: at most one cycle per MAC (the
+    # inner loop's branch) and one per input row and per unit (the outer loops' branches)
+    slack = np.array([L.n_in * L.n_out + L.n_in + L.n_out + 20 for L in m.layers[:2]])
+    assert np.all(np.abs(ref.layer_cycles[:, :2] - run.layer_cycles[:, :2]) <= slack)
     assert np.all(run.layer_cycles[:, 2] < ref.layer_cycles[:, 2])
 
 
@@ -177,3 +179,33 @@ def test_unrolled_layers_are_faster_per_mac_than_loops():
     macs = qm.macs()
     assert sum(r["cycles_mean"] for r in fast) / macs <= 24
     assert sum(r["cycles_mean"] for r in slow) / macs <= 50
+
+
+def test_unrolled_code_names_its_zero_page_and_comments_every_weight():
+    """Every nonzero weight appears once as '; acc[j] += w*x[i]' (s8 inputs: '(x[i]+128)'),
+    read back against the qmodel; no instruction has a raw zero-page address as operand."""
+    import re
+
+    rng = np.random.default_rng(3)
+    l0 = _layer(rng, 6, 5, "linear")   # s8 outputs: layer 1 reads s8 inputs
+    l0.weights[2] = 0
+    l1 = _layer(rng, 5, 3, "relu")
+    m = _model([l0, l1], "commented")
+    build = build_library(m, 0x1000, ["unrolled"] * 2)
+    weight = re.compile(r"; acc\[(\d+)\] \+= (-?\d+)\*(\(?)x\[(\d+)\](\+128\))?$")
+    for k, layer in enumerate(m.layers):
+        src = build.source.split(f"c64ml_l{k}_begin:")[1].split("jsr ac_run")[0]
+        seen = np.zeros_like(layer.weights)
+        for line in src.splitlines():
+            hit = weight.search(line)
+            if hit:
+                j, w, _, i, s8 = hit.groups()
+                assert (s8 is not None) == (m.input_kinds()[k] == "s8")
+                assert seen[int(i), int(j)] == 0
+                seen[int(i), int(j)] = int(w)
+            code = line.split(";")[0].split()
+            if len(code) == 2 and not code[0].endswith(":"):
+                assert not re.fullmatch(r"\(?\$[0-9A-Fa-f]{1,2}(\),y|,x)?", code[1]), line
+        assert np.array_equal(seen, layer.weights)
+    assert m.input_kinds()[1] == "s8"
+    _bit_exact(build, rng.integers(0, 256, (3, 6)).astype(np.uint8))

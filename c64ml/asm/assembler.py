@@ -40,7 +40,8 @@ class ListingLine:
     opcode: Opcode | None = None   # the chosen opcode for instructions
     value: int | None = None       # operand value (address, immediate or branch target)
     cycles: int | None = None      # base cycles for instructions
-    note: str = ""                 # page-crossing / branch timing note
+    extra: str = ""                # cycles it may add: "+1p", "+1b" or "+1b+1p" (see listing.py)
+    note: str = ""                 # a warning, e.g. the NMOS jmp ($xxFF) bug
 
 
 @dataclass
@@ -57,16 +58,10 @@ class Program:
         return self.origin + len(self.data)
 
     def listing(self) -> str:
-        """Address, bytes, base cycles and source per line, with timing notes."""
-        out = ["addr  bytes     cyc  source"]
-        for ln in self.lines:
-            shown = " ".join(f"{b:02X}" for b in ln.data[:3]) + (" .." if len(ln.data) > 3 else "")
-            cyc = "" if ln.cycles is None else str(ln.cycles)
-            row = f"{ln.address:04X}  {shown:<9} {cyc:<4} {ln.text}"
-            if ln.note:
-                row = f"{row.rstrip():<60} [{ln.note}]"
-            out.append(row.rstrip())
-        return "\n".join(out) + "\n"
+        """Address, bytes, cycles and source per line (c64ml/asm/listing.py)."""
+        from c64ml.asm.listing import listing
+
+        return listing(self.lines)
 
 
 def assemble(source: str | list[Statement], filename: str = "<source>",
@@ -291,20 +286,16 @@ class _Assembler:
                 raise C64mlError(f"branch out of range: target ${v:04X} is {offset} bytes away "
                                  "(limit -128..127)")
             crosses = (v >> 8) != ((pc + 2) >> 8)
-            ln.note = "+1 taken, +1 page: taken " + ("crosses a page (4)" if crosses else
-                                                      "stays in page (3)")
+            ln.extra = "+1b+1p" if crosses else "+1b"  # taken; taken to another page
             return bytes([op.code, offset & 0xFF])
         if op.size == 2:
             self._check(v, 0, 0xFF, f"{_MODE_TEXT[op.mode]} address")
             if op.page_penalty:
-                ln.note = "+1 if page crossed (pointer read at run time)"
+                ln.extra = "+1p"  # (zp),y: the pointer is only known at run time
             return bytes([op.code, v])
         self._check(v, 0, 0xFFFF, "address")
-        if op.page_penalty:
-            reg = "X" if op.mode == "abx" else "Y"
-            low = v & 0xFF
-            ln.note = (f"+1 if page crossed: never (base ${v:04X} is page-aligned)" if low == 0
-                       else f"+1 if page crossed: yes when {reg} >= ${0x100 - low:02X}")
+        if op.page_penalty and v & 0xFF:  # a page-aligned base never crosses
+            ln.extra = "+1p"
         if op.mode == "ind" and v & 0xFF == 0xFF:
             ln.note = f"NMOS bug: high byte is read from ${v & 0xFF00:04X}, not ${v + 1:04X}"
         return bytes([op.code, v & 0xFF, v >> 8])

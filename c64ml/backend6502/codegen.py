@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.backend6502 import unrolled
+from c64ml.backend6502 import labels, unrolled
 from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, tables_source
@@ -103,22 +103,65 @@ def layer_data(model: QModel) -> list[LayerData]:
 
 
 def data_size(model: QModel) -> int:
-    """Bytes of per-model data (weights, constants, multipliers, shifts, tables)."""
-    return sum(len(d.weights) + len(d.start) + (0 if d.multiplier is None else 8 * len(d.shift))
-               + (0 if d.table is None else 256) for d in layer_data(model))
+    """Bytes of per-model data (descriptors, weights, constants, multipliers, shifts, tables)."""
+    return sum(descriptor_size(layer) + len(d.weights) + len(d.start)
+               + (0 if d.multiplier is None else 8 * len(d.shift))
+               + (0 if d.table is None else 256) for layer, d in zip(model.layers,
+                                                                      layer_data(model)))
 
 
-def _set16(dest: str, value: str) -> list[str]:
-    return [f"        lda #<({value})", f"        sta {dest}",
-            f"        lda #>({value})", f"        sta {dest}+1"]
+#: A layer descriptor's fields in the order runtime6502/layer.s copies them: (name, bytes).
+#: Step and sign layers' descriptors end after ac_kind.
+DESCRIPTOR = (("dn_in", 2), ("dn_w", 2), ("dn_c", 2), ("dn_nin", 1), ("dn_mask", 1),
+              ("dn_nout", 1), ("ac_out", 2), ("ac_kind", 1), ("ac_lo", 2), ("ac_hi", 2),
+              ("ac_m", 2), ("ac_s", 2), ("ac_tab", 2), ("ac_th", 2))
 
 
-def _set8(dest: str, value: int | str) -> list[str]:
-    return [f"        lda #{value}", f"        sta {dest}"]
+def descriptor_size(layer: QLayer) -> int:
+    """Bytes of the layer's descriptor: 24, or 12 for step and sign (no requantization)."""
+    fields = DESCRIPTOR if layer.activation in CLAMP else DESCRIPTOR[:8]
+    return sum(size for _, size in fields)
 
 
-def _s16(v: int) -> str:
-    return f"${v & 0xFFFF:04X}"
+def descriptor(k: int, layer: QLayer, d: LayerData, kind: str, strategy: Strategy,
+               src: str, dst: str) -> list[str]:
+    """Layer ``k``'s descriptor ``c64ml_l{k}_d``: the parameters of dense.s and activate.s as
+    ``.byte``/``.word`` lines, each commented (runtime6502/layer.s copies them)."""
+    loop = strategy == Strategy.LOOP
+    unused = "not used: unrolled"
+    values = {
+        "dn_in": ("0", "set from c64ml_inptr") if k == 0 or not loop else (src, "inputs"),
+        "dn_w": (labels.layer(k, "w"), "weights + 128, one row per input") if loop
+        else ("0", unused),
+        "dn_c": (labels.layer(k, "c"), "start constants") if loop else ("0", unused),
+        "dn_nin": (str(layer.n_in & 0xFF), f"{layer.n_in} inputs" + (" (0 is 256)"
+                                                                    if layer.n_in == 256 else ""))
+        if loop else ("0", unused),
+        "dn_mask": (("$80", "s8 inputs") if kind == ValueKind.S8 else ("$00", "u8 inputs"))
+        if loop else ("0", unused),
+        "dn_nout": (str(layer.n_out), "units"),
+        "ac_out": (dst, "outputs"),
+        "ac_kind": (str(ACT_KIND.get(layer.activation, 0)),
+                    {0: "requantize and clamp", 1: "step", 2: "sign"}[
+                        ACT_KIND.get(layer.activation, 0)] + f" ({layer.activation})"),
+    }
+    if layer.activation in CLAMP:
+        lo, hi = CLAMP[layer.activation]
+        values |= {
+            "ac_lo": (f"${lo & 0xFFFF:04X}", f"clamp low, {lo}"),
+            "ac_hi": (f"${hi & 0xFFFF:04X}", f"clamp high, {hi}"),
+            "ac_m": (labels.layer(k, "m"), "multipliers"),
+            "ac_s": (labels.layer(k, "s"), "shifts"),
+            "ac_tab": (labels.layer(k, "t"), f"{layer.activation} table") if d.table is not None
+            else ("0", "no table"),
+            "ac_th": (labels.layer(k, "th"), "thresholds B and A"),
+        }
+    L = [f"{labels.layer(k, 'd')}:" + " " * max(1, 31 - len(labels.layer(k, 'd'))) +
+         f"; layer {k}: {layer.n_in} -> {layer.n_out}, {layer.activation}, {strategy}"]
+    for name, size in DESCRIPTOR[:len(values)]:
+        value, what = values[name]
+        L.append(f"        {'.byte' if size == 1 else '.word'} {value:<17} ; {name}: {what}")
+    return L
 
 
 def accumulator_area(widest: int) -> list[str]:
@@ -179,6 +222,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L.append("c64ml_class: .res 1")
     if Strategy.UNROLLED in strategies:
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
+        L += unrolled.zero_page_equates()
     L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
         L += bank_out("c64ml_save01") + ["        jsr c64ml_body"] + bank_back("c64ml_save01")
@@ -186,33 +230,27 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L.append("        lda c64ml_class")
         L.append("        rts")
     L.append("c64ml_body:")
+    buffers = []
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
         src = "c64ml_inptr" if k == 0 else ("c64ml_bufa" if k % 2 == 1 else "c64ml_bufb")
         dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
-        L.append(f"c64ml_l{k}_begin:              ; layer {k}: {layer.n_in} -> {layer.n_out}, "
-                 f"{layer.activation}, {kind} inputs, {strategies[k]}")
-        if strategies[k] == Strategy.UNROLLED:
+        buffers.append((src, dst))
+        loop = strategies[k] == Strategy.LOOP
+        entry, what = (("ly_set", "dn_* and ac_* from it") if k else
+                       ("ly_set_w", "all but dn_in")) if loop else \
+            ("ly_set_act", "dn_nout and ac_* from it")
+        L += [f"c64ml_l{k}_begin:              ; layer {k}: {layer.n_in} -> {layer.n_out}, "
+              f"{layer.activation}, {kind} inputs, {strategies[k]}",
+              f"        ldx #{labels.layer(k, 'd')}-{labels.LAYERS}  ; the layer's descriptor",
+              f"        jsr {entry:<19} ; {what} (runtime6502/layer.s)"]
+        if not loop:
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src)
-            L += _set8("dn_nout", layer.n_out)
         else:
             if k == 0:
-                L += ["        lda c64ml_inptr", "        sta dn_in",
-                      "        lda c64ml_inptr+1", "        sta dn_in+1"]
-            else:
-                L += _set16("dn_in", src)
-            L += _set16("dn_w", f"c64ml_l{k}_w") + _set16("dn_c", f"c64ml_l{k}_c")
-            L += _set8("dn_nin", layer.n_in & 0xFF) + _set8("dn_nout", layer.n_out)
-            L += _set8("dn_mask", "$80" if kind == ValueKind.S8 else "$00")
-            L.append("        jsr dn_run")
-        L += _set8("ac_kind", ACT_KIND.get(layer.activation, 0))
-        if layer.activation in CLAMP:
-            lo, hi = CLAMP[layer.activation]
-            L += _set16("ac_lo", _s16(lo)) + _set16("ac_hi", _s16(hi))
-            L += _set16("ac_m", f"c64ml_l{k}_m") + _set16("ac_s", f"c64ml_l{k}_s")
-            L += _set16("ac_tab", f"c64ml_l{k}_t" if d.table is not None else "0")
-            L += _set16("ac_th", f"c64ml_l{k}_th")
-        L += _set16("ac_out", dst)
-        L.append("        jsr ac_run")
+                L += ["        lda c64ml_inptr         ; dn_in: where c64ml_inptr points",
+                      "        sta dn_in", "        lda c64ml_inptr+1", "        sta dn_in+1"]
+            L.append("        jsr dn_run              ; the accumulators (runtime6502/dense.s)")
+        L.append("        jsr ac_run              ; the outputs (runtime6502/activate.s)")
     L.append("c64ml_layers_end:")
     if model.output == "argmax":
         if last.n_out == 1:
@@ -229,7 +267,11 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L.append("        lda c64ml_class")
     L += ["        rts", ""]
     L.append(inference_runtime())
-    L += ["c64ml_code_end:", "", "; ---- weights and per-unit constants ----", "c64ml_data:"]
+    L += ["c64ml_code_end:", "", "; ---- layer descriptors, weights and per-unit constants ----",
+          "c64ml_data:",
+          f"{labels.LAYERS}:                   ; one descriptor per layer (runtime6502/layer.s)"]
+    for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
+        L += descriptor(k, layer, d, kind, strategies[k], *buffers[k])
     for k, d in enumerate(data):
         if strategies[k] == Strategy.LOOP:
             L += [f"c64ml_l{k}_w:"] + byte_lines(d.weights)

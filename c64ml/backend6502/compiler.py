@@ -88,9 +88,16 @@ def _assemble(source: str, origin: int, name: str) -> Program:
     return assemble(source, f"{name}.s", origin)
 
 
+def org_line(origin: int) -> str:
+    """The first line of every generated program: its load address, so that the source
+    re-assembles to the same bytes (``c64ml asm``, docs/packaging.md)."""
+    return f"        .org ${origin:04X}              ; load address"
+
+
 def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
           low_symbol: str = labels.BODY) -> tuple[Program, str, bool]:
-    """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits.
+    """Assemble ``make_source(bank_out_basic)`` at ``origin`` in the cheapest region it fits;
+    the source returned starts with its ``.org``.
 
     ``estimate`` (bytes the program needs at least) refuses hopeless cases before assembling.
     When BASIC must be banked out, everything before ``low_symbol`` (the code that runs
@@ -100,7 +107,7 @@ def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
         raise too_big(estimate, origin, what)
     program = source = None
     for region in regions_for(origin):
-        source = make_source(region.bank_out_basic)
+        source = org_line(origin) + "\n" + make_source(region.bank_out_basic)
         try:
             program = _assemble(source, origin, name)
         except AddressOverflow:

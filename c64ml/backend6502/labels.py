@@ -24,11 +24,17 @@ CODE, CODE_END = "c64ml_code", "c64ml_code_end"
 DATA, DATA_END = "c64ml_data", "c64ml_data_end"
 BODY = "c64ml_body"                # first code that may lie under BASIC ROM
 LAYERS_END = "c64ml_layers_end"    # after the last layer, before the class
+LAYERS = "c64ml_layers"            # the layer descriptors (runtime6502/layer.s)
 END = "c64ml_end"                  # one past the program's last byte
 START = "c64ml_start"              # an app's entry (behind the BASIC stub)
+
+# -- zero page borrowed by unrolled layers (c64ml/backend6502/unrolled.py) ----------
+ZP_BASE = "c64ml_zpbase"           # first byte borrowed
+ZP_IN = "c64ml_zpin"               # pointer to layer 0's inputs
 
 
 def layer(k: int, part: str) -> str:
     """The label of part ``part`` of layer ``k``: ``begin``, ``w`` (weights), ``c`` (start
-    constants), ``m``/``s`` (multipliers/shifts), ``th`` (thresholds), ``t`` (table), …"""
+    constants), ``m``/``s`` (multipliers/shifts), ``th`` (thresholds), ``t`` (table), ``d``
+    (descriptor), …"""
     return f"{PREFIX}l{k}_{part}"

@@ -11,7 +11,7 @@ from importlib import resources
 from c64ml.errors import C64mlError
 
 #: The runtime files an inference program needs, in the order they are assembled.
-INFERENCE_FILES = ("activate.s", "requant.s", "mul8.s", "argmax.s", "dense.s")
+INFERENCE_FILES = ("activate.s", "requant.s", "mul8.s", "argmax.s", "dense.s", "layer.s")
 #: The runtime files a driver program (the app, the demos) adds to print and time.
 DRIVER_FILES = ("print.s", "timer.s")
 

@@ -63,8 +63,9 @@ def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: i
 
 def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
     """Per layer: strategy, MACs, measured cycles (mean over the runs in ``layer_cycles``,
-    accumulation and activation together), cycles per MAC, and bytes of code and data."""
-    from c64ml.backend6502.codegen import layer_data
+    accumulation and activation together), cycles per MAC, and bytes of code and data
+    (descriptor, weights, constants)."""
+    from c64ml.backend6502.codegen import descriptor_size, layer_data
 
     s = build.symbols
     model = build.model
@@ -74,7 +75,8 @@ def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
     for k, (layer, d, st) in enumerate(zip(model.layers, layer_data(model),
                                            layer_strategies(build.strategies, len(model.layers)))):
         code = ends[k] - s[labels.layer(k, "begin")]
-        data = (len(d.weights) + len(d.start) if st == Strategy.LOOP else 0) + \
+        data = descriptor_size(layer) + \
+            (len(d.weights) + len(d.start) if st == Strategy.LOOP else 0) + \
             (0 if d.multiplier is None else len(d.multiplier) + len(d.shift) + len(d.thresholds))
         macs = layer.n_in * layer.n_out
         cycles = float(layer_cycles[:, k].mean())

@@ -10,14 +10,15 @@ where |w|·Y comes from two page-aligned tables ``c64ml_p{m}lo/hi`` (m = |w|), a
 Σ w·x = Σ w·(x XOR $80) − 128·Σ w, and the compiler folds −128·Σ w into the start constant.
 
 Zero page is borrowed with interrupts disabled and restored before they are enabled again
-(docs/abi.md): ``$02-$03`` point at layer 0's input, accumulators start at ``$04``, up to
-``CHUNK`` units at a time.
+(docs/abi.md): ``$02-$03`` (``c64ml_zpin``) point at layer 0's input, accumulators start at
+``$04``, up to ``CHUNK`` units at a time; the generated code names every byte.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from c64ml.backend6502 import labels
 from c64ml.backend6502.sqtables import byte_lines
 from c64ml.model.qmodel import QLayer
 
@@ -67,79 +68,112 @@ def code_bytes(layer: QLayer) -> int:
     return BYTES_PER_WEIGHT * nonzero + chunks * (layer.n_in * 10 + layer.n_out * 20) + 60
 
 
+def zero_page_equates() -> list[str]:
+    """The names of the borrowed zero page, emitted once before any unrolled layer."""
+    return [f"{labels.ZP_BASE} = ${ZP_PTR:02X}             ; first zero page byte unrolled "
+            "layers borrow (saved at c64ml_zpsave)",
+            f"{labels.ZP_IN} = ${ZP_PTR:02X}               ; pointer to layer 0's inputs "
+            "(a copy of c64ml_inptr)"]
+
+
+def _ins(text: str, comment: str = "") -> str:
+    """An instruction line, its comment (if any) in column 33 as in the runtime files."""
+    return f"        {text:<23} ; {comment}" if comment else f"        {text}"
+
+
+def _signed24(v: int) -> int:
+    return v - (1 << 24) if v >= 1 << 23 else v
+
+
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None) -> list[str]:
     """Assembly for layer ``k``: leaves acc[j] in dn_acc0/1/2 like runtime6502/dense.s.
 
     ``src`` is the label of the input buffer, or None for layer 0 (read via c64ml_inptr).
+    The accumulators are named ``c64ml_l{k}_acc{j}_lo/_mid/_hi`` (zero page equates), and
+    each weight's code carries its weight as a comment.
     """
     c = start_constants(layer.bias, layer.weights, kind)
     n_in, n_out = layer.weights.shape
+    s8 = kind == "s8"
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
-         f"weights of {layer.weights.size}",
+         f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
+         "in zero page",
          "        php                     ; interrupts off while zero page is borrowed",
          "        sei",
          "        ldx #0",
          f"c64ml_l{k}_save:",
-         f"        lda ${ZP_PTR:02X},x",
+         f"        lda {labels.ZP_BASE},x",
          "        sta c64ml_zpsave,x",
          "        inx",
          f"        cpx #{zp_bytes(n_out)}",
          f"        bne c64ml_l{k}_save"]
     if src is None:
-        L += ["        lda c64ml_inptr", f"        sta ${ZP_PTR:02X}",
-              "        lda c64ml_inptr+1", f"        sta ${ZP_PTR + 1:02X}"]
+        L += ["        lda c64ml_inptr", f"        sta {labels.ZP_IN}",
+              "        lda c64ml_inptr+1", f"        sta {labels.ZP_IN}+1"]
     for start in range(0, n_out, CHUNK):
         units = range(start, min(start + CHUNK, n_out))
         n = len(units)
-        lo, mid, hi = ZP_ACC, ZP_ACC + n, ZP_ACC + 2 * n
 
         def acc(byte: int, j: int) -> str:
-            return f"${(lo, mid, hi)[byte] + j - start:02X}"
+            return labels.layer(k, f"acc{j}_{('lo', 'mid', 'hi')[byte]}")
 
-        L.append(f"        ; units {start}..{units[-1]}: start constants")
+        L.append(f"        ; units {start}..{units[-1]}: their accumulators in zero page")
         for j in units:
+            L += [f"{acc(byte, j)} = ${ZP_ACC + byte * n + j - start:02X}" for byte in range(3)]
+        L.append(f"        ; units {start}..{units[-1]}: start constants C[j] (the bias"
+                 + (", and -128 * the sum of the unit's weights for the s8 offset)"
+                    if s8 else ")"))
+        for j in units:
+            cj = int(c[j])
             for byte in range(3):
-                L += [f"        lda #${(int(c[j]) >> (8 * byte)) & 0xFF:02X}",
+                note = f"acc[{j}] = {_signed24(cj)}" if byte == 0 else ""
+                L += [_ins(f"lda #${(cj >> (8 * byte)) & 0xFF:02X}", note),
                       f"        sta {acc(byte, j)}"]
         for i in range(n_in):
             w = layer.weights[i, start:start + n]
             if not np.any(w):
                 continue
             nxt = f"c64ml_l{k}_{start}_{i}"
+            what = f"Y = x[{i}] XOR $80 = x[{i}]+128" if s8 else f"Y = x[{i}]"
             if src is None:
-                L += [f"        ldy #{i}", f"        lda (${ZP_PTR:02X}),y"]
+                L += [_ins(f"ldy #{i}", what),
+                      f"        lda ({labels.ZP_IN}),y"]
             else:
-                L.append(f"        lda {src}+{i}")
-            if kind == "s8":
+                L.append(_ins(f"lda {src}+{i}", what))
+            if s8:
                 L.append("        eor #$80")
-            L += ["        tay", f"        beq {nxt}" if np.count_nonzero(w) <= 5 else
-                  f"        bne *+5\n        jmp {nxt}"]
+            L += ["        tay"] + ([_ins(f"beq {nxt}", "Y = 0 adds nothing")]
+                                    if np.count_nonzero(w) <= 5 else
+                                    [_ins("bne *+5", "Y = 0 adds nothing"), f"        jmp {nxt}"])
             pos = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] > 0]
             neg = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] < 0]
+            x = f"(x[{i}]+128)" if s8 else f"x[{i}]"
             if pos:
                 L.append("        clc")
                 for j, v in pos:
-                    L += [f"        lda {acc(0, j)}", f"        adc c64ml_p{v}lo,y",
-                          f"        sta {acc(0, j)}", f"        lda {acc(1, j)}",
-                          f"        adc c64ml_p{v}hi,y", f"        sta {acc(1, j)}",
-                          "        bcc *+5", f"        inc {acc(2, j)}", "        clc"]
+                    L += [_ins(f"lda {acc(0, j)}", f"acc[{j}] += {v}*{x}"),
+                          f"        adc c64ml_p{v}lo,y", f"        sta {acc(0, j)}",
+                          f"        lda {acc(1, j)}", f"        adc c64ml_p{v}hi,y",
+                          f"        sta {acc(1, j)}", "        bcc *+5",
+                          f"        inc {acc(2, j)}", "        clc"]
             if neg:
                 L.append("        sec")
                 for j, v in neg:
                     m = -v
-                    L += [f"        lda {acc(0, j)}", f"        sbc c64ml_p{m}lo,y",
-                          f"        sta {acc(0, j)}", f"        lda {acc(1, j)}",
-                          f"        sbc c64ml_p{m}hi,y", f"        sta {acc(1, j)}",
-                          "        bcs *+5", f"        dec {acc(2, j)}", "        sec"]
+                    L += [_ins(f"lda {acc(0, j)}", f"acc[{j}] += {v}*{x}"),
+                          f"        sbc c64ml_p{m}lo,y", f"        sta {acc(0, j)}",
+                          f"        lda {acc(1, j)}", f"        sbc c64ml_p{m}hi,y",
+                          f"        sta {acc(1, j)}", "        bcs *+5",
+                          f"        dec {acc(2, j)}", "        sec"]
             L.append(f"{nxt}:")
-        L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2")
+        L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where ac_run reads them")
         for j in units:
             for byte in range(3):
                 L += [f"        lda {acc(byte, j)}", f"        sta dn_acc{byte}+{j}"]
     L += ["        ldx #0",
           f"c64ml_l{k}_restore:",
           "        lda c64ml_zpsave,x",
-          f"        sta ${ZP_PTR:02X},x",
+          f"        sta {labels.ZP_BASE},x",
           "        inx",
           f"        cpx #{zp_bytes(n_out)}",
           f"        bne c64ml_l{k}_restore",

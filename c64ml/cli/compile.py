@@ -33,16 +33,19 @@ def _int(text: str | None) -> int | None:
 def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, bytes | str]:
     """The files to write for a build, by path."""
     from c64ml.package.d64 import disk_file_name, make_d64
-    from c64ml.package.prg import make_prg, prg_with_stub
+    from c64ml.package.prg import make_prg, prg_with_stub, stub_source
     from c64ml.text import d64_name
 
     data = build.program.data
-    if fmt == "asm":
+    if fmt == "asm":  # re-assembles to the PRG below (an app's with its BASIC stub)
+        source = (stub_source(build.addr(labels.START)) if app else "") + build.source
         if syntax == "native":
-            return {out: build.source}
+            name = Path(out).name
+            return {out: f"; build: c64ml asm {name} -o {Path(name).stem}.prg --no-stub\n"
+                         + source}
         from c64ml.asm.export import export
 
-        files = export(build.source, syntax, Path(out).name, origin=build.origin)
+        files = export(source, syntax, Path(out).name)
         folder = Path(out).parent
         return {str(folder / name): text for name, text in files.items()}
     if fmt == "bin":
@@ -69,18 +72,24 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
                    "unrolled code with product tables for every layer that fits in memory "
                    "(about 24 cycles per MAC, interrupts off while it runs; best with a "
                    "weight codebook, see c64ml quantize --codebook).")
-@click.option("--data", type=_path, help="Samples to embed in an app (.npz or .csv).")
+@click.option("--data", type=_path, help="Samples (.npz or .csv): embedded in an app; the "
+              "inputs --report and --listing measure.")
 @click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
 @click.option("--origin", help="Load address for a library (default: planned).")
 @click.option("--vice-exit", is_flag=True,
               help="App: write the mismatch count to $D7FF at the end (x64sc -debugcart).")
 @click.option("--labels", type=_path, help="Also write a VICE label file.")
+@click.option("--listing", type=_path,
+              help="Also write a listing: address, bytes, cycles and source per line, a "
+                   "section per layer and per runtime routine; with --data, the cycles "
+                   "measured on all its samples and a summary of where they go.")
 @click.option("--report", is_flag=True,
               help="Print each layer's strategy, measured cycles and bytes (on --data, "
-                   "else --calib, else 16 random inputs).")
+                   "else --calib, else 16 random inputs; the first 64 samples, or all of "
+                   "--data with --listing).")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses and sizes as JSON.")
 def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin, vice_exit,
-                labels, report, as_json) -> None:
+                labels, listing, report, as_json) -> None:
     """Compile MODEL (a qmodel, or a float model with --calib) to 6502 code for the C64."""
     from c64ml.backend6502.strategy import build_optimized
     from c64ml.package.vice import labels_text
@@ -90,14 +99,15 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
     if syntax != "native" and fmt != "asm":
         raise C64mlError("--syntax applies to --format asm only")
     outs = Outputs(inputs=(model, data, calib))
-    outs.claim(output, labels)
+    outs.claim(output, labels, listing)
     qm = qmodel_arg(model, calib)
     if fmt == "c":  # portable C source and header (c64ml/backend_c/csource.py)
         from c64ml.cli.cformat import compile_c
 
         return compile_c(qm, output, as_json, {"--mode app": mode == "app", "--data": data,
                                                 "--origin": origin, "--labels": labels,
-                                                "--vice-exit": vice_exit}, outs)
+                                                "--vice-exit": vice_exit, "--listing": listing},
+                         outs)
     if mode == "app":
         from c64ml.backend6502.app import build_app
 
@@ -115,11 +125,25 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         outs.add(path, content)
     if labels:
         outs.add(labels, labels_text(build.symbols))
+    run = source = None
+    if listing:  # measured on every sample of --data
+        from c64ml.verify.listing import compile_listing
+
+        if data is not None:
+            run, source = _measure(build, qm, data, None, None, profile=True)
+        outs.add(listing, compile_listing(build, run, source or ""))
+    if report:  # on the listing's run, else on the first 64 samples
+        from c64ml.backend6502.strategy import layer_report
+
+        if run is None:
+            run, source = _measure(build, qm, data, calib, 64)
+        rows = layer_report(build, run.layer_cycles)
     info = {"model": qm.name, "mode": mode, "format": fmt, "files": sorted(outs.paths()),
             "origin": build.origin, "end": build.end, "bank_out_basic": build.bank_out_basic,
             "strategies": build.strategies, "abi": build.abi(), "bytes": build.byte_counts()}
+    if listing:
+        info["listing"] = listing
     if report:
-        rows, source = _layer_report(build, qm, data, calib)
         info["report"] = {"samples": source, "layers": rows}
     outs.commit()  # all files at once, after all the work (and any Ctrl-C) is done
     if as_json:
@@ -142,26 +166,23 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
 APP_RESERVE = 6 * 1024  # bytes kept free for an app's driver and some samples
 
 
-def _layer_report(build, qm: QModel, data: str | None, calib: str | None):
-    """Per-layer rows measured on the first 64 samples of --data/--calib or random inputs."""
+def _measure(build, qm: QModel, data: str | None, calib: str | None, first: int | None,
+             profile: bool = False):
+    """A harness run of the build (a library, or an app's inference routine) on the first
+    ``first`` samples of --data, else --calib (all with None), else 16 random inputs;
+    (run, the samples in words)."""
     import numpy as np
 
-    from c64ml.backend6502.strategy import layer_report
     from c64ml.verify.harness import run_build
 
     path = data or calib
     if path is not None:
-        q = qm.input_bytes(load_dataset(path, qm.inputs).x[:64])
+        q = qm.input_bytes(load_dataset(path, qm.inputs).x[:first])
         source = f"{len(q)} samples of {path}"
     else:
         q = np.random.default_rng(0).integers(0, 256, (16, qm.inputs)).astype(np.uint8)
         source = "16 random inputs"
-    if not hasattr(build, "samples"):  # a library build runs as is
-        return layer_report(build, run_build(build, q).layer_cycles), source
-    from c64ml.backend6502.compiler import build_library
-
-    lib = build_library(qm, None, build.strategies)
-    return layer_report(lib, run_build(lib, q).layer_cycles), source
+    return run_build(build, q, profile=profile), source
 
 
 def _pct(v):

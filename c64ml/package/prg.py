@@ -41,6 +41,20 @@ def basic_stub(sys_addr: int, line: int = 10) -> bytes:
     return _word(next_line) + body + b"\x00\x00"
 
 
+def stub_source(sys_addr: int, line: int = 10) -> str:
+    """:func:`basic_stub` as assembly source from ``.org $0801``, for a program whose source
+    carries its own stub (an app's ``compile --format asm``)."""
+    stub = basic_stub(sys_addr, line)
+    link, body = stub[0] | stub[1] << 8, stub[4:-2]
+    assert body[0] == SYS_TOKEN and body[-1] == 0
+    return "\n".join([
+        f"        .org ${BASIC_START:04X}              ; BASIC stub: {line} SYS {sys_addr}",
+        f"        .word ${link:04X}, {line}         ; link to the next line, line number",
+        f"        .byte ${SYS_TOKEN:02X}, \"{body[1:-1].decode('ascii')}\", 0   ; SYS token, "
+        "the address in digits, end of line",
+        "        .word 0                 ; link 0: end of the BASIC program", ""])
+
+
 def stub_end(sys_addr: int) -> int:
     """First free address after the stub for ``SYS sys_addr`` (2061 for a 4-digit address)."""
     return BASIC_START + len(basic_stub(sys_addr))

@@ -1,15 +1,19 @@
-"""Run a compiled inference routine on samples in the emulated C64 (c64ml/machine/c64.py)."""
+"""Run a compiled inference routine on samples in the emulated C64 (c64ml/machine/c64.py):
+a library, or the inference routine inside an app (with BASIC banked out where it lies
+under BASIC ROM, as the app's driver leaves it)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from c64ml.backend6502 import labels
 from c64ml.backend6502.compiler import Build
+from c64ml.backend6502.memory_plan import BASIC_ROM
 from c64ml.machine.c64 import C64
 from c64ml.progress import progress
 
@@ -21,24 +25,89 @@ CHUNK = 32  # samples per task when running in several processes
 
 
 @dataclass
+class Profile:
+    """Where the cycles of a run went, summed over its inferences (the JSR's 6 cycles count
+    for the caller, the RTS for the routine). ``owner`` None is the generated code."""
+
+    calls: Counter  # routine -> calls
+    inclusive: Counter  # routine -> cycles from its first instruction to its RTS, callees too
+    own: Counter  # routine or None -> cycles of its own instructions; sums to the run's cycles
+    layer_calls: Counter  # (layer, routine) -> calls made by the layer's code (not nested)
+    layer_inclusive: Counter  # (layer, routine) -> their inclusive cycles
+
+    def __add__(self, other: Profile) -> Profile:
+        return Profile(*(getattr(self, f) + getattr(other, f) for f in
+                         ("calls", "inclusive", "own", "layer_calls", "layer_inclusive")))
+
+
+@dataclass
 class HarnessRun:
     outputs: np.ndarray  # (N, output bytes) uint8
     cycles: np.ndarray  # (N,) CPU cycles per inference: the routine and its RTS (not the JSR)
     irq_cycles: int  # simulated KERNAL interrupt cycles, reported separately
     layer_cycles: np.ndarray  # (N, layers): each layer's cycles (accumulate and activate)
+    profile: Profile | None = None  # with run_build(..., profile=True)
+
+
+def call_sites(build: Build) -> dict[int, tuple[int, str]]:
+    """Every ``jsr`` to a routine of the program (a label that is not the generated code's
+    own, ``c64ml_*``): address -> (return address, routine)."""
+    out = {}
+    for ln in build.program.lines:
+        if ln.opcode is not None and ln.opcode.mnemonic == "jsr" and \
+                build.origin <= ln.value < build.program.end:
+            arg = ln.statement.args[0]
+            name = arg[1] if arg[0] == "sym" else f"${ln.value:04X}"
+            if not name.lower().startswith(labels.PREFIX):
+                out[ln.address] = (ln.address + 3, name)
+    return out
+
+
+def _profile(hits: list[tuple[int, int]], total: int, sites: dict[int, tuple[int, str]],
+             marks: list[int]) -> Profile:
+    """One inference's probe hits (address, program cycles) -> its Profile."""
+    p = Profile(Counter(), Counter(), Counter(), Counter(), Counter())
+    stack: list[tuple[int, str, int]] = []  # (return address, routine, cycles at its entry)
+    layer_at = {a: k for k, a in enumerate(marks)}
+    layer, last = -1, 0
+    for pc, t in hits:
+        if stack and stack[-1][0] == pc:  # back from a call: its RTS has run
+            ret, name, start = stack.pop()
+            p.own[name] += t - last
+            p.inclusive[name] += t - start
+            if not stack:
+                p.layer_inclusive[layer, name] += t - start
+            last = t
+        if pc in layer_at and not stack:
+            layer = layer_at[pc]
+        if pc in sites:  # a JSR about to run: its 6 cycles are the caller's
+            ret, name = sites[pc]
+            p.own[stack[-1][1] if stack else None] += t + 6 - last
+            last = t + 6
+            p.calls[name] += 1
+            if not stack:
+                p.layer_calls[layer, name] += 1
+            stack.append((ret, name, last))
+    assert not stack, "a routine did not return to its caller"
+    p.own[None] += total - last
+    return p
 
 
 def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
-              rows=None) -> HarnessRun:
+              rows=None, profile: bool = False) -> HarnessRun:
     """One fresh machine running the rows of ``q`` in order (``rows`` wraps the iteration)."""
     m = C64(system=system, irq=irq)
     m.load(build.origin, build.program.data)
     entry, inp = build.addr(labels.INFER), build.addr(labels.IN)
+    if build.bank_out_basic and entry >= BASIC_ROM:  # an app's routine under BASIC ROM:
+        m.load(1, bytes([0x36]))                      # banked out, as the app's driver does
     out, n_out = build.addr(labels.OUT), build.model.out_bytes
     n_layers = len(build.model.layers)
     marks = [build.addr(labels.layer(k, "begin")) for k in range(n_layers)]
     marks.append(build.addr(labels.LAYERS_END))
-    m.probe(marks)
+    sites = call_sites(build) if profile else {}
+    m.probe(set(marks) | set(sites) | {ret for ret, _ in sites.values()})
+    prof = Profile(Counter(), Counter(), Counter(), Counter(), Counter()) if profile else None
     outputs = np.zeros((len(q), n_out), dtype=np.uint8)
     cycles = np.zeros(len(q), dtype=np.int64)
     layer_cycles = np.zeros((len(q), n_layers), dtype=np.int64)
@@ -49,22 +118,24 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
         outputs[i] = np.frombuffer(bytes(m.ram[out:out + n_out]), dtype=np.uint8)
         cycles[i] = r.cycles
         irq_cycles += r.irq_cycles
-        at = dict(r.probes)
+        at = {a: t for a, t in r.probes if a in marks}
         layer_cycles[i] = np.diff([at[a] for a in marks])
-    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles)
+        if prof is not None:
+            prof += _profile(r.probes, r.cycles, sites, marks)
+    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles, prof)
 
 
-_job: tuple | None = None  # (build, irq, system) in a worker process
+_job: tuple | None = None  # (build, irq, system, profile) in a worker process
 
 
-def _init_worker(build: Build, irq: bool, system: str) -> None:
+def _init_worker(build: Build, irq: bool, system: str, profile: bool) -> None:
     global _job
-    _job = (build, irq, system)
+    _job = (build, irq, system, profile)
 
 
 def _run_chunk(q: np.ndarray) -> HarnessRun:
-    build, irq, system = _job
-    return _run_rows(build, q, irq, system)
+    build, irq, system, profile = _job
+    return _run_rows(build, q, irq, system, profile=profile)
 
 
 def _auto_jobs(n: int) -> int:
@@ -73,23 +144,28 @@ def _auto_jobs(n: int) -> int:
 
 
 def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal",
-              label: str = "running on the emulated C64", jobs: int | None = None) -> HarnessRun:
+              label: str = "running on the emulated C64", jobs: int | None = None,
+              profile: bool = False) -> HarnessRun:
     """Call ``c64ml_infer`` once per row of input bytes ``q``; collect outputs and cycles.
 
     ``jobs`` processes share the rows (None: two for large runs when two CPUs are free,
     else one). Each process runs its rows on its own fresh machine; outputs and cycles do
     not depend on ``jobs``, only where the simulated interrupts fall, so ``irq_cycles`` may.
+    ``profile`` also probes every JSR and its return address for a :class:`Profile` (the
+    cycles stay the same; only this run is slower).
     """
     q = np.asarray(q, dtype=np.uint8)
     jobs = _auto_jobs(len(q)) if jobs is None else max(1, int(jobs))
     if jobs == 1 or len(q) <= CHUNK:
-        return _run_rows(build, q, irq, system, progress(range(len(q)), label, len(q)))
+        return _run_rows(build, q, irq, system, progress(range(len(q)), label, len(q)),
+                         profile)
     chunks = [q[i:i + CHUNK] for i in range(0, len(q), CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(jobs, _init_worker, (build, irq, system)) as pool:
+    with ctx.Pool(jobs, _init_worker, (build, irq, system, profile)) as pool:
         parts = list(progress(pool.imap(_run_chunk, chunks), label, len(chunks)))
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),
                       sum(p.irq_cycles for p in parts),
-                      np.concatenate([p.layer_cycles for p in parts]))
+                      np.concatenate([p.layer_cycles for p in parts]),
+                      sum((p.profile for p in parts[1:]), parts[0].profile) if profile else None)
