@@ -96,14 +96,16 @@ def test_app_exports_assemble_identically_with_the_real_assemblers(qmodel, tmp_p
     """The app's driver (c64ml/backend6502/src/app.s: equates, strings, parts) exports too."""
     need(syntax)
     app = ("--mode", "app", "--data", IRIS / "test.csv")
-    r = run("compile", qmodel, *app, "-o", tmp_path / "app.bin", "--json")
+    r = run("compile", qmodel, *app, "-o", tmp_path / "app.prg", "--json")
     assert r.exit_code == 0, r.output
     d = tmp_path / syntax
     d.mkdir()
     r = run("compile", qmodel, *app, "-o", d / "app.s", "--format", "asm", "--syntax", syntax)
     assert r.exit_code == 0, r.output
     files = {p.name: p.read_text() for p in d.iterdir()}
-    assert assemble_with(syntax, files) == (tmp_path / "app.bin").read_bytes()
+    prg = (tmp_path / "app.prg").read_bytes()
+    assert prg[:2] == b"\x01\x08"  # the export carries the BASIC stub too, from $0801
+    assert assemble_with(syntax, files) == prg[2:]
 
 
 def test_verify_json_on_qmodel_and_float_model(qmodel):

@@ -195,7 +195,7 @@ def test_ctrl_c_during_compile_report_leaves_nothing(work, monkeypatch):
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_compile, "_layer_report", interrupted)
+    monkeypatch.setattr(cli_compile, "_measure", interrupted)
     before = snapshot(work)
     r = run("compile", work / "m.json", "-o", work / "out.prg", "--report", "--labels",
             work / "out.lbl")

@@ -196,18 +196,21 @@ def test_cli_lone_surrogate_in_classes(tmp_path):
 def test_cli_quotes_and_semicolons_compile_to_the_same_program(tmp_path, name):
     plain = _qmodel_file(tmp_path, "x", stem="plain")
     odd = _qmodel_file(tmp_path, name, stem="odd")
+    p, o = tmp_path / "plain", tmp_path / "odd"  # the same output names: they appear in .s
+    p.mkdir()
+    o.mkdir()
     for suffix in (".prg", ".s", ".c"):
-        assert run("compile", plain, "-o", tmp_path / f"plain{suffix}").exit_code == 0
-        r = run("compile", odd, "-o", tmp_path / f"odd{suffix}")
+        assert run("compile", plain, "-o", p / f"out{suffix}").exit_code == 0
+        r = run("compile", odd, "-o", o / f"out{suffix}")
         assert r.exit_code == 0, r.output
-    assert (tmp_path / "odd.prg").read_bytes() == (tmp_path / "plain.prg").read_bytes()
-    a, b = (tmp_path / "plain.s").read_text(), (tmp_path / "odd.s").read_text()
+    assert (o / "out.prg").read_bytes() == (p / "out.prg").read_bytes()
+    a, b = (p / "out.s").read_text(), (o / "out.s").read_text()
     assert len(a.splitlines()) == len(b.splitlines())
     diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y]
     assert len(diff) == 1 and diff[0][1].startswith("; c64ml inference routine for model \"")
     assert assemble(b, "odd.s", 0xC000).data == assemble(a, "plain.s", 0xC000).data
-    assert len((tmp_path / "odd.c").read_text().splitlines()) == \
-        len((tmp_path / "plain.c").read_text().splitlines())
+    assert len((o / "out.c").read_text().splitlines()) == \
+        len((p / "out.c").read_text().splitlines())
 
 
 # -- 2. assembly comments --------------------------------------------------------------------
