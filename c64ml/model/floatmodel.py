@@ -170,24 +170,35 @@ def parse_layer_head(L, f: str) -> Activation:
     return Activation(jf.as_choice(jf.need(L, "activation", f), f + ".activation", ACTIVATIONS))
 
 
-def model_from_json(doc) -> Model:
-    """Validate a parsed model document (errors carry the field, not the path)."""
-    name, lo, hi, raw_layers, output = parse_header(
-        doc, FORMAT, "c64ml-qmodel", "this is a qmodel; a float model is needed here")
+def parse_model_doc(doc, fmt: str, other: str, other_hint: str, parse_layer, make):
+    """What a model and a qmodel document share: the header, then each layer parsed by
+    ``parse_layer(L, field, activation, n_in)`` (the widths chain), then
+    ``make(name, lo, hi, layers, output)`` and its class names."""
+    name, lo, hi, raw_layers, output = parse_header(doc, fmt, other, other_hint)
     layers = []
     n_in = len(lo)
     for k, L in enumerate(raw_layers):
         f = f"layers[{k}]"
-        act = parse_layer_head(L, f)
-        w = parse_matrix(jf.need(L, "weights", f), f + ".weights", n_in, None, MAX_WEIGHT)
-        b = jf.as_list(jf.need(L, "bias", f), f + ".bias", w.shape[1], w.shape[1])
-        bias = np.array([jf.as_float(x, f"{f}.bias[{j}]", MAX_WEIGHT) for j, x in enumerate(b)])
-        layers.append(Dense(w, bias, act))
-        n_in = w.shape[1]
-    model = Model(name, lo, hi, layers, output)
+        layers.append(parse_layer(L, f, parse_layer_head(L, f), n_in))
+        n_in = layers[-1].n_out
+    model = make(name, lo, hi, layers, output)
     if "classes" in doc:
         model.classes = parse_classes(doc["classes"], model.n_classes)
     return model
+
+
+def _dense_from_json(L, f: str, act: Activation, n_in: int) -> Dense:
+    w = parse_matrix(jf.need(L, "weights", f), f + ".weights", n_in, None, MAX_WEIGHT)
+    b = jf.as_list(jf.need(L, "bias", f), f + ".bias", w.shape[1], w.shape[1])
+    bias = np.array([jf.as_float(x, f"{f}.bias[{j}]", MAX_WEIGHT) for j, x in enumerate(b)])
+    return Dense(w, bias, act)
+
+
+def model_from_json(doc) -> Model:
+    """Validate a parsed model document (errors carry the field, not the path)."""
+    return parse_model_doc(doc, FORMAT, "c64ml-qmodel",
+                           "this is a qmodel; a float model is needed here",
+                           _dense_from_json, Model)
 
 
 def load_model(path: str | os.PathLike) -> Model:

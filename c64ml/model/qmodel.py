@@ -20,9 +20,7 @@ from c64ml.model.floatmodel import (
     Model,
     input_range_json,
     model_from_json,
-    parse_classes,
-    parse_header,
-    parse_layer_head,
+    parse_model_doc,
 )
 from c64ml.model.shape import LayerShape, ModelShape
 from c64ml.spec import (
@@ -226,35 +224,30 @@ def _int_vector(v, field: str, n: int, lo: int, hi: int) -> np.ndarray:
     return np.array([jf.as_int(x, f"{field}[{j}]", lo, hi) for j, x in enumerate(v)], dtype=np.int64)
 
 
+def _qlayer_from_json(L, f: str, act: Activation, n_in: int) -> QLayer:
+    rows = jf.as_list(jf.need(L, "weights", f), f + ".weights", n_in, n_in)
+    n_out = len(jf.as_list(rows[0], f + ".weights[0]", 1, MAX_UNITS))
+    w = np.array([_int_vector(r, f"{f}.weights[{i}]", n_out, -128, 127)
+                  for i, r in enumerate(rows)], dtype=np.int64)
+    b = _int_vector(jf.need(L, "bias", f), f + ".bias", n_out, -ACC_MAX, ACC_MAX)
+    layer = QLayer(w, b, act)
+    if "multiplier" in L or act in REQUANTIZED:
+        layer.multiplier = _int_vector(jf.need(L, "multiplier", f), f + ".multiplier",
+                                       n_out, 0, MAX_MULTIPLIER)
+    if "shift" in L or act in REQUANTIZED:
+        layer.shift = _int_vector(jf.need(L, "shift", f), f + ".shift", n_out, 0, MAX_SHIFT)
+    if "table" in L or act in TABLED:
+        layer.table = _int_vector(jf.need(L, "table", f), f + ".table", 256, -128, 255)
+    if "scale" in L:
+        layer.scale = jf.as_float(L["scale"], f + ".scale")
+    return layer
+
+
 def qmodel_from_json(doc) -> QModel:
     """Validate a parsed qmodel document (errors carry the field, not the path)."""
-    name, lo, hi, raw_layers, output = parse_header(
-        doc, FORMAT, "c64ml-model", "this is a float model; quantize it first (c64ml quantize)")
-    layers = []
-    n_in = len(lo)
-    for k, L in enumerate(raw_layers):
-        f = f"layers[{k}]"
-        act = parse_layer_head(L, f)
-        rows = jf.as_list(jf.need(L, "weights", f), f + ".weights", n_in, n_in)
-        n_out = len(jf.as_list(rows[0], f + ".weights[0]", 1, MAX_UNITS))
-        w = np.array([_int_vector(r, f"{f}.weights[{i}]", n_out, -128, 127)
-                      for i, r in enumerate(rows)], dtype=np.int64)
-        b = _int_vector(jf.need(L, "bias", f), f + ".bias", n_out, -ACC_MAX, ACC_MAX)
-        layer = QLayer(w, b, act)
-        if "multiplier" in L or act in REQUANTIZED:
-            layer.multiplier = _int_vector(jf.need(L, "multiplier", f), f + ".multiplier",
-                                           n_out, 0, MAX_MULTIPLIER)
-        if "shift" in L or act in REQUANTIZED:
-            layer.shift = _int_vector(jf.need(L, "shift", f), f + ".shift", n_out, 0, MAX_SHIFT)
-        if "table" in L or act in TABLED:
-            layer.table = _int_vector(jf.need(L, "table", f), f + ".table", 256, -128, 255)
-        if "scale" in L:
-            layer.scale = jf.as_float(L["scale"], f + ".scale")
-        layers.append(layer)
-        n_in = n_out
-    model = QModel(name, lo, hi, layers, output)
-    if "classes" in doc:
-        model.classes = parse_classes(doc["classes"], model.n_classes)
+    model = parse_model_doc(doc, FORMAT, "c64ml-model",
+                            "this is a float model; quantize it first (c64ml quantize)",
+                            _qlayer_from_json, QModel)
     if isinstance(doc.get("info"), dict):
         model.info = doc["info"]
     if "float_model" in doc:
