@@ -96,6 +96,7 @@ class CPU(MPU):
         self.traps = bytearray(0x10000)
         self.event_at = 0
         self.op = 0xEA
+        self.instructions = 0     # executed so far (both engines count them)
         super().__init__(memory=memory, pc=pc)
 
     def ByteAt(self, addr: int) -> int:
@@ -119,9 +120,11 @@ class CPU(MPU):
         instruct = self.instruct
         cycletime = self.cycletime
         extra = self.extracycles
+        done = 0
         while True:
             pc = self.pc
             if traps[pc]:
+                self.instructions += done
                 return pc
             op = mem[pc]
             self.op = op
@@ -131,7 +134,9 @@ class CPU(MPU):
             instruct[op](self)
             self.pc &= 0xFFFF
             self.processorCycles += cycletime[op] + self.excycles
+            done += 1
             if self.processorCycles >= self.event_at:
+                self.instructions += done
                 return None
 
     def step(self) -> "CPU":
@@ -144,4 +149,5 @@ class CPU(MPU):
         self.instruct[op](self)
         self.pc &= 0xFFFF
         self.processorCycles += self.cycletime[op] + self.excycles
+        self.instructions += 1
         return self
