@@ -406,6 +406,15 @@ class _Gen:
                     self.line(depth, f"if e < 0x100: cyc += 1" if wraps else
                               f"if e > {w | 0xFF}: cyc += 1")
                 return "e"
+            hi = self.opbyte(t, 2)
+            if hi.isdigit() and int(hi) < 0xFF:     # patched low byte: the pages are known
+                base = int(hi) << 8
+                self.line(depth, f"e = {self.opbyte(t, 1)} + {base} + {idx}")
+                if not all(self.ns[ok][p] for p in (base >> 8, (base >> 8) + 1)):
+                    self.line(depth, f"if not {ok}[e >> 8]: " + bail)
+                if t.extra:
+                    self.line(depth, f"if e > {base | 0xFF}: cyc += 1")
+                return "e"
             self.line(depth, f"b = {w}; e = (b + {idx}) & 0xFFFF")
             self.line(depth, f"if not {ok}[e >> 8]: " + bail)
             if t.extra:
