@@ -121,23 +121,24 @@ class CPU(MPU):
         cycletime = self.cycletime
         extra = self.extracycles
         done = 0
-        while True:
-            pc = self.pc
-            if traps[pc]:
-                self.instructions += done
-                return pc
-            op = mem[pc]
-            self.op = op
-            self.pc = pc + 1
-            self.excycles = 0
-            self.addcycles = extra[op]
-            instruct[op](self)
-            self.pc &= 0xFFFF
-            self.processorCycles += cycletime[op] + self.excycles
-            done += 1
-            if self.processorCycles >= self.event_at:
-                self.instructions += done
-                return None
+        try:
+            while True:
+                pc = self.pc
+                if traps[pc]:
+                    return pc
+                op = mem[pc]
+                self.op = op
+                self.pc = pc + 1
+                self.excycles = 0
+                self.addcycles = extra[op]
+                instruct[op](self)
+                self.pc &= 0xFFFF
+                self.processorCycles += cycletime[op] + self.excycles
+                done += 1
+                if self.processorCycles >= self.event_at:
+                    return None
+        finally:
+            self.instructions += done
 
     def step(self) -> "CPU":
         """One instruction, with the corrected timing (no traps, no events)."""

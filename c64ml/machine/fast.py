@@ -489,6 +489,7 @@ class FastEngine:
     """Runs the CPU of one ``C64`` by translated blocks (see the module docstring)."""
 
     HITS_TO_VOLATILE = 2      # writes into a translated opcode before it is always stepped
+    hot = HOT
 
     def __init__(self, machine) -> None:
         self.m = machine
@@ -550,7 +551,7 @@ class FastEngine:
         hk = (self.key, pc, limit)
         h = self.heat.get(hk, 0) + 1
         self.exec_pages[pc >> 8] = 1
-        if h < HOT:
+        if h < self.hot:
             self.heat[hk] = h
             return None
         t0 = time.perf_counter()
