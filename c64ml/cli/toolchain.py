@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -144,8 +145,11 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--no-irq", is_flag=True, help="Run without the KERNAL's 60 Hz timer interrupt.")
 @click.option("--ntsc", is_flag=True, help="Report times for an NTSC C64 (default PAL).")
+@click.option("--engine", type=click.Choice(("fast", "reference")), default="fast",
+              show_default=True, help="Emulator core: translated blocks, or py65 (identical "
+              "results).")
 def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_json: bool,
-        no_irq: bool, ntsc: bool) -> None:
+        no_irq: bool, ntsc: bool, engine: str) -> None:
     """Run PROGRAM (.prg, or the first file of a .d64) in the emulated C64, like LOAD + RUN.
 
     A PRG at $0801 is started by its BASIC stub's SYS address; any other PRG at
@@ -155,11 +159,13 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
 
     prg = load_program(program)
     typed = parse_keys(keys)
-    machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq)
+    machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq, engine=engine)
+    t0 = time.perf_counter()
     try:
         result = machine.run_program(prg, keys=typed, max_cycles=max_cycles)
     except C64mlError as e:
         raise e.at(program) from None
+    host_seconds = time.perf_counter() - t0
     screen = [ln.rstrip() for ln in machine.screen_text()]
     if screenshot:
         from c64ml.machine.screenshot import render_png
@@ -174,6 +180,7 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
             "irq_cycles": result.irq_cycles, "kernal_cycles": result.kernal_cycles,
             "total_cycles": total, "reason": result.reason, "exit_code": result.exit_code,
             "system": system, "timing": times,
+            "instructions": result.instructions, "host_seconds": host_seconds,
         }, indent=2))
         return
     for line in trim_screen(screen):

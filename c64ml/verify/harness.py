@@ -26,12 +26,13 @@ class HarnessRun:
     cycles: np.ndarray  # (N,) CPU cycles per inference: the routine and its RTS (not the JSR)
     irq_cycles: int  # simulated KERNAL interrupt cycles, reported separately
     layer_cycles: np.ndarray  # (N, layers): each layer's cycles (accumulate and activate)
+    instructions: int = 0  # 6502 instructions executed (all samples, interrupts included)
 
 
 def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
-              rows=None) -> HarnessRun:
+              rows=None, engine: str = "fast") -> HarnessRun:
     """One fresh machine running the rows of ``q`` in order (``rows`` wraps the iteration)."""
-    m = C64(system=system, irq=irq)
+    m = C64(system=system, irq=irq, engine=engine)
     m.load(build.origin, build.program.data)
     entry, inp = build.addr(labels.INFER), build.addr(labels.IN)
     out, n_out = build.addr(labels.OUT), build.model.out_bytes
@@ -42,29 +43,30 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
     outputs = np.zeros((len(q), n_out), dtype=np.uint8)
     cycles = np.zeros(len(q), dtype=np.int64)
     layer_cycles = np.zeros((len(q), n_layers), dtype=np.int64)
-    irq_cycles = 0
+    irq_cycles = instructions = 0
     for i in (rows if rows is not None else range(len(q))):
         m.ram[inp:inp + q.shape[1]] = q[i].tobytes()
         r = m.call(entry, max_cycles=MAX_CYCLES_PER_INFERENCE)
         outputs[i] = np.frombuffer(bytes(m.ram[out:out + n_out]), dtype=np.uint8)
         cycles[i] = r.cycles
         irq_cycles += r.irq_cycles
+        instructions += r.instructions
         at = dict(r.probes)
         layer_cycles[i] = np.diff([at[a] for a in marks])
-    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles)
+    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles, instructions)
 
 
 _job: tuple | None = None  # (build, irq, system) in a worker process
 
 
-def _init_worker(build: Build, irq: bool, system: str) -> None:
+def _init_worker(build: Build, irq: bool, system: str, engine: str) -> None:
     global _job
-    _job = (build, irq, system)
+    _job = (build, irq, system, engine)
 
 
 def _run_chunk(q: np.ndarray) -> HarnessRun:
-    build, irq, system = _job
-    return _run_rows(build, q, irq, system)
+    build, irq, system, engine = _job
+    return _run_rows(build, q, irq, system, engine=engine)
 
 
 def _auto_jobs(n: int) -> int:
@@ -73,23 +75,27 @@ def _auto_jobs(n: int) -> int:
 
 
 def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal",
-              label: str = "running on the emulated C64", jobs: int | None = None) -> HarnessRun:
+              label: str = "running on the emulated C64", jobs: int | None = None,
+              engine: str = "fast") -> HarnessRun:
     """Call ``c64ml_infer`` once per row of input bytes ``q``; collect outputs and cycles.
 
     ``jobs`` processes share the rows (None: two for large runs when two CPUs are free,
     else one). Each process runs its rows on its own fresh machine; outputs and cycles do
     not depend on ``jobs``, only where the simulated interrupts fall, so ``irq_cycles`` may.
+    ``engine``: the machine's execution engine, "fast" or "reference" (identical results).
     """
     q = np.asarray(q, dtype=np.uint8)
     jobs = _auto_jobs(len(q)) if jobs is None else max(1, int(jobs))
     if jobs == 1 or len(q) <= CHUNK:
-        return _run_rows(build, q, irq, system, progress(range(len(q)), label, len(q)))
+        return _run_rows(build, q, irq, system, progress(range(len(q)), label, len(q)),
+                         engine=engine)
     chunks = [q[i:i + CHUNK] for i in range(0, len(q), CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(jobs, _init_worker, (build, irq, system)) as pool:
+    with ctx.Pool(jobs, _init_worker, (build, irq, system, engine)) as pool:
         parts = list(progress(pool.imap(_run_chunk, chunks), label, len(chunks)))
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),
                       sum(p.irq_cycles for p in parts),
-                      np.concatenate([p.layer_cycles for p in parts]))
+                      np.concatenate([p.layer_cycles for p in parts]),
+                      sum(p.instructions for p in parts))
