@@ -34,7 +34,7 @@ from c64ml.machine.cpu import CPU
 
 BAIL = 0x10000          # added to a returned PC: the reference core executes this instruction
 ROOM = 0x20000          # ... added as well: it would not end before the next event
-MAX_INSTRUCTIONS = 48   # decoded per block
+MAX_INSTRUCTIONS = 24   # decoded per block
 HOT = 3                 # entries into an address before it is translated
 
 # --- the operations -------------------------------------------------------------------
@@ -259,7 +259,7 @@ class _Gen:
             if t.name in JUMPS:
                 self.jump(t, depth)
                 return self.index[stop] if stop is not None else len(ins)
-            self.plain(t, depth)
+            self.plain(t, depth, self.nz_dead(i))
             i += 1
         if i >= len(ins):         # ran off the decoded code: go on in another block
             self.line(depth, _exit(self.at(self.end, wrap=True), self.k, self.j))
@@ -440,8 +440,35 @@ class _Gen:
             return "e"
         raise AssertionError(mode)
 
-    def plain(self, t: Instr, depth: int) -> None:
+    def nz_dead(self, i: int) -> bool:
+        """Whether the next instruction sets N and Z before anything can read them (so
+        instruction i need not)."""
+        if i + 1 >= len(self.ins):
+            return False
+        t = self.ins[i + 1]
+        if t.stop or t.name in ("CMP", "CPX", "CPY", "BIT") or any(
+                self.dyn(t.addr + k) for k in range(1, t.length)):
+            return False
+        if t.name in IMPLIED:
+            return "n = z" in IMPLIED[t.name]
+        if t.mode == "acc" or (t.name in READ and t.mode in ("imm", "zpg", "abs")):
+            return True
+        return False
+
+    def plain(self, t: Instr, depth: int, nz_dead: bool = False) -> None:
         """One instruction that neither branches nor jumps."""
+        if nz_dead and t.name not in ("CMP", "CPX", "CPY", "BIT"):
+            lines = len(self.lines)
+            self._plain(t, depth)
+            if any("smc(" in ln for ln in self.lines[lines:]):
+                return                # the exit after a write into code reads them
+            for k in range(lines, len(self.lines)):
+                self.lines[k] = (self.lines[k].replace("; n = z = a", "")
+                                 .replace("; n = z = t", "").replace("n = z = ", ""))
+            return
+        self._plain(t, depth)
+
+    def _plain(self, t: Instr, depth: int) -> None:
         name, mode = t.name, t.mode
         if name in ("ADC", "SBC"):
             self.decimal = True
@@ -508,7 +535,7 @@ class FastEngine:
         self.page_writers: dict[int, set[Block]] = {}   # page -> unchecked writers
         self.shadow: dict[int, bytes] = {}      # code page -> its bytes when last checked
         self.blocks: dict[tuple, Block] = {}
-        self.caches: dict[tuple, dict] = {}
+        self.caches: dict[int, dict] = {}
         self.spaces: dict[int, dict] = {}
         self.heat: dict[tuple, int] = {}
         self.key_ids: dict[tuple, int] = {}
@@ -531,12 +558,12 @@ class FastEngine:
                                 "RD": rd, "WR": bytes(wr),
                                 "RW": bytes(r & w for r, w in zip(rd, wr)),
                                 "smc": self.code_written}
-            self.caches[key, MAX_INSTRUCTIONS] = {}
+            self.caches[key] = {}
             space = dict(self.spaces[key])
             exec(_generic_code(), space)
             self.generics[key] = [space.get(f"op_{op:02X}") for op in range(256)]
         self.ns = self.spaces[key]
-        self.cache = self.caches[key, MAX_INSTRUCTIONS]
+        self.cache = self.caches[key]
         self.generic = self.generics[key]
 
     def flush(self) -> None:
@@ -545,17 +572,16 @@ class FastEngine:
             self._drop(b)
 
     # --- translation ---------------------------------------------------------------
-    def translate(self, pc: int, limit: int = MAX_INSTRUCTIONS):
-        """The function of the block at ``pc`` (at most ``limit`` instructions), or None
-        while ``pc`` is not yet hot."""
-        hk = (self.key, pc, limit)
+    def translate(self, pc: int):
+        """The function of the block at ``pc``, or None while ``pc`` is not yet hot."""
+        hk = (self.key, pc)
         h = self.heat.get(hk, 0) + 1
         self.exec_pages[pc >> 8] = 1
         if h < self.hot:
             self.heat[hk] = h
             return None
         t0 = time.perf_counter()
-        gen = _Gen(self, pc, limit)
+        gen = _Gen(self, pc, MAX_INSTRUCTIONS)
         src = gen.source()
         code = _CODE_CACHE.get(src)
         if code is None:
@@ -583,7 +609,7 @@ class FastEngine:
                 if w is not b:
                     self._drop(w)
         self.blocks[b.key] = b
-        self.caches[b.key[0], b.key[2]][b.pc] = b.fn
+        self.caches[b.key[0]][b.pc] = b.fn
         for addr in b.owned:
             self.code[addr] = 1
             self.snap[addr] = ram[addr]
@@ -599,7 +625,7 @@ class FastEngine:
         if self.blocks.get(b.key) is not b:
             return
         del self.blocks[b.key]
-        self.caches[b.key[0], b.key[2]].pop(b.pc, None)
+        self.caches[b.key[0]].pop(b.pc, None)
         for addr in b.owned:
             lst = self.owners.get(addr)
             if lst is not None:
