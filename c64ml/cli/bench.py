@@ -23,9 +23,10 @@ def bench(as_json: bool, samples: int, cc65_samples: int, models: tuple[str, ...
     same qmodel as C under cc65 -Oirs -Cl, all measured in the emulated C64. With
     --emulator: instructions per second of the two emulator engines."""
     if emulator:
+        from c64ml.package.prg import prg_with_stub
         from c64ml.verify.emubench import emulator_bench, emulator_table
 
-        result = emulator_bench(samples)
+        result = emulator_bench(prg_with_stub, samples)
         click.echo(json.dumps(result) if as_json else emulator_table(result))
         return
     from c64ml.verify.bench import run_bench, table

@@ -20,7 +20,6 @@ from c64ml.errors import C64mlError
 from c64ml.machine import C64
 from c64ml.model.dataset import Dataset, load_dataset
 from c64ml.model.qmodel import load_qmodel
-from c64ml.package.prg import prg_with_stub
 from c64ml.verify.harness import run_build
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -44,8 +43,9 @@ def _timed_library(build, q, engine: str) -> dict:
             "result": (run.outputs.tobytes(), run.cycles.tobytes())}
 
 
-def emulator_bench(samples: int = 100) -> dict:
-    """Instructions per second of both engines on each program (``samples`` test samples)."""
+def emulator_bench(prg_with_stub, samples: int = 100) -> dict:
+    """Instructions per second of both engines on each program (``samples`` test samples);
+    ``prg_with_stub`` is c64ml.package.prg's (the verify stage does not package programs)."""
     path = EXAMPLES / "digits" / "qmodel.json"
     if not path.is_file():
         raise C64mlError("bench --emulator needs the examples/ folder of a c64ml source "
