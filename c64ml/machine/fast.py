@@ -164,18 +164,36 @@ class _Gen:
             self.mine: set[int] = set()
             return
         self.ns, self.vol, self.mem = eng.ns, eng.volatile, eng.ram
-        self.decode(limit)
+        self.decode(limit, None)
+        if not self.loops():      # straight code: end at blocks that exist (no duplicates)
+            self.decode(limit, eng.cache)
         self.mine = {a for t in self.ins for a in range(t.addr, t.addr + t.length)}
 
     # --- decoding ----------------------------------------------------------------
-    def decode(self, limit: int) -> None:
+    def loops(self) -> bool:
+        """Whether a branch or JMP in the decoded code goes back to the start."""
+        mem = self.mem
+        for t in self.ins:
+            if t.stop:
+                continue
+            if t.name in BRANCH and not self.dyn(t.addr + 1):
+                off = mem[t.addr + 1]
+                if (t.addr + 2 + (off - 256 if off & 0x80 else off)) & 0xFFFF == self.start:
+                    return True
+            elif t.name == "JMP" and t.mode == "abs" and not self.dyn(t.addr + 1) \
+                    and not self.dyn(t.addr + 2) \
+                    and mem[t.addr + 1] | mem[t.addr + 2] << 8 == self.start:
+                return True
+        return False
+
+    def decode(self, limit: int, known) -> None:
         mem, rd, traps, vol = self.mem, self.ns["RD"], self.eng.cpu.traps, self.vol
         self.ins: list[Instr] = []
         self.index: dict[int, int] = {}
         pc = reach = self.start
         while len(self.ins) < limit:
             t = Instr(pc, mem[pc])
-            if pc != self.start and traps[pc]:
+            if pc != self.start and (traps[pc] or (known is not None and pc in known)):
                 t.stop = "trap"
             elif vol[pc] or pc + t.length > 0x10000 or not all(
                     rd[(pc + i) >> 8] for i in range(1, t.length)) or self.needs_core(t):
