@@ -2,7 +2,8 @@
 the KERNAL interrupt live) must give exactly the output bytes of docs/semantics.md §7, as the
 NumPy reference and the LLVM JIT compute them. At least 200 random models per run with the
 table-driven loop, and 120 more compressed ones with a random strategy per layer; every edge
-model with every strategy.
+model with every strategy. Every model also runs its first two rows on the reference core
+(py65) as well as the fast engine: identical outputs and cycles (tests/test_fast_engine.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ COUNT = {"models": 0}
 
 def check(model: QModel, q: np.ndarray, strategies: list[str] | None = None) -> None:
     build = build_library(model, origin=0x1000, strategies=strategies)
-    got = run_build(build, q).outputs
+    run = run_build(build, q)                       # the fast engine (the default)
+    got = run.outputs
+    ref = run_build(build, q[:2], engine="reference")   # the reference core: same everything
+    assert np.array_equal(ref.outputs, got[:2]) and np.array_equal(ref.cycles, run.cycles[:2])
+    assert np.array_equal(ref.layer_cycles, run.layer_cycles[:2])
     want = reference.output_bytes(model, q)
     assert np.array_equal(want, compile_qmodel(model).output_bytes(q))
     bad = np.flatnonzero(np.any(got != want, axis=1))

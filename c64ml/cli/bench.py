@@ -14,9 +14,21 @@ import click
 @click.option("--cc65-samples", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="Test samples per model for the cc65 build (it is ~30x slower to emulate).")
 @click.option("--model", "models", multiple=True, help="Only this suite model (repeatable).")
-def bench(as_json: bool, samples: int, cc65_samples: int, models: tuple[str, ...]) -> None:
+@click.option("--emulator", is_flag=True,
+              help="Instead: the emulator's speed, fast engine against the reference core "
+                   "(--samples digits samples, default 100).")
+def bench(as_json: bool, samples: int, cc65_samples: int, models: tuple[str, ...],
+          emulator: bool) -> None:
     """Benchmark the fixed suite: c64ml's 6502 code (--optimize speed and size) against the
-    same qmodel as C under cc65 -Oirs -Cl, all measured in the emulated C64."""
+    same qmodel as C under cc65 -Oirs -Cl, all measured in the emulated C64. With
+    --emulator: instructions per second of the two emulator engines."""
+    if emulator:
+        from c64ml.package.prg import prg_with_stub
+        from c64ml.verify.emubench import emulator_bench, emulator_table
+
+        result = emulator_bench(prg_with_stub, samples)
+        click.echo(json.dumps(result) if as_json else emulator_table(result))
+        return
     from c64ml.verify.bench import run_bench, table
 
     result = run_bench(list(models) or None, samples, cc65_samples)

@@ -11,6 +11,7 @@ from c64ml.backend6502 import labels
 from c64ml.cli.common import qmodel_arg
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs
+from c64ml.machine.c64 import Engine
 from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.qmodel import QModel
 from c64ml.spec import Optimize
@@ -196,8 +197,11 @@ def _pct(v):
 @click.option("--optimize", type=click.Choice([o.value for o in Optimize]), default="size",
               help="Code strategy to verify.")
 @click.option("--no-irq", is_flag=True, help="Switch off the simulated KERNAL interrupt.")
+@click.option("--engine", type=click.Choice([e.value for e in Engine]), default="fast",
+              show_default=True, help="Emulator core: translated blocks, or py65 (identical "
+              "results).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify(model, data, calib, optimize, no_irq, as_json) -> None:
+def verify(model, data, calib, optimize, no_irq, engine, as_json) -> None:
     """Compile MODEL, run every sample of DATA in the emulated C64 and compare every output
     byte with the NumPy reference and the LLVM JIT. Exits 1 on any mismatch."""
     from c64ml.backend6502.strategy import build_optimized
@@ -207,7 +211,7 @@ def verify(model, data, calib, optimize, no_irq, as_json) -> None:
     ds = load_dataset(data, qm.inputs)
     check_labels(ds, qm.n_classes, data)
     build = build_optimized(qm, optimize)
-    v = run_verify(build, ds, qm.float_model, irq=not no_irq)
+    v = run_verify(build, ds, qm.float_model, irq=not no_irq, engine=engine)
     if as_json:
         click.echo(json.dumps(v.to_json()))
     else:

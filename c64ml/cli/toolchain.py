@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
 
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs, read_bytes
+from c64ml.machine.c64 import Engine
 from c64ml.package.d64 import disk_file_name, make_d64
 from c64ml.package.load import load_program
 from c64ml.package.prg import make_prg, package_prg
@@ -145,8 +147,11 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--no-irq", is_flag=True, help="Run without the KERNAL's 60 Hz timer interrupt.")
 @click.option("--ntsc", is_flag=True, help="Report times for an NTSC C64 (default PAL).")
+@click.option("--engine", type=click.Choice([e.value for e in Engine]), default="fast",
+              show_default=True, help="Emulator core: translated blocks, or py65 (identical "
+              "results).")
 def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_json: bool,
-        no_irq: bool, ntsc: bool) -> None:
+        no_irq: bool, ntsc: bool, engine: str) -> None:
     """Run PROGRAM (.prg, or the first file of a .d64) in the emulated C64, like LOAD + RUN.
 
     A PRG at $0801 is started by its BASIC stub's SYS address; any other PRG at
@@ -158,11 +163,13 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
     outs.claim(screenshot)
     prg = load_program(program)
     typed = parse_keys(keys)
-    machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq)
+    machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq, engine=engine)
+    t0 = time.perf_counter()
     try:
         result = machine.run_program(prg, keys=typed, max_cycles=max_cycles)
     except C64mlError as e:
         raise e.at(program) from None
+    host_seconds = time.perf_counter() - t0
     screen = [ln.rstrip() for ln in machine.screen_text()]
     if screenshot:
         from c64ml.machine.screenshot import render_png
@@ -178,6 +185,7 @@ def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_jso
             "irq_cycles": result.irq_cycles, "kernal_cycles": result.kernal_cycles,
             "total_cycles": total, "reason": result.reason, "exit_code": result.exit_code,
             "system": system, "timing": times,
+            "instructions": result.instructions, "host_seconds": host_seconds,
         }, indent=2))
         return
     for line in trim_screen(screen):

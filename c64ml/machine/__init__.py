@@ -20,11 +20,11 @@ This is the stable public API; everything else in ``c64ml.machine`` is internal:
   ``IllegalOpcode``, ``BadAccess``.
 """
 
-from c64ml.machine.c64 import C64, SYSTEMS, RunResult, System, timing
+from c64ml.machine.c64 import C64, SYSTEMS, Engine, RunResult, System, timing
 from c64ml.machine.cpu import BadAccess, C64Error, CycleBudgetExceeded, IllegalOpcode
 from c64ml.machine.programs import assemble_prg, load_program
 from c64ml.machine.screen import trim_screen
 
-__all__ = ["C64", "RunResult", "System", "SYSTEMS", "timing",
+__all__ = ["C64", "Engine", "RunResult", "System", "SYSTEMS", "timing",
            "assemble_prg", "load_program", "trim_screen",
            "C64Error", "CycleBudgetExceeded", "IllegalOpcode", "BadAccess"]

@@ -14,6 +14,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from c64ml.machine import kernal
 from c64ml.machine.cia import CIA
@@ -90,6 +91,7 @@ class RunResult:
     clean_return: bool | None = None      # None unless reason == "return"
     return_issues: list[str] = field(default_factory=list)
     probes: list[tuple[int, int]] = field(default_factory=list)  # (address, program cycles)
+    instructions: int = 0     # executed by the emulated CPU (the KERNAL shims count none)
 
     @property
     def total_cycles(self) -> int:
@@ -107,6 +109,29 @@ class _Bus(bytearray):
             bytearray.__setitem__(self, addr, value)
 
 
+class _WatchedBus(_Bus):
+    """The bus of a machine running the fast engine: RAM writes made by the reference
+    core (``CPU.step``) into translated code reach the engine too."""
+
+    def __setitem__(self, addr, value):
+        if type(addr) is int:
+            if addr < 2 or self.write_map[addr >> 8] is not None:
+                self.slow_write(addr, value)
+            else:
+                bytearray.__setitem__(self, addr, value)
+                if self.code[addr]:
+                    self.code_hit(addr)
+        else:
+            bytearray.__setitem__(self, addr, value)
+
+
+class Engine(StrEnum):
+    """How the machine executes 6502 code; both give identical results (docs/harness.md)."""
+
+    FAST = "fast"            # basic blocks translated to Python (machine/fast.py)
+    REFERENCE = "reference"  # py65's interpreter with c64ml's cycle fixes (machine/cpu.py)
+
+
 BASIC_PAGES = range(0xA0, 0xC0)
 IO_PAGES = range(0xD0, 0xE0)
 KERNAL_PAGES = range(0xE0, 0x100)
@@ -120,17 +145,24 @@ class C64:
 
     ``system`` is "pal" or "ntsc"; ``irq=False`` switches the KERNAL's 60 Hz timer
     interrupt off; ``seed`` seeds what the simulated interrupt scribbles over its zero
-    page; a run stops as "idle" after ``idle_polls`` GETIN calls in a row with no key."""
+    page; a run stops as "idle" after ``idle_polls`` GETIN calls in a row with no key.
+    ``engine`` is "fast" (6502 code translated to Python, machine/fast.py) or "reference"
+    (py65, one instruction at a time); both give the same cycles, memory and registers."""
 
     def __init__(self, system: str = "pal", irq: bool = True, seed: int = 0,
-                 idle_polls: int = 2000) -> None:
+                 idle_polls: int = 2000, engine: Engine = Engine.FAST) -> None:
         if system not in SYSTEMS:
             raise C64Error(f"unknown system {system!r}; use 'pal' or 'ntsc'", field="system")
+        if engine not in tuple(Engine):
+            raise C64Error(f"unknown engine {engine!r}; use 'fast' or 'reference'",
+                           field="engine")
+        self.engine = Engine(engine)
+        self._engine = None
         self.system = SYSTEMS[system]
         self.irq = irq
         self.idle_polls = idle_polls
         self.rng = random.Random(seed)
-        self._bus = _Bus(0x10000)
+        self._bus = (_WatchedBus if engine == "fast" else _Bus)(0x10000)
         self._bus.slow_write = self._slow_write
         self._bus.write_map = [None] * 256
         self.ram = memoryview(self._bus)
@@ -156,6 +188,11 @@ class C64:
         t.write_cr(0, 0x11)
         self.cia1.mask = 1 if irq else 0
         self._bank()
+        if engine == "fast":
+            from c64ml.machine.fast import FastEngine
+            self._engine = FastEngine(self)
+            self._bus.code = self._engine.code
+            self._bus.code_hit = self._engine.code_written
 
     # --- memory map ---------------------------------------------------------
     def banking(self) -> tuple[bool, bool, str]:
@@ -182,6 +219,8 @@ class C64:
         traps[kernal.SYS_RETURN] = 1
         for a in self._probes:
             traps[a] = 1
+        if self._engine is not None:
+            self._engine.rebank()
 
     def _rom_read(self, addr: int):
         area = ("BASIC ROM" if addr < 0xC000 else "character ROM" if addr < 0xE000
@@ -265,6 +304,8 @@ class C64:
         self._probes = set(addresses)
         for a in self._probes:
             self.cpu.traps[a] = 1
+        if self._engine is not None:
+            self._engine.flush()
 
     def load(self, addr: int, data: bytes) -> None:
         """Put ``data`` straight into RAM at ``addr`` (bypassing banking and I/O; no PRG
@@ -368,10 +409,15 @@ class C64:
         self._exit = None
         self.empty_polls = 0
         self._probe_hits = []
+        self._instructions = cpu.instructions
         reason = None
         cpu.event_at = 0
+        engine = self._engine
+        if engine is not None:
+            engine.check_pages()      # RAM written from Python since the last run
+        run = cpu.run if engine is None else engine.run
         while reason is None:
-            pc = cpu.run()
+            pc = run()
             if pc is None:
                 reason = self._service()
                 continue
@@ -392,6 +438,8 @@ class C64:
                 cpu.processorCycles += c
                 cpu.pc = (cpu.stPopWord() + 1) & 0xFFFF
                 cpu.event_at = 0
+                if engine is not None:
+                    engine.check_pages()
                 if self.empty_polls > self.idle_polls:
                     reason = "idle"
                 continue
@@ -445,6 +493,8 @@ class C64:
             raise C64Error(f"IRQ through a custom vector ${vec:04X} at $0314 is not emulated "
                            "(SEI, or restore $0314/$0315 to $EA31)", field="$0314")
         kernal.scribble(self)
+        if self._engine is not None:
+            self._engine.check_pages((0, 1))
         self.cia1.ack()
         c = kernal.CYCLES["irq"]
         cpu.processorCycles += c
@@ -458,7 +508,8 @@ class C64:
                       kernal_cycles=self._kernal_cycles, kernal_calls=self._kernal_calls,
                       reason=reason, exit_code=self._exit if reason == "exit" else None,
                       a=cpu.a, x=cpu.x, y=cpu.y, p=cpu.p, sp=cpu.sp, pc=cpu.pc,
-                      probes=self._probe_hits)
+                      probes=self._probe_hits,
+                      instructions=cpu.instructions - self._instructions)
         if reason == "return":
             ptrs, chrget, port = basic_state
             issues = []

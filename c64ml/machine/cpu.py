@@ -96,6 +96,7 @@ class CPU(MPU):
         self.traps = bytearray(0x10000)
         self.event_at = 0
         self.op = 0xEA
+        self.instructions = 0     # executed so far (both engines count them)
         super().__init__(memory=memory, pc=pc)
 
     def ByteAt(self, addr: int) -> int:
@@ -119,20 +120,25 @@ class CPU(MPU):
         instruct = self.instruct
         cycletime = self.cycletime
         extra = self.extracycles
-        while True:
-            pc = self.pc
-            if traps[pc]:
-                return pc
-            op = mem[pc]
-            self.op = op
-            self.pc = pc + 1
-            self.excycles = 0
-            self.addcycles = extra[op]
-            instruct[op](self)
-            self.pc &= 0xFFFF
-            self.processorCycles += cycletime[op] + self.excycles
-            if self.processorCycles >= self.event_at:
-                return None
+        done = 0
+        try:
+            while True:
+                pc = self.pc
+                if traps[pc]:
+                    return pc
+                op = mem[pc]
+                self.op = op
+                self.pc = pc + 1
+                self.excycles = 0
+                self.addcycles = extra[op]
+                instruct[op](self)
+                self.pc &= 0xFFFF
+                self.processorCycles += cycletime[op] + self.excycles
+                done += 1
+                if self.processorCycles >= self.event_at:
+                    return None
+        finally:
+            self.instructions += done
 
     def step(self) -> "CPU":
         """One instruction, with the corrected timing (no traps, no events)."""
@@ -144,4 +150,5 @@ class CPU(MPU):
         self.instruct[op](self)
         self.pc &= 0xFFFF
         self.processorCycles += self.cycletime[op] + self.excycles
+        self.instructions += 1
         return self

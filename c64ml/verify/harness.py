@@ -47,6 +47,7 @@ class HarnessRun:
     irq_cycles: int  # simulated KERNAL interrupt cycles, reported separately
     layer_cycles: np.ndarray  # (N, layers): each layer's cycles (accumulate and activate)
     profile: Profile | None = None  # with run_build(..., profile=True)
+    instructions: int = 0  # 6502 instructions executed (all samples, interrupts included)
 
 
 def call_sites(build: Build) -> dict[int, tuple[int, str]]:
@@ -94,9 +95,9 @@ def _profile(hits: list[tuple[int, int]], total: int, sites: dict[int, tuple[int
 
 
 def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
-              rows=None, profile: bool = False) -> HarnessRun:
+              rows=None, profile: bool = False, engine: str = "fast") -> HarnessRun:
     """One fresh machine running the rows of ``q`` in order (``rows`` wraps the iteration)."""
-    m = C64(system=system, irq=irq)
+    m = C64(system=system, irq=irq, engine=engine)
     m.load(build.origin, build.program.data)
     entry, inp = build.addr(labels.INFER), build.addr(labels.IN)
     if build.bank_out_basic and entry >= BASIC_ROM:  # an app's routine under BASIC ROM:
@@ -111,31 +112,32 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
     outputs = np.zeros((len(q), n_out), dtype=np.uint8)
     cycles = np.zeros(len(q), dtype=np.int64)
     layer_cycles = np.zeros((len(q), n_layers), dtype=np.int64)
-    irq_cycles = 0
+    irq_cycles = instructions = 0
     for i in (rows if rows is not None else range(len(q))):
         m.ram[inp:inp + q.shape[1]] = q[i].tobytes()
         r = m.call(entry, max_cycles=MAX_CYCLES_PER_INFERENCE)
         outputs[i] = np.frombuffer(bytes(m.ram[out:out + n_out]), dtype=np.uint8)
         cycles[i] = r.cycles
         irq_cycles += r.irq_cycles
+        instructions += r.instructions
         at = {a: t for a, t in r.probes if a in marks}
         layer_cycles[i] = np.diff([at[a] for a in marks])
         if prof is not None:
             prof += _profile(r.probes, r.cycles, sites, marks)
-    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles, prof)
+    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles, prof, instructions)
 
 
 _job: tuple | None = None  # (build, irq, system, profile) in a worker process
 
 
-def _init_worker(build: Build, irq: bool, system: str, profile: bool) -> None:
+def _init_worker(build: Build, irq: bool, system: str, profile: bool, engine: str) -> None:
     global _job
-    _job = (build, irq, system, profile)
+    _job = (build, irq, system, profile, engine)
 
 
 def _run_chunk(q: np.ndarray) -> HarnessRun:
-    build, irq, system, profile = _job
-    return _run_rows(build, q, irq, system, profile=profile)
+    build, irq, system, profile, engine = _job
+    return _run_rows(build, q, irq, system, profile=profile, engine=engine)
 
 
 def _auto_jobs(n: int) -> int:
@@ -145,27 +147,29 @@ def _auto_jobs(n: int) -> int:
 
 def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal",
               label: str = "running on the emulated C64", jobs: int | None = None,
-              profile: bool = False) -> HarnessRun:
+              profile: bool = False, engine: str = "fast") -> HarnessRun:
     """Call ``c64ml_infer`` once per row of input bytes ``q``; collect outputs and cycles.
 
     ``jobs`` processes share the rows (None: two for large runs when two CPUs are free,
     else one). Each process runs its rows on its own fresh machine; outputs and cycles do
     not depend on ``jobs``, only where the simulated interrupts fall, so ``irq_cycles`` may.
     ``profile`` also probes every JSR and its return address for a :class:`Profile` (the
-    cycles stay the same; only this run is slower).
+    cycles stay the same; only this run is slower). ``engine``: the machine's execution
+    engine, "fast" or "reference" (identical results).
     """
     q = np.asarray(q, dtype=np.uint8)
     jobs = _auto_jobs(len(q)) if jobs is None else max(1, int(jobs))
     if jobs == 1 or len(q) <= CHUNK:
         return _run_rows(build, q, irq, system, progress(range(len(q)), label, len(q)),
-                         profile)
+                         profile, engine=engine)
     chunks = [q[i:i + CHUNK] for i in range(0, len(q), CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(jobs, _init_worker, (build, irq, system, profile)) as pool:
+    with ctx.Pool(jobs, _init_worker, (build, irq, system, profile, engine)) as pool:
         parts = list(progress(pool.imap(_run_chunk, chunks), label, len(chunks)))
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),
                       sum(p.irq_cycles for p in parts),
                       np.concatenate([p.layer_cycles for p in parts]),
-                      sum((p.profile for p in parts[1:]), parts[0].profile) if profile else None)
+                      sum((p.profile for p in parts[1:]), parts[0].profile) if profile else None,
+                      sum(p.instructions for p in parts))

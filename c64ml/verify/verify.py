@@ -3,6 +3,7 @@ output byte with both references (NumPy and the LLVM JIT)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,13 +28,16 @@ class Verification:
     bytes: dict
     irq_cycles: int
     first_mismatch: int | None
+    instructions: int = 0  # 6502 instructions the emulated C64 executed
+    host_seconds: float = 0.0  # wall-clock time of running the samples in the emulator
 
     def to_json(self) -> dict:
         return {"samples": self.samples, "mismatches": self.mismatches,
                 "reference_disagreements": self.reference_disagreements,
                 "accuracy": self.accuracy, "cycles": self.cycles, "time_ms": self.time_ms,
                 "bytes": self.bytes, "irq_cycles": self.irq_cycles,
-                "first_mismatch": self.first_mismatch}
+                "first_mismatch": self.first_mismatch, "instructions": self.instructions,
+                "host_seconds": self.host_seconds}
 
 
 def classes_from_bytes(model: QModel, out: np.ndarray, ref_out: np.ndarray,
@@ -50,15 +54,18 @@ def classes_from_bytes(model: QModel, out: np.ndarray, ref_out: np.ndarray,
 
 
 def verify(build: Build, data: Dataset, float_model: Model | None = None,
-           irq: bool = True) -> Verification:
-    """Run ``data`` through the program in ``build`` and both references."""
+           irq: bool = True, engine: str = "fast") -> Verification:
+    """Run ``data`` through the program in ``build`` and both references (``engine``: the
+    emulator's, "fast" or "reference")."""
     from c64ml.exec.jit import compile_qmodel
 
     qm = build.model
     q = qm.input_bytes(data.x)
     ref = reference.output_bytes(qm, q)
     jit = compile_qmodel(qm).output_bytes(q)
-    run = run_build(build, q, irq=irq)
+    t0 = time.perf_counter()
+    run = run_build(build, q, irq=irq, engine=engine)
+    host_seconds = time.perf_counter() - t0
     bad = np.any(run.outputs != ref, axis=1) | np.any(run.outputs != jit, axis=1)
     disagree = np.any(ref != jit, axis=1)
     acc = {"float": None, "fixed": None, "c64": None}
@@ -77,4 +84,5 @@ def verify(build: Build, data: Dataset, float_model: Model | None = None,
     first = int(np.argmax(bad)) if bad.any() else None
     return Verification(len(q), int(bad.sum()), int(disagree.sum()), acc,
                         {"min": int(c.min()), "mean": mean, "max": int(c.max())}, time_ms,
-                        build.byte_counts(), run.irq_cycles, first)
+                        build.byte_counts(), run.irq_cycles, first, run.instructions,
+                        host_seconds)
