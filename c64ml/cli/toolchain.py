@@ -11,12 +11,13 @@ from c64ml.cli.common import parse_address, path_arg
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs, read_bytes
 from c64ml.package.d64 import disk_file_name, make_d64
+from c64ml.package.formats import output_kind
 from c64ml.package.load import load_program
 from c64ml.package.prg import package_prg
 from c64ml.package.vice import labels_text
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
-OUTPUT_KINDS = (".prg", ".bin", ".d64")
+OUTPUT_KINDS = ("prg", "bin", "d64")  # by extension (c64ml/package/formats.py)
 DEFAULT_MAX_CYCLES = 20_000_000
 DEFAULT_MAX_SECONDS = 60.0
 
@@ -76,10 +77,11 @@ def _read_source(path: str) -> str:
         raise C64mlError(f"not UTF-8 text (byte {e.start})", path) from None
 
 
-@click.command()
+@click.command(short_help="Assemble 6502 source to a PRG, BIN or D64.")
 @click.argument("source", type=_path)
 @click.option("-o", "--output", required=True, type=_path,
-              help="Output file; its extension picks the type: .prg, .bin (raw bytes) or .d64.")
+              help="Output file; its extension picks the type: .prg (also for a name without "
+                   "an extension), .bin (raw bytes) or .d64.")
 @click.option("--listing", type=_path, help="Also write an address/bytes/cycles listing here.")
 @click.option("--labels", type=_path, help="Also write a VICE label file (al C:xxxx .name) here.")
 @click.option("--export", "export_syntax", type=click.Choice(["acme", "64tass", "ca65"]),
@@ -95,10 +97,7 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
     """
     from c64ml.asm.assembler import assemble
 
-    kind = Path(output).suffix.lower()
-    if kind not in OUTPUT_KINDS:
-        raise C64mlError(f"unknown output type {kind or '(none)'!r}; use one of "
-                         + ", ".join(OUTPUT_KINDS), output)
+    kind = "." + output_kind(output, OUTPUT_KINDS)
     outs = Outputs(inputs=(source,))
     outs.claim(output, listing, labels)
     text = _read_source(source)
@@ -163,7 +162,8 @@ def _limit_error(e: C64mlError, program: str) -> C64mlError:
 
 @click.command(short_help="Run a PRG or D64 in the emulated C64.")
 @click.argument("program", type=_path)
-@click.option("--keys", default="", help=r"Keys to type after RUN; \n or {return} is RETURN.")
+@click.option("--keys", default="", show_default=False,
+              help=r"Keys to type after RUN; \n or {return} is RETURN.")
 @click.option("--max-cycles", default=DEFAULT_MAX_CYCLES, show_default=True,
               type=click.IntRange(1, 10**10),
               help="Stop with an error after this many emulated cycles (the program's, the "

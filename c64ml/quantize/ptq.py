@@ -171,16 +171,21 @@ def input_scales(qm: QModel, q: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def check_compression(codebook: int | None, prune: float) -> None:
+    """Refuse a codebook size outside 1..127 or a prune fraction outside [0, 1) (NaN too)."""
+    if codebook is not None and not 1 <= codebook <= 127:
+        raise C64mlError(f"{codebook} is not a codebook size 1..127", field="--codebook")
+    if not 0.0 <= prune < 1.0:
+        raise C64mlError(f"{prune:g} is not a fraction in [0, 1)", field="--prune")
+
+
 def compress(qm: QModel, codebook: int | None = None, prune: float = 0.0,
              calib: np.ndarray | None = None) -> QModel:
     """A copy of ``qm`` with pruned weights and/or one shared codebook of at most ``codebook``
     weight magnitudes for all layers (so 6502 product tables stay few). With calibration
     input bytes ``calib``, pruning weighs each weight by its input's mean magnitude. Biases,
     multipliers and shifts are unchanged; the result is validated."""
-    if codebook is not None and not 1 <= codebook <= 127:
-        raise C64mlError(f"--codebook {codebook} must be 1..127")
-    if not 0.0 <= prune < 1.0:
-        raise C64mlError(f"--prune {prune} must be in [0, 1)")
+    check_compression(codebook, prune)
     scales = input_scales(qm, calib) if calib is not None and prune > 0 else \
         [None] * len(qm.layers)
     pruned = [prune_smallest(layer.weights, prune, sc) for layer, sc in zip(qm.layers, scales)]
