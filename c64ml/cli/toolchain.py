@@ -16,7 +16,7 @@ from c64ml.package.load import load_program
 from c64ml.package.prg import package_prg
 from c64ml.package.vice import labels_text
 
-MAX_SOURCE_BYTES = 16 * 1024 * 1024
+MAX_SOURCE_BYTES = 4 * 1024 * 1024  # as c64ml.asm.parse.MAX_SOURCE_CHARS (UTF-8 may be longer)
 OUTPUT_KINDS = ("prg", "bin", "d64")  # by extension (c64ml/package/formats.py)
 DEFAULT_MAX_CYCLES = 20_000_000
 DEFAULT_MAX_SECONDS = 60.0
