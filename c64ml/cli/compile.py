@@ -12,12 +12,15 @@ from c64ml.cli.common import parse_address, path_arg, qmodel_arg
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs
 from c64ml.package.formats import output_kind
-from c64ml.model.dataset import check_labels, load_dataset
+from c64ml.model.dataset import Dataset, check_labels, load_dataset
 from c64ml.model.qmodel import QModel
 from c64ml.spec import Optimize
 
 _path = path_arg  # checked by the readers and Outputs: one line naming the file
 FORMATS = ("prg", "bin", "asm", "d64", "c")
+#: verify runs every sample in the emulated C64 (hundreds a second for a small model, a few
+#: for a large one): more than this needs --samples, so a huge data set does not run for hours.
+MAX_VERIFY_SAMPLES = 10_000
 SYNTAXES = ("native", "acme", "64tass", "ca65")
 
 
@@ -179,8 +182,11 @@ def _pct(v):
 @click.option("--optimize", type=click.Choice([o.value for o in Optimize]), default="size",
               help="Code strategy to verify.")
 @click.option("--no-irq", is_flag=True, help="Switch off the simulated KERNAL interrupt.")
+@click.option("--samples", "limit", type=click.IntRange(1), metavar="N",
+              help=f"Verify the first N samples only (default: all of them, when there are at "
+                   f"most {MAX_VERIFY_SAMPLES}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify(model, data, calib, optimize, no_irq, as_json) -> None:
+def verify(model, data, calib, optimize, no_irq, limit, as_json) -> None:
     """Compile MODEL, run every sample of DATA in the emulated C64 and compare every output
     byte with the NumPy reference and the LLVM JIT. Exits 1 on any mismatch."""
     from c64ml.backend6502.strategy import build_optimized
@@ -189,6 +195,12 @@ def verify(model, data, calib, optimize, no_irq, as_json) -> None:
     qm = qmodel_arg(model, calib)
     ds = load_dataset(data, qm.inputs)
     check_labels(ds, qm.n_classes, data)
+    if limit is None and len(ds) > MAX_VERIFY_SAMPLES:
+        raise C64mlError(f"{len(ds)} samples; verify runs at most {MAX_VERIFY_SAMPLES} in the "
+                         "emulated C64 unless told (give --samples N to verify the first N)",
+                         data)
+    if limit is not None and limit < len(ds):
+        ds = Dataset(ds.x[:limit], None if ds.y is None else ds.y[:limit])
     build = build_optimized(qm, optimize)
     v = run_verify(build, ds, qm.float_model, irq=not no_irq)
     if as_json:
