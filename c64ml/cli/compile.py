@@ -136,14 +136,14 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         click.echo(report_text(rows))
     abi = build.abi()
     click.echo(f"wrote {', '.join(sorted(outs.paths()))}")
-    if mode == "app":
-        click.echo(f"samples: {build.samples} of {len(ds)} in {data} embedded"
-                   + ("" if build.samples == len(ds) else " (as many as fit in memory)"))
     click.echo(f"{qm.name}: ${build.origin:04X}-${build.end - 1:04X}, "
                + ", ".join(f"{k} {v}" for k, v in build.byte_counts().items()) + " bytes")
     click.echo(f"entry ${abi['entry']:04X} (SYS {abi['entry']}), input ${abi['input']:04X} "
                f"({abi['inputs']} bytes), output ${abi['output']:04X} ({abi['output_bytes']} bytes)"
                + (f", class ${abi['class']:04X} (PEEK({abi['class']}))" if "class" in abi else ""))
+    if mode == "app":
+        click.echo(f"samples: {build.samples} of {len(ds)} in {data} embedded"
+                   + ("" if build.samples == len(ds) else " (as many as fit in memory)"))
 
 
 APP_RESERVE = 6 * 1024  # bytes kept free for an app's driver and some samples
