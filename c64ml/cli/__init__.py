@@ -120,8 +120,12 @@ def _param_name(param: click.Parameter) -> str:
     return (param.name or "argument").upper()
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
-                                           "show_default": True})
+#: Help as -h or --help, with every default shown: for the group and (in _register) for
+#: each command, also when a command is invoked on its own (click caches its help option).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="c64ml")
 def main() -> None:
     """c64ml: compile tiny trained models into verified 6502 code for the Commodore 64.
@@ -149,6 +153,7 @@ def _register() -> None:
                 raise
             continue
         for command in module.COMMANDS:
+            command.context_settings = {**CONTEXT_SETTINGS, **command.context_settings}
             main.add_command(command)
 
 
