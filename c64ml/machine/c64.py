@@ -142,10 +142,11 @@ class C64:
         self._exit: int | None = None
         kernal.init_ram(self.ram)
         self.screen.clear()
-        # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR.
+        # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR,
+        # started long ago: counting from the latch in cycle 1, the phase it has always had.
         t = self.cia1.a
         t.latch = self.system.irq_latch
-        t.write_cr(0, 0x11)
+        t.run_from(1, t.latch)
         self.cia1.mask = 1 if irq else 0
         self._bank()
 
