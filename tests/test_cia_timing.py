@@ -1,4 +1,4 @@
-"""CIA timer timing matched to VICE x64sc.
+"""CIA timer timing matched to VICE x64sc, and the badline figure measured there.
 
 tools/vice_timing/compare.py ran each fragment in tools/vice_timing/ (START, STOP, force
 load, reload and one-shot underflows, ICR flags, the timer-B cascade, runtime6502/timer.s)
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from c64ml.machine.c64 import SYSTEMS
+from c64ml.machine.c64 import BADLINE_STOLEN, BADLINES_PER_FRAME, SYSTEMS, timing
 from c64ml.machine.cia import CIA, Timer
 
 TOOLS = Path(__file__).resolve().parent.parent / "tools" / "vice_timing"
@@ -132,3 +132,22 @@ def test_boot_irq_phase_is_unchanged():
     m = C64(system="pal")
     assert m.cia1.next_irq() == 1 + SYSTEMS["pal"].irq_latch
     assert not m.cia1.irq_pending(SYSTEMS["pal"].irq_latch)
+
+
+# --- badlines -----------------------------------------------------------------------------
+
+def test_badline_cost_is_the_measured_one():
+    """VICE x64sc, the same ~8.9 M-cycle loop (tools/vice_timing/longloop.s, timed by CIA2)
+    with the screen blanked and on: a loop of reads loses 43.00 cycles per badline (40 for
+    the character fetches, 3 while the CPU's BA stall begins), a PAL screen-on factor of
+    1.0579. Loops with writes lose a little less (the CPU runs on through up to 3 writes)."""
+    rows = MEASURED["badlines"]
+    reads = rows["LDA abs"]
+    assert reads["cycles_per_badline"] == pytest.approx(BADLINE_STOLEN, abs=0.01)
+    for row in rows.values():
+        assert row["c64ml"] == row["blanked"]           # same CPU cycles as VICE, blanked
+        assert 42.0 <= row["cycles_per_badline"] <= BADLINE_STOLEN + 0.01
+    pal = SYSTEMS["pal"]
+    factor = pal.frame_cycles / (pal.frame_cycles - BADLINES_PER_FRAME * BADLINE_STOLEN)
+    assert factor == pytest.approx(reads["factor"], abs=2e-4)
+    assert timing(pal.clock_hz)["pal"]["screen_on_s"] == pytest.approx(factor)
