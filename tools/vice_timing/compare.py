@@ -11,9 +11,10 @@ defines into a PRG with a SYS stub; the program reads one value and ends with it
 as its exit code through the debug cartridge ($D7FF). VICE runs through
 ../shared/vice/vice_run.sh (x64sc -debugcart, open-roms ROMs; see that README), or the
 script given with --vice-run, one run at a time (VICE runs side by side gave wrong exit
-codes here). A VICE run now and then ends with a spurious exit code (5, twice in about 500
-runs): a case whose VICE value differs from c64ml's or from the saved one is run twice
-more and the majority kept. This is a measuring tool, not a test: tests/test_cia_timing.py
+codes here). A VICE run now and then ends with a spurious exit code (5, 4 times in about
+900 runs, each leaving an Xvfb from xvfb-run behind: end those by PID afterwards): a case
+whose VICE value differs from c64ml's or from the saved one is run twice more and the
+majority kept. This is a measuring tool, not a test: tests/test_cia_timing.py
 checks c64ml against the values saved in measured.json without VICE.
 """
 
