@@ -63,13 +63,17 @@ SYSTEMS = {
     "ntsc": System("ntsc", 1_022_727, 65, 263, 0x4295),
 }
 BADLINES_PER_FRAME = 25
-BADLINE_STOLEN = 40           # cycles the VIC-II takes from the CPU on a badline
+# Cycles a badline costs the CPU: 40 character fetches plus the 3 in which the VIC-II's BA
+# stops the CPU before it takes the bus.  Measured in VICE x64sc 3.7.1: a loop of reads,
+# timed by CIA2 with the screen on and blanked, loses 43.00 cycles per badline (PAL factor
+# 1.05786; tools/vice_timing/longloop.s, docs/harness.md "Timing against VICE").
+BADLINE_STOLEN = 43
 
 
 def timing(cycles: int) -> dict[str, dict[str, float]]:
     """Wall-clock time of ``cycles`` CPU cycles on PAL and NTSC, with the
     screen blanked (every cycle is the CPU's) and with the screen on (25
-    badlines a frame steal about 40 cycles each; sprites not counted)."""
+    badlines a frame steal 43 cycles each; sprites not counted)."""
     out = {}
     for s in SYSTEMS.values():
         blank = cycles / s.clock_hz
@@ -198,10 +202,11 @@ class C64:
         self._chrout_listeners: list[Callable[[int], object]] = []
         kernal.init_ram(self.ram)
         self.screen.clear()
-        # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR.
+        # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR,
+        # started long ago: counting from the latch in cycle 1, the phase it has always had.
         t = self.cia1.a
         t.latch = self.system.irq_latch
-        t.write_cr(0, 0x11)
+        t.run_from(1, t.latch)
         self.cia1.mask = 1 if irq else 0
         self._banked: tuple | None = None
         self._layouts: dict[tuple, tuple] = {}
