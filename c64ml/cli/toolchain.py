@@ -15,7 +15,7 @@ from c64ml.machine.c64 import Engine
 from c64ml.package.d64 import disk_file_name, make_d64
 from c64ml.package.formats import output_kind
 from c64ml.package.load import load_program
-from c64ml.package.prg import package_prg
+from c64ml.package.prg import make_prg, package_prg
 from c64ml.package.vice import labels_text
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024  # as c64ml.asm.parse.MAX_SOURCE_CHARS (UTF-8 may be longer)
@@ -88,14 +88,17 @@ def _read_source(path: str) -> str:
 @click.option("--labels", type=_path, help="Also write a VICE label file (al C:xxxx .name) here.")
 @click.option("--export", "export_syntax", type=click.Choice(["acme", "64tass", "ca65"]),
               help="Also write the source translated for this assembler, next to OUTPUT.")
+@click.option("--no-stub", is_flag=True,
+              help="Never add a BASIC stub: a plain PRG loading at the origin (a library "
+                   "in BASIC memory, e.g. from c64ml compile --format asm).")
 def asm(source: str, output: str, listing: str | None, labels: str | None,
-        export_syntax: str | None) -> None:
+        export_syntax: str | None, no_stub: bool) -> None:
     """Assemble SOURCE (c64ml syntax) and package it.
 
     .prg: if the code starts in BASIC memory after the stub (e.g. .org $080D), a
-    "10 SYS origin" BASIC stub at $0801 is added so RUN starts it; otherwise a
-    plain PRG loading at the origin (start it with SYS). .d64: that PRG on a
-    disk, named after OUTPUT's stem. .bin: the bytes alone.
+    "10 SYS origin" BASIC stub at $0801 is added so RUN starts it (unless
+    --no-stub); otherwise a plain PRG loading at the origin (start it with SYS).
+    .d64: that PRG on a disk, named after OUTPUT's stem. .bin: the bytes alone.
     """
     from c64ml.asm.assembler import assemble
 
@@ -110,7 +113,8 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
         outs.add(output, program.data)
     else:
         try:
-            prg = package_prg(program.origin, program.data)
+            prg = make_prg(program.origin, program.data) if no_stub \
+                else package_prg(program.origin, program.data)
         except C64mlError as e:
             raise e.at(source) from None
         if kind == ".prg":
