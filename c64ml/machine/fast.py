@@ -28,6 +28,7 @@ docs/harness.md, "The fast engine", explains the design; in short:
 
 from __future__ import annotations
 
+import operator
 import time
 
 from c64ml.machine.cpu import CPU
@@ -96,6 +97,82 @@ class _All:
 
 
 _ALL = _All()
+
+
+class _Rec:
+    """Reads ``arr`` and notes the first value read at each index in ``seen``."""
+    __slots__ = ("arr", "seen")
+
+    def __init__(self, arr, seen: dict) -> None:
+        self.arr, self.seen = arr, seen
+
+    def __getitem__(self, i: int):
+        v = self.arr[i]
+        self.seen.setdefault(i, v)
+        return v
+
+
+class _RecBool(_Rec):
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> bool:
+        v = bool(self.arr[i])
+        self.seen.setdefault(i, v)
+        return v
+
+
+class _RecIn(_Rec):
+    __slots__ = ()
+
+    def __contains__(self, i: int) -> bool:
+        v = i in self.arr
+        self.seen.setdefault(i, v)
+        return v
+
+
+class _Translation:
+    """A block's translation, with the engine state it was made from (what ``_Gen`` read):
+    any engine whose state has the same values there gets the same block."""
+    __slots__ = ("checks", "code", "owned", "writes", "write_pages", "opcodes", "stores")
+
+    def __init__(self, gen: "_Gen", code) -> None:
+        checks = []
+        for kind, seen in gen.deps.items():
+            idx = [i for i, v in seen.items() if v is not None]
+            if idx:
+                vals = tuple(seen[i] for i in idx)
+                checks.append((kind, operator.itemgetter(*idx),
+                               vals if len(idx) > 1 else vals[0], tuple(idx)))
+        self.checks = checks
+        self.code, self.owned = code, tuple(gen.owned)
+        self.writes, self.write_pages = frozenset(gen.writes), frozenset(gen.write_pages)
+        owned = set(gen.owned)
+        self.opcodes = tuple(t.addr for t in gen.ins if t.addr in owned)
+        self.stores = tuple(gen.stores)
+
+    def fits(self, eng: "FastEngine") -> bool:
+        arrays = eng.dep_arrays
+        for kind, get, vals, idx in self.checks:
+            if kind == "pb":
+                pb = eng.page_blocks
+                got = tuple(bool(pb[i]) for i in idx)
+                if got != (vals if len(idx) > 1 else (vals,)):
+                    return False
+            elif kind == "known":
+                cache = eng.cache
+                got = tuple(i in cache for i in idx)
+                if got != (vals if len(idx) > 1 else (vals,)):
+                    return False
+            elif get(arrays[kind]) != vals:
+                return False
+        # replaying the stores must not drop blocks (translating did not)
+        tg, code, opc = eng.targets, eng.code, eng.opcodes
+        return not any(not tg[e] and code[e] and not opc[e] for e in self.stores)
+
+
+#: (memory map, start address) -> translations made there, by any engine of the process
+_TRANSLATIONS: dict[tuple, list[_Translation]] = {}
+MAX_VARIANTS = 8
 _GENERIC: list = []                     # the code object of the generic functions
 
 
@@ -163,11 +240,26 @@ class _Gen:
             self.end = self.ins[0].length
             self.mine: set[int] = set()
             return
-        self.ns, self.vol, self.mem = eng.ns, eng.volatile, eng.ram
+        self.ns = eng.ns
+        # the engine's state, read through recorders: the reads are the block's dependencies
+        # (a later machine with the same values gets the same block: _TRANSLATIONS)
+        self.deps = {k: {} for k in ("mem", "vol", "tg", "traps", "code", "xp", "pb", "known")}
+        d = self.deps
+        self.mem, self.vol = _Rec(eng.ram, d["mem"]), _Rec(eng.volatile, d["vol"])
+        self.tg, self.traps = _Rec(eng.targets, d["tg"]), _Rec(eng.cpu.traps, d["traps"])
+        self.cm, self.xp = _Rec(eng.code, d["code"]), _Rec(eng.exec_pages, d["xp"])
+        self.pb = _RecBool(eng.page_blocks, d["pb"])
+        self.stores: list[int] = []
         self.decode(limit, None)
         if not self.loops():      # straight code: end at blocks that exist (no duplicates)
-            self.decode(limit, eng.cache)
+            self.decode(limit, _RecIn(eng.cache, d["known"]))
         self.mine = {a for t in self.ins for a in range(t.addr, t.addr + t.length)}
+
+    def store(self, e: int) -> None:
+        """Translated code stores to the fixed address ``e`` (``FastEngine.stored_to``)."""
+        self.deps["tg"].setdefault(e, None)     # later reads see this block's own store
+        self.stores.append(e)
+        self.eng.stored_to(e)
 
     # --- decoding ----------------------------------------------------------------
     def loops(self) -> bool:
@@ -187,7 +279,7 @@ class _Gen:
         return False
 
     def decode(self, limit: int, known) -> None:
-        mem, rd, traps, vol = self.mem, self.ns["RD"], self.eng.cpu.traps, self.vol
+        mem, rd, traps, vol = self.mem, self.ns["RD"], self.traps, self.vol
         self.ins: list[Instr] = []
         self.index: dict[int, int] = {}
         pc = reach = self.start
@@ -287,7 +379,7 @@ class _Gen:
     def dyn(self, addr: int) -> bool:
         """Whether the operand byte at ``addr`` is read at run time: it is volatile, or a
         fixed address that translated code stores to."""
-        return bool(self.vol[addr] or (not self.generic and self.eng.targets[addr]))
+        return bool(self.vol[addr] or (not self.generic and self.tg[addr]))
 
     def opbyte(self, t: Instr, i: int) -> str:
         a = t.addr + i
@@ -382,8 +474,7 @@ class _Gen:
 
     def unchecked_page(self, *pages: int) -> bool:
         """True (and noted) if writes to ``pages`` can skip the translated-code check."""
-        eng = self.eng
-        if self.generic or any(eng.page_blocks[p] or eng.exec_pages[p]
+        if self.generic or any(self.pb[p] or self.xp[p]
                                or any(a >> 8 == p for a in self.mine) for p in pages):
             return False
         self.write_pages.update(pages)
@@ -510,9 +601,8 @@ class _Gen:
                 self.line(depth, f"t = R[{e}]; " + MODIFY[name])
             self.line(depth, f"W[{e}] = {'t' if modify else STORE[name]}")
             if isinstance(e, int):
-                self.eng.stored_to(e)
-                unchecked = not (e in self.mine or self.eng.code[e]
-                                 or self.eng.exec_pages[e >> 8])
+                self.store(e)
+                unchecked = not (e in self.mine or self.cm[e] or self.xp[e >> 8])
                 if unchecked:
                     self.writes.add(e)
             elif mode in ("abx", "aby") and isinstance(self.word(t), int):
@@ -555,10 +645,15 @@ class FastEngine:
         self.blocks: dict[tuple, Block] = {}
         self.caches: dict[int, dict] = {}
         self.spaces: dict[int, dict] = {}
+        self.space_keys: dict[int, tuple] = {}
         self.heat: dict[tuple, int] = {}
         self.key_ids: dict[tuple, int] = {}
         self.generics: dict[int, list] = {}
         self.translations = 0
+        self.reused = 0                         # translations taken from _TRANSLATIONS
+        self.drops = 0
+        self.dep_arrays = {"mem": self.ram, "vol": self.volatile, "tg": self.targets,
+                           "traps": self.cpu.traps, "code": self.code, "xp": self.exec_pages}
         self.translate_seconds = 0.0
         self.rebank()
 
@@ -577,10 +672,12 @@ class FastEngine:
                                 "RW": bytes(r & w for r, w in zip(rd, wr)),
                                 "smc": self.code_written}
             self.caches[key] = {}
+            self.space_keys[key] = (rd, bytes(wr))
             space = dict(self.spaces[key])
             exec(_generic_code(), space)
             self.generics[key] = [space.get(f"op_{op:02X}") for op in range(256)]
         self.ns = self.spaces[key]
+        self.space_key = self.space_keys[key]
         self.cache = self.caches[key]
         self.generic = self.generics[key]
 
@@ -599,18 +696,30 @@ class FastEngine:
             self.heat[hk] = h
             return None
         t0 = time.perf_counter()
-        gen = _Gen(self, pc, MAX_INSTRUCTIONS)
-        src = gen.source()
-        code = _CODE_CACHE.get(src)
-        if code is None:
-            code = _CODE_CACHE[src] = compile(src, f"<6502 block ${pc:04X}>", "exec")
+        tk = (self.space_key, pc)
+        variants = _TRANSLATIONS.setdefault(tk, [])
+        for tr in variants:
+            if tr.fits(self):
+                for e in tr.stores:
+                    self.stored_to(e)
+                self.reused += 1
+                break
+        else:
+            drops = self.drops
+            gen = _Gen(self, pc, MAX_INSTRUCTIONS)
+            src = gen.source()
+            code = _CODE_CACHE.get(src)
+            if code is None:
+                code = _CODE_CACHE[src] = compile(src, f"<6502 block ${pc:04X}>", "exec")
+            tr = _Translation(gen, code)
+            if self.drops == drops:             # translating changed no other block
+                variants.insert(0, tr)
+                del variants[MAX_VARIANTS:]
         space = dict(self.ns)
-        exec(code, space)
-        b = Block(hk, pc, space["block"], gen.owned, gen.writes, gen.write_pages)
-        owned = set(gen.owned)
-        for t in gen.ins:
-            if t.addr in owned:
-                self.opcodes[t.addr] = 1
+        exec(tr.code, space)
+        b = Block(hk, pc, space["block"], tr.owned, tr.writes, tr.write_pages)
+        for a in tr.opcodes:
+            self.opcodes[a] = 1
         self._add(b)
         self.translations += 1
         self.translate_seconds += time.perf_counter() - t0
@@ -642,6 +751,7 @@ class FastEngine:
     def _drop(self, b: Block) -> None:
         if self.blocks.get(b.key) is not b:
             return
+        self.drops += 1
         del self.blocks[b.key]
         self.caches[b.key[0]].pop(b.pc, None)
         for addr in b.owned:

@@ -165,8 +165,14 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
     chunks = [q[i:i + CHUNK] for i in range(0, len(q), CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    parts = []
+    if engine == "fast":
+        # the first chunk runs here: the workers, forked after it, inherit its translated
+        # blocks (c64ml.machine.fast keeps them per process, for any machine)
+        parts.append(_run_rows(build, chunks.pop(0), irq, system, profile=profile,
+                               engine=engine))
     with ctx.Pool(jobs, _init_worker, (build, irq, system, profile, engine)) as pool:
-        parts = list(progress(pool.imap(_run_chunk, chunks), label, len(chunks)))
+        parts += progress(pool.imap(_run_chunk, chunks), label, len(chunks))
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),
                       sum(p.irq_cycles for p in parts),
