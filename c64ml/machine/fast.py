@@ -99,6 +99,12 @@ class _All:
 _ALL = _All()
 
 
+def _writes_zp(op: int) -> bool:
+    """Whether the instruction writes memory in zero page addressing."""
+    name, mode = CPU.disassemble[op]
+    return mode in ("zpg", "zpx", "zpy") and (name in STORE or name in MODIFY)
+
+
 class _Rec:
     """Reads ``arr`` and notes the first value read at each index in ``seen``."""
     __slots__ = ("arr", "seen")
@@ -227,13 +233,8 @@ class _Gen:
                  op: int | None = None) -> None:
         self.eng, self.start = eng, start
         self.generic = op is not None
-        self.lines: list[str] = []
-        self.k = self.j = 0       # cycles and instructions not yet added to cyc / ni
-        self.maxc = 0
-        self.decimal = False
-        self.owned: list[int] = []
-        self.writes: set[int] = set()
-        self.write_pages: set[int] = set()
+        self.reset()
+        self.dead: dict[int, tuple[bool, bool]] = {}   # index -> N/Z dead, V dead
         if self.generic:          # any address: every operand byte is read at run time
             self.vol, self.mem, self.ns = _ALL, None, None
             self.ins, self.index = [Instr(0, op)], {0: 0}
@@ -249,11 +250,22 @@ class _Gen:
         self.tg, self.traps = _Rec(eng.targets, d["tg"]), _Rec(eng.cpu.traps, d["traps"])
         self.cm, self.xp = _Rec(eng.code, d["code"]), _Rec(eng.exec_pages, d["xp"])
         self.pb = _RecBool(eng.page_blocks, d["pb"])
-        self.stores: list[int] = []
         self.decode(limit, None)
         if not self.loops():      # straight code: end at blocks that exist (no duplicates)
             self.decode(limit, _RecIn(eng.cache, d["known"]))
         self.mine = {a for t in self.ins for a in range(t.addr, t.addr + t.length)}
+
+    def reset(self) -> None:
+        """The state of an emitting pass."""
+        self.lines: list[str] = []
+        self.k = self.j = 0       # cycles and instructions not yet added to cyc / ni
+        self.maxc = 0
+        self.decimal = False
+        self.owned: list[int] = []
+        self.writes: set[int] = set()
+        self.write_pages: set[int] = set()
+        self.stores: list[int] = []
+        self.exits: dict[int, bool] = {}        # index of a plain instruction -> may leave
 
     def store(self, e: int) -> None:
         """Translated code stores to the fixed address ``e`` (``FastEngine.stored_to``)."""
@@ -304,6 +316,8 @@ class _Gen:
 
     def needs_core(self, t: Instr) -> bool:
         """A fixed address outside plain RAM (I/O, ROM, $00/$01): the reference core's."""
+        if self.ns["ZPW"] and _writes_zp(t.op):
+            return True
         if t.mode not in ("zpg", "abs", "ind") or t.mode == "abs" and t.name in JUMPS:
             return False
         if any(self.dyn(t.addr + i) for i in range(1, t.length)):
@@ -316,7 +330,8 @@ class _Gen:
         read = t.name in READ or t.name in MODIFY
         write = t.name in STORE or t.name in MODIFY
         return bool((read and not rd[e >> 8])
-                    or (write and (e < 2 or (e > 0xFF and not wr[e >> 8]))))
+                    or (write and (e < 2 or ((e > 0xFF or self.ns["ZPW"])
+                                             and not wr[e >> 8]))))
 
     # --- emitting ----------------------------------------------------------------
     def line(self, depth: int, text: str) -> None:
@@ -337,6 +352,17 @@ class _Gen:
 
     def source(self, name: str = "block") -> str:
         self.seq(0, None, 2)
+        if not self.generic:
+            dead = self.dead_flags()
+            if dead:                # again, without the dead flag updates
+                exits = self.exits
+                self.reset()
+                self.dead = dead
+                self.seq(0, None, 2)
+                if self.exits != exits:                 # (never seen) as before
+                    self.reset()
+                    self.dead = {}
+                    self.seq(0, None, 2)
         start = self.at(self.start)
         args = "a, x, y, s, p, n, z, c, v, cyc, ni, ev" + (", pc" if self.generic else "")
         head = [f"def {name}({args}):"]
@@ -369,7 +395,9 @@ class _Gen:
             if t.name in JUMPS:
                 self.jump(t, depth)
                 return self.index[stop] if stop is not None else len(ins)
-            self.plain(t, depth, self.nz_dead(i))
+            lines = len(self.lines)
+            self.plain(t, depth, self.nz_dead(i), *self.dead.get(i, (False, False)))
+            self.exits[i] = any("return" in ln for ln in self.lines[lines:])
             i += 1
         if i >= len(ins):         # ran off the decoded code: go on in another block
             self.line(depth, _exit(self.at(self.end, wrap=True), self.k, self.j))
@@ -564,20 +592,58 @@ class _Gen:
             return True
         return False
 
-    def plain(self, t: Instr, depth: int, nz_dead: bool = False) -> None:
+    def dead_flags(self) -> dict[int, tuple[bool, bool]]:
+        """After a first pass: the plain instructions whose N/Z or V result is overwritten
+        by a later instruction before anything can read it or the block can leave."""
+        ins, exits = self.ins, self.exits
+        out = {}
+        for i in exits:
+            if exits[i]:
+                continue
+            t = ins[i]
+            want_nz = t.name not in ("CMP", "CPX", "CPY", "BIT") and t.name not in STORE \
+                and t.name not in PUSH and (t.name not in IMPLIED or "n = z" in IMPLIED[t.name])
+            want_v = t.name in ("ADC", "SBC")
+            nz = v = False
+            for k in range(i + 1, len(ins)):
+                if not want_nz and not want_v or k not in exits or exits[k] \
+                        or ins[k].name == "PHP":
+                    break
+                u = ins[k]
+                if want_nz and (u.name in READ or u.name in MODIFY
+                                or "n = z" in IMPLIED.get(u.name, "")):
+                    nz, want_nz = True, False
+                if want_v and u.name in ("ADC", "SBC", "BIT", "CLV"):
+                    v, want_v = True, False
+            if nz or v:
+                out[i] = (nz, v)
+        return out
+
+    def plain(self, t: Instr, depth: int, nz_dead: bool = False, nz_dead2: bool = False,
+              v_dead: bool = False) -> None:
         """One instruction that neither branches nor jumps."""
+        if v_dead:
+            lines = len(self.lines)
+            self._plain(t, depth, nz_dead or nz_dead2)
+            for k in range(lines, len(self.lines)):
+                self.lines[k] = (self.lines[k].replace("v = ~(a ^ m) & (a ^ r) & 0x80; ", "")
+                                 .replace("v = (a ^ m) & (a ^ r) & 0x80; ", ""))
+            return
+        self._plain(t, depth, nz_dead or nz_dead2)
+
+    def _plain(self, t: Instr, depth: int, nz_dead: bool = False) -> None:
         if nz_dead and t.name not in ("CMP", "CPX", "CPY", "BIT"):
             lines = len(self.lines)
-            self._plain(t, depth)
+            self._emit(t, depth)
             if any("smc(" in ln for ln in self.lines[lines:]):
                 return                # the exit after a write into code reads them
             for k in range(lines, len(self.lines)):
                 self.lines[k] = (self.lines[k].replace("; n = z = a", "")
                                  .replace("; n = z = t", "").replace("n = z = ", ""))
             return
-        self._plain(t, depth)
+        self._emit(t, depth)
 
-    def _plain(self, t: Instr, depth: int) -> None:
+    def _emit(self, t: Instr, depth: int) -> None:
         name, mode = t.name, t.mode
         if name in ("ADC", "SBC"):
             self.decimal = True
@@ -660,7 +726,8 @@ class FastEngine:
     # --- memory map ----------------------------------------------------------------
     def rebank(self) -> None:
         """Select the blocks of the current memory map (after a $00/$01 change)."""
-        key = self.key_ids.setdefault(self.m.banking(), len(self.key_ids))
+        watched = self.m._bus.write_map[0] is not None     # C64.watch_zero_page
+        key = self.key_ids.setdefault((self.m.banking(), watched), len(self.key_ids))
         self.key = key
         if key not in self.spaces:
             rmap, wmap = self.cpu.read_map, self.m._bus.write_map
@@ -672,10 +739,13 @@ class FastEngine:
                                 "RW": bytes(r & w for r, w in zip(rd, wr)),
                                 "smc": self.code_written}
             self.caches[key] = {}
-            self.space_keys[key] = (rd, bytes(wr))
+            self.space_keys[key] = (rd, bytes(wr), watched)
+            self.spaces[key]["ZPW"] = watched       # page-0 writes: the reference core's
             space = dict(self.spaces[key])
             exec(_generic_code(), space)
-            self.generics[key] = [space.get(f"op_{op:02X}") for op in range(256)]
+            self.generics[key] = [
+                None if watched and _writes_zp(op) else space.get(f"op_{op:02X}")
+                for op in range(256)]
         self.ns = self.spaces[key]
         self.space_key = self.space_keys[key]
         self.cache = self.caches[key]
