@@ -139,7 +139,8 @@ class _RecIn(_Rec):
 class _Translation:
     """A block's translation, with the engine state it was made from (what ``_Gen`` read):
     any engine whose state has the same values there gets the same block."""
-    __slots__ = ("checks", "code", "owned", "writes", "write_pages", "opcodes", "stores")
+    __slots__ = ("checks", "start", "span", "bytes", "code", "owned", "writes", "write_pages",
+                 "opcodes", "stores")
 
     def __init__(self, gen: "_Gen", code) -> None:
         checks = []
@@ -150,6 +151,8 @@ class _Translation:
                 checks.append((kind, operator.itemgetter(*idx),
                                vals if len(idx) > 1 else vals[0], tuple(idx)))
         self.checks = checks
+        self.start, self.span = gen.start, gen.span
+        self.bytes = bytes(gen.mem[gen.start:gen.span])
         self.code, self.owned = code, tuple(gen.owned)
         self.writes, self.write_pages = frozenset(gen.writes), frozenset(gen.write_pages)
         owned = set(gen.owned)
@@ -157,6 +160,8 @@ class _Translation:
         self.stores = tuple(gen.stores)
 
     def fits(self, eng: "FastEngine") -> bool:
+        if eng.ram[self.start:self.span] != self.bytes:
+            return False
         arrays = eng.dep_arrays
         for kind, get, vals, idx in self.checks:
             if kind == "pb":
@@ -234,7 +239,6 @@ class _Gen:
         self.eng, self.start = eng, start
         self.generic = op is not None
         self.reset()
-        self.dead: dict[int, tuple[bool, bool]] = {}   # index -> N/Z dead, V dead
         if self.generic:          # any address: every operand byte is read at run time
             self.vol, self.mem, self.ns = _ALL, None, None
             self.ins, self.index = [Instr(0, op)], {0: 0}
@@ -244,13 +248,15 @@ class _Gen:
         self.ns = eng.ns
         # the engine's state, read through recorders: the reads are the block's dependencies
         # (a later machine with the same values gets the same block: _TRANSLATIONS)
-        self.deps = {k: {} for k in ("mem", "vol", "tg", "traps", "code", "xp", "pb", "known")}
+        # (memory: every read is in the bytes of the first decode, compared as a whole)
+        self.deps = {k: {} for k in ("vol", "tg", "traps", "code", "xp", "pb", "known")}
         d = self.deps
-        self.mem, self.vol = _Rec(eng.ram, d["mem"]), _Rec(eng.volatile, d["vol"])
+        self.mem, self.vol = eng.ram, _Rec(eng.volatile, d["vol"])
         self.tg, self.traps = _Rec(eng.targets, d["tg"]), _Rec(eng.cpu.traps, d["traps"])
         self.cm, self.xp = _Rec(eng.code, d["code"]), _Rec(eng.exec_pages, d["xp"])
         self.pb = _RecBool(eng.page_blocks, d["pb"])
         self.decode(limit, None)
+        self.span = min(self.end, 0x10000)      # the code bytes read
         if not self.loops():      # straight code: end at blocks that exist (no duplicates)
             self.decode(limit, _RecIn(eng.cache, d["known"]))
         self.mine = {a for t in self.ins for a in range(t.addr, t.addr + t.length)}
@@ -266,6 +272,7 @@ class _Gen:
         self.write_pages: set[int] = set()
         self.stores: list[int] = []
         self.exits: dict[int, bool] = {}        # index of a plain instruction -> may leave
+        self.spans: dict[int, tuple[int, int]] = {}     # ... -> its lines
 
     def store(self, e: int) -> None:
         """Translated code stores to the fixed address ``e`` (``FastEngine.stored_to``)."""
@@ -352,17 +359,19 @@ class _Gen:
 
     def source(self, name: str = "block") -> str:
         self.seq(0, None, 2)
-        if not self.generic:
-            dead = self.dead_flags()
-            if dead:                # again, without the dead flag updates
-                exits = self.exits
-                self.reset()
-                self.dead = dead
-                self.seq(0, None, 2)
-                if self.exits != exits:                 # (never seen) as before
-                    self.reset()
-                    self.dead = {}
-                    self.seq(0, None, 2)
+        if not self.generic:    # drop the dead flag updates
+            lines = self.lines
+            for i, (nz, v) in self.dead_flags().items():
+                lo, hi = self.spans[i]
+                for k in range(lo, hi):
+                    ln = lines[k]
+                    if nz:
+                        ln = (ln.replace("; n = z = a", "").replace("; n = z = t", "")
+                              .replace("n = z = ", ""))
+                    if v:
+                        ln = (ln.replace("v = ~(a ^ m) & (a ^ r) & 0x80; ", "")
+                              .replace("v = (a ^ m) & (a ^ r) & 0x80; ", ""))
+                    lines[k] = ln
         start = self.at(self.start)
         args = "a, x, y, s, p, n, z, c, v, cyc, ni, ev" + (", pc" if self.generic else "")
         head = [f"def {name}({args}):"]
@@ -396,8 +405,9 @@ class _Gen:
                 self.jump(t, depth)
                 return self.index[stop] if stop is not None else len(ins)
             lines = len(self.lines)
-            self.plain(t, depth, self.nz_dead(i), *self.dead.get(i, (False, False)))
+            self.plain(t, depth, self.nz_dead(i))
             self.exits[i] = any("return" in ln for ln in self.lines[lines:])
+            self.spans[i] = (lines, len(self.lines))
             i += 1
         if i >= len(ins):         # ran off the decoded code: go on in another block
             self.line(depth, _exit(self.at(self.end, wrap=True), self.k, self.j))
@@ -619,19 +629,7 @@ class _Gen:
                 out[i] = (nz, v)
         return out
 
-    def plain(self, t: Instr, depth: int, nz_dead: bool = False, nz_dead2: bool = False,
-              v_dead: bool = False) -> None:
-        """One instruction that neither branches nor jumps."""
-        if v_dead:
-            lines = len(self.lines)
-            self._plain(t, depth, nz_dead or nz_dead2)
-            for k in range(lines, len(self.lines)):
-                self.lines[k] = (self.lines[k].replace("v = ~(a ^ m) & (a ^ r) & 0x80; ", "")
-                                 .replace("v = (a ^ m) & (a ^ r) & 0x80; ", ""))
-            return
-        self._plain(t, depth, nz_dead or nz_dead2)
-
-    def _plain(self, t: Instr, depth: int, nz_dead: bool = False) -> None:
+    def plain(self, t: Instr, depth: int, nz_dead: bool = False) -> None:
         if nz_dead and t.name not in ("CMP", "CPX", "CPY", "BIT"):
             lines = len(self.lines)
             self._emit(t, depth)
@@ -718,7 +716,7 @@ class FastEngine:
         self.translations = 0
         self.reused = 0                         # translations taken from _TRANSLATIONS
         self.drops = 0
-        self.dep_arrays = {"mem": self.ram, "vol": self.volatile, "tg": self.targets,
+        self.dep_arrays = {"vol": self.volatile, "tg": self.targets,
                            "traps": self.cpu.traps, "code": self.code, "xp": self.exec_pages}
         self.translate_seconds = 0.0
         self.rebank()
