@@ -703,6 +703,7 @@ class FastEngine:
         self.targets = bytearray(0x10000)       # 1 at fixed addresses translated code writes
         self.owners: dict[int, list[Block]] = {}
         self.page_blocks: list[set] = [set() for _ in range(256)]
+        self.code_pages: set[int] = set()       # pages whose page_blocks are not empty
         self.writers: dict[int, set[Block]] = {}        # fixed address -> unchecked writers
         self.page_writers: dict[int, set[Block]] = {}   # page -> unchecked writers
         self.shadow: dict[int, bytes] = {}      # code page -> its bytes when last checked
@@ -810,6 +811,7 @@ class FastEngine:
             self.snap[addr] = ram[addr]
             self.owners.setdefault(addr, []).append(b)
             pages[addr >> 8].add(b)
+            self.code_pages.add(addr >> 8)
             self.shadow.pop(addr >> 8, None)
         for addr in b.writes:
             self.writers.setdefault(addr, set()).add(b)
@@ -831,6 +833,8 @@ class FastEngine:
                     del self.owners[addr]
                     self.code[addr] = 0
             self.page_blocks[addr >> 8].discard(b)
+            if not self.page_blocks[addr >> 8]:
+                self.code_pages.discard(addr >> 8)
         for addr in b.writes:
             self.writers[addr].discard(b)
         for p in b.write_pages:
@@ -862,18 +866,22 @@ class FastEngine:
     def check_pages(self, pages=None) -> None:
         """RAM may have been written behind the CPU's back (from Python, by the KERNAL
         shims): drop the blocks whose bytes changed (in ``pages``, default all)."""
-        ram, code, snap = self.ram, self.code, self.snap
-        for p in range(256) if pages is None else pages:
-            if not self.page_blocks[p]:
+        ram, code, snap, shadow, blocks = self.ram, self.code, self.snap, self.shadow, \
+            self.page_blocks
+        for p in list(self.code_pages) if pages is None else pages:
+            if not blocks[p]:
                 continue
-            lo = p << 8
-            now = bytes(ram[lo:lo + 256])
-            if self.shadow.get(p) == now:
+            lo, hi = p << 8, (p + 1) << 8
+            now = bytes(ram[lo:hi])
+            if shadow.get(p) == now:
                 continue
-            for a in range(lo, lo + 256):
-                if code[a] and ram[a] != snap[a]:
-                    self.drop_at(a)
-            self.shadow[p] = now
+            # a translated byte changed?  (code holds 0/1: times 255, a mask of its bytes)
+            if (int.from_bytes(now) ^ int.from_bytes(snap[lo:hi])) \
+                    & (int.from_bytes(code[lo:hi]) * 255):
+                for a in range(lo, hi):
+                    if code[a] and ram[a] != snap[a]:
+                        self.drop_at(a)
+            shadow[p] = now
 
     # --- running -------------------------------------------------------------------
     def run(self) -> int | None:
