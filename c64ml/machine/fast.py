@@ -9,9 +9,14 @@ docs/harness.md, "The fast engine", explains the design; in short:
   to an instruction further on become ``if``/``else``, branches and jumps back to the start
   become ``continue`` of a ``while True``, other branches are exits.  It is generated as
   Python source from the templates below (one per operation, like py65's ``op*`` methods),
-  compiled once (code objects are shared by all machines in the process) and cached per
-  start address and memory map ($01 banking).  Code runs on the reference core until its
-  address has been reached ``HOT`` times, so code that runs once is never compiled.
+  compiled once and cached per start address and memory map ($01 banking).  Code runs on
+  generic one-instruction functions until its address has been reached ``HOT`` times, so
+  code that runs once is never compiled.  N/Z and V results overwritten before they can be
+  read or the block can leave are not computed.
+* Translations are shared by every engine of the process (``_TRANSLATIONS``): each records
+  the engine state it read (code bytes, volatile and store-target marks, traps, existing
+  blocks, ...), and an engine with the same values there reuses it without generating or
+  compiling anything.
 * A block touches only plain RAM.  Instructions that may reach I/O, ROM or $00/$01, that
   may clear I (CLI, PLP, RTI), SED, BRK and the undocumented opcodes are executed by the
   reference core (``CPU.step``): the block ends before them, or, for a computed address,
@@ -139,10 +144,10 @@ class _RecIn(_Rec):
 class _Translation:
     """A block's translation, with the engine state it was made from (what ``_Gen`` read):
     any engine whose state has the same values there gets the same block."""
-    __slots__ = ("checks", "start", "span", "bytes", "code", "owned", "writes", "write_pages",
-                 "opcodes", "stores")
+    __slots__ = ("bytes", "checks", "code", "opcodes", "owned", "span", "start", "stores",
+                 "write_pages", "writes")
 
-    def __init__(self, gen: "_Gen", code) -> None:
+    def __init__(self, gen: _Gen, code) -> None:
         checks = []
         for kind, seen in gen.deps.items():
             idx = [i for i, v in seen.items() if v is not None]
@@ -159,7 +164,7 @@ class _Translation:
         self.opcodes = tuple(t.addr for t in gen.ins if t.addr in owned)
         self.stores = tuple(gen.stores)
 
-    def fits(self, eng: "FastEngine") -> bool:
+    def fits(self, eng: FastEngine) -> bool:
         if eng.ram[self.start:self.span] != self.bytes:
             return False
         arrays = eng.dep_arrays
