@@ -83,7 +83,10 @@ def read_bytes(path: PathLike, max_bytes: int, what: str = "file") -> bytes:
             st = os.fstat(f.fileno())
             if not stat.S_ISREG(st.st_mode):  # swapped since the stat above
                 raise C64mlError(f"is a {_kind(st.st_mode)}, not a regular file", path)
-            data = f.read(max_bytes + 1)
+            # As much as the file holds (not a max_bytes buffer), and then whatever it grew by.
+            data = f.read(min(st.st_size, max_bytes) + 1)
+            if len(data) > st.st_size:
+                data += f.read(max_bytes + 1 - len(data))
     except FileNotFoundError:
         raise C64mlError("no such file", path) from None
     except PermissionError:

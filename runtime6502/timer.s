@@ -14,10 +14,8 @@
 ;       jsr tm_start / <code> / jsr tm_stop
 ;   gives exactly the cycles of <code> in tm_cycles. Wall-clock cycles: a KERNAL
 ;   IRQ (or VIC-II badline) during <code> is counted too, as on the machine.
-;   Reading a stopped counter is exact except in one case: when the stop lands in
-;   the cycle in which timer A reloads (1 phase in 65,536 of a measurement longer
-;   than 65,535 cycles), A reads $FFFF but B has already counted the underflow
-;   and the figure is 1 too high.
+;   The stopped counter is exact at every phase, A's reload cycles included (the
+;   CIA's start/stop pipeline as VICE x64sc has it: docs/harness.md).
 ;
 ; Inputs:    tm_start, tm_stop, tm_calibrate: nothing. Call tm_calibrate once before
 ;            the first tm_stop whose figure is used (tm_overhead starts at 0).
@@ -25,8 +23,9 @@
 ;            keep them masked, the underflows must not cause NMIs.
 ; Outputs:   tm_cycles (4 bytes, little-endian): cycles between the two calls'
 ;            counting points minus tm_overhead. tm_overhead (4 bytes): the calibrated
-;            overhead (18 with the IRQ quiet: tm_start's RTS 6, the JSR 6, LDA # 2,
-;            STA abs 4).
+;            overhead (17 with the IRQ quiet: tm_start's RTS 6, the JSR 6, LDA # 2,
+;            STA abs 4 from the START write to the STOP write, less 1: started with
+;            force load in W and stopped in S, timer A counts S-W-1 cycles, as VICE).
 ; Clobbers:  tm_start: A, flags. tm_stop: A, X, flags. tm_calibrate: A, X, Y, flags.
 ;            CIA2 timer A and B latches, counters and control registers ($DD04-$DD07,
 ;            $DD0E, $DD0F); CIA2 ICR flags.

@@ -49,6 +49,7 @@ LAYERS: dict[str, set[str]] = {
             "machine", "model", "exec", "quantize", "backend6502", "backend_c", "verify",
             "demos"},
     "c64ml": {"errors", "model"},
+    "console": {"cli"},
 }
 #: The CLI's command modules: registered by c64ml/cli/__init__.py, never importing one
 #: another (shared helpers live in c64ml/cli/common.py).

@@ -165,3 +165,35 @@ def test_help():
     for cmd in ("compile", "verify"):
         r = run(cmd, "--help")
         assert r.exit_code == 0 and "Usage:" in r.output
+
+
+def test_app_reports_the_samples_it_embedded(tmp_path):
+    r = run("compile", IRIS / "qmodel.json", "--mode", "app", "--data", IRIS / "test.csv",
+            "-o", tmp_path / "iris.prg", "--json")
+    info = json.loads(r.output)
+    assert (info["samples_embedded"], info["samples_given"]) == (45, 45)   # all 45 rows fit
+    # 256-32-10 with 540 samples: far more than the C64's memory holds.
+    rng = np.random.default_rng(7)
+    layers = [{"type": "dense", "activation": act, "bias": [0.0] * n_out,
+               "weights": rng.normal(0, 0.1, (n_in, n_out)).tolist()}
+              for n_in, n_out, act in ((256, 32, "relu"), (32, 10, "linear"))]
+    model = {"format": "c64ml-model", "version": 1, "name": "wide", "inputs": 256,
+             "input_range": [[0.0, 1.0]] * 256, "classes": [f"c{i}" for i in range(10)],
+             "layers": layers, "output": "argmax"}
+    (tmp_path / "wide.json").write_text(json.dumps(model))
+    from c64ml.model.dataset import save_npz
+    save_npz(tmp_path / "d.npz", rng.random((540, 256)), rng.integers(0, 10, 540))
+    assert run("quantize", tmp_path / "wide.json", "--calib", tmp_path / "d.npz",
+               "-o", tmp_path / "wide.q.json").exit_code == 0
+    r = run("compile", tmp_path / "wide.q.json", "--mode", "app", "--data", tmp_path / "d.npz",
+            "-o", tmp_path / "wide.prg", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.output)
+    k = info["samples_embedded"]
+    assert info["samples_given"] == 540 and 0 < k < 540
+    # Cross-check with the bytes: each embedded sample is [label] + output bytes + 256 inputs.
+    assert info["bytes"]["samples"] == k * (1 + info["abi"]["output_bytes"] + 256)
+    r = run("compile", tmp_path / "wide.q.json", "--mode", "app", "--data", tmp_path / "d.npz",
+            "-o", tmp_path / "wide.prg")
+    assert f"samples: {k} of 540 in {tmp_path / 'd.npz'} embedded (as many as fit in memory)" \
+        in r.output.splitlines()

@@ -225,3 +225,100 @@ def test_export_refuses_to_overwrite_source(tmp_path):
     r = invoke("asm", src, "-o", tmp_path / "prog.prg", "--export", "64tass")
     assert_one_line_error(r, "overwrite")
     assert src.read_text() == SMALL and not (tmp_path / "prog.prg").exists()
+
+
+# --- run: exit codes, limits, libraries and sources ------------------------------------
+
+def _prg(tmp_path, source: str, name: str = "p") -> Path:
+    (tmp_path / f"{name}.s").write_text(source)
+    out = tmp_path / f"{name}.prg"
+    r = invoke("asm", tmp_path / f"{name}.s", "-o", out)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+EXIT_WITH = ".org $C000\n lda #{code}\n sta $d7ff\n rts\n"
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 77])
+def test_run_exits_with_the_debug_cartridge_code(tmp_path, code):
+    prg = _prg(tmp_path, EXIT_WITH.format(code=code))
+    r = invoke("run", prg)
+    assert r.exit_code == code, r.output
+    assert "c64ml: error" not in r.output and f"stop: exit (exit code {code})" in r.output
+    r = invoke("run", prg, "--json")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == code and r.stderr == ""
+    assert doc["exit_code"] == code and doc["reason"] == "exit" and doc["error"] is None
+
+
+def test_run_json_has_exit_code_and_error_when_the_program_returns(tmp_path):
+    r = invoke("run", _prg(tmp_path, SMALL), "--json")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 0 and doc["exit_code"] is None and doc["error"] is None
+
+
+PRINT_THEN_LOOP = """        .org $C000
+        ldx #0
+next:   lda text,x
+        beq spin
+        jsr $ffd2
+        inx
+        bne next
+spin:   jmp spin
+text:   .byte "STILL BUSY", 0
+"""
+
+
+def test_run_over_budget_shows_the_screen_and_names_the_option(tmp_path):
+    prg = _prg(tmp_path, PRINT_THEN_LOOP)
+    r = invoke("run", prg, "--max-cycles", "50000")
+    assert r.exit_code == 2
+    assert r.stdout.splitlines() == ["STILL BUSY"]       # the screen as it was
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"c64ml: error: {prg}: ")
+    assert "budget 50000" in r.stderr and "--max-cycles" in r.stderr
+    r = invoke("run", prg, "--max-cycles", "50000", "--json")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 2 and doc["reason"] == "max_cycles" and doc["exit_code"] is None
+    assert "--max-cycles" in doc["error"] and doc["screen"][0] == "STILL BUSY"
+    assert doc["total_cycles"] >= 50000
+
+
+def test_run_wall_clock_limit_names_the_option(tmp_path):
+    prg = _prg(tmp_path, PRINT_THEN_LOOP)
+    r = invoke("run", prg, "--max-seconds", "0.3", "--max-cycles", str(10**10), "--no-irq")
+    assert r.exit_code == 2 and r.stdout.splitlines() == ["STILL BUSY"]
+    assert "0.3 s of wall-clock time" in r.stderr and "--max-seconds" in r.stderr
+    assert_one_line_error(invoke("run", prg, "--max-seconds", "nan"), "--max-seconds")
+    assert_one_line_error(invoke("run", prg, "--max-seconds", "-1"), "--max-seconds")
+    r = invoke("run", prg, "--help")
+    assert "--max-seconds" in r.output and "default: 60" in r.output
+
+
+def test_run_recognises_a_library_and_calls_it_with_sys(tmp_path):
+    lib = tmp_path / "iris.prg"
+    r = invoke("compile", ROOT / "examples" / "iris" / "qmodel.json", "-o", lib, "--json")
+    assert r.exit_code == 0, r.output
+    entry = json.loads(r.stdout)["abi"]["entry"]
+    assert_one_line_error(invoke("run", lib), "c64ml library", "--sys", "--mode app")
+    r = invoke("run", lib, "--sys", str(entry))
+    assert r.exit_code == 0 and "stop: return" in r.output, r.output
+    assert invoke("run", lib, "--sys", f"${entry:04X}").exit_code == 0
+    assert_one_line_error(invoke("run", lib, "--sys", "$10000"), "--sys")
+
+
+def test_run_hints_at_sys_when_a_plain_prg_crashes_at_once(tmp_path):
+    (tmp_path / "data.prg").write_bytes(b"\x00\xc0" + bytes([0x02, 0x03, 0x04]))
+    assert_one_line_error(invoke("run", tmp_path / "data.prg"), "undocumented opcode $02",
+                          "started at its load address $C000", "--sys")
+
+
+def test_run_refuses_source_text_and_low_load_addresses(tmp_path):
+    src = tmp_path / "hello.s"
+    src.write_text(SMALL)
+    assert_one_line_error(invoke("run", src), "assembly source", "c64ml asm")
+    renamed = tmp_path / "hello.prg"
+    renamed.write_text(SMALL)
+    assert_one_line_error(invoke("run", renamed), "is text, not a PRG", "c64ml asm")
+    (tmp_path / "low.prg").write_bytes(b"\x00\x04" + bytes([0x60]))
+    assert_one_line_error(invoke("run", tmp_path / "low.prg"), "$0400", "$0801")

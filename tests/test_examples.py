@@ -258,3 +258,50 @@ def test_speed_qmodel_is_the_compressed_digits_model():
     speed, ds = load_case("digits", "qmodel-speed.json", "test.npz")
     ev = evaluate(speed.float_model, speed, ds)
     assert ev.fixed_accuracy >= ev.float_accuracy - 0.01
+
+
+def _tree(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_training_writes_to_a_scratch_folder_not_the_committed_files(tmp_path):
+    """Following the tutorial must not dirty the checkout: train.py writes to
+    ./trained/<example>/ (or --out DIR) and replaces the committed files only with
+    --overwrite (another machine's BLAS may change their last digits)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("sklearn")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    script = EXAMPLES / "iris" / "train.py"
+    before = _tree(EXAMPLES / "iris")
+    p = subprocess.run([sys.executable, script], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert sorted(x.name for x in (tmp_path / "trained" / "iris").iterdir()) == \
+        ["model.json", "test.csv", "train.csv"]
+    assert load_model(tmp_path / "trained" / "iris" / "model.json").name == "iris"
+    p = subprocess.run([sys.executable, script, "--out", "elsewhere"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and (tmp_path / "elsewhere" / "model.json").exists(), p.stderr
+    assert _tree(EXAMPLES / "iris") == before
+
+
+@pytest.mark.parametrize("example", ["iris", "fruit_colors", "digits", "bench"])
+def test_every_training_script_guards_the_committed_files(tmp_path, example):
+    import subprocess
+    import sys
+
+    pytest.importorskip("sklearn")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    script = EXAMPLES / example / "train.py"
+    before = _tree(EXAMPLES / example)
+    for args, words in ((["--out", str(EXAMPLES / example)], "--overwrite"),
+                        (["--out", "x", "--overwrite"], "exclude each other")):
+        p = subprocess.run([sys.executable, script, *args], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 2 and words in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, script, "--help"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and f"trained/{example}" in " ".join(p.stdout.split())
+    assert _tree(EXAMPLES / example) == before and not (tmp_path / "trained").exists()

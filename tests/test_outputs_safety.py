@@ -77,7 +77,7 @@ def work(tmp_path):
 # --- outputs that are inputs --------------------------------------------------
 
 SAME_AS_INPUT = {
-    "compile -o MODEL": (["compile", "@m.json", "-o", "@m.json"], "m.json"),
+    "compile -o MODEL": (["compile", "@m.json", "-o", "@m.json", "--format", "prg"], "m.json"),
     "compile --labels MODEL": (["compile", "@m.json", "-o", "@o.prg", "--labels", "@m.json"],
                                "m.json"),
     "compile -o DATA": (["compile", "@m.json", "--mode", "app", "--data", "@d.csv", "-o",
@@ -112,7 +112,8 @@ def test_inputs_are_recognised_through_links(work, alias):
     else:
         target = work / "." / ".." / work.name / "m.json"
     before = snapshot(work)
-    one_line(run("compile", work / "m.json", "-o", target), "would overwrite the input")
+    one_line(run("compile", work / "m.json", "-o", target, "--format", "prg"),
+             "would overwrite the input")
     assert snapshot(work) == before
 
 

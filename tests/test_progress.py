@@ -36,7 +36,7 @@ def test_the_cli_installs_its_bar_for_a_command(monkeypatch):
     iris = EXAMPLES / "iris"
     res = run_cli("eval", iris / "qmodel.json", "--data", iris / "test.csv")
     assert res.exit_code == 0, res.output
-    assert calls == [("running the JIT", 1)]
+    assert calls == [("evaluating", 1)]
     assert list(progress(range(2), "after the command")) == [0, 1] and len(calls) == 1
 
 

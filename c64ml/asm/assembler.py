@@ -18,6 +18,8 @@ from c64ml.asm.parse import RESERVED, Statement, parse, symbol_key
 from c64ml.errors import AddressOverflow, C64mlError
 
 DEFAULT_ORIGIN = 0x0801
+#: Labels, constants and defines in one program (docs/assembly.md, "Limits").
+MAX_SYMBOLS = 100_000
 ADDRESS_END = 0x10000  # nothing may be placed at or beyond this
 
 # Operand syntax -> (zero-page mode, absolute mode)
@@ -29,7 +31,7 @@ _MODE_TEXT = {"imp": "no operand", "acc": "accumulator (a)", "imm": "immediate (
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
-@dataclass
+@dataclass(slots=True)
 class ListingLine:
     """One statement placed in memory, with its cycle information."""
     line: int                 # source line number
@@ -97,6 +99,7 @@ class _Assembler:
         key = symbol_key(name, scope)
         if key in self.values or key in self.spelling:
             raise C64mlError(f"{name!r} is already defined")
+        self._count_symbol()
         self.values[key] = value
         self.spelling[key] = f"{scope}{name}" if name.startswith("@") else name
 
@@ -166,7 +169,13 @@ class _Assembler:
     def _reserve(self, name: str) -> None:
         if name.lower() in self.values or name.lower() in self.spelling:
             raise C64mlError(f"{name!r} is already defined")
+        self._count_symbol()
         self.spelling[name.lower()] = name
+
+    def _count_symbol(self) -> None:
+        if len(self.spelling) >= MAX_SYMBOLS:
+            raise C64mlError(f"more than {MAX_SYMBOLS} symbols (labels and constants); that "
+                             "is the limit")
 
     def _known(self, st: Statement, pc: int, index: int, what: str) -> int:
         v = self._value(st.args[index], st, pc)
@@ -210,25 +219,49 @@ class _Assembler:
         return BY_NAME[(m, syntax)]
 
     def _resolve_constants(self, pending: list[tuple[Statement, int]]) -> None:
-        while pending:
-            left = []
-            for st, pc in pending:
-                try:
-                    v = self._value(st.args[0], st, pc)
-                except C64mlError as e:
-                    raise e.at(self.filename, f"line {st.line}") from None
-                if v is None:
-                    left.append((st, pc))
-                else:
-                    self.values[st.name.lower()] = v
-            if len(left) == len(pending):
-                st, pc = left[0]
-                missing = [n for n in symbols_in(st.args[0])
-                           if symbol_key(n, st.scope) not in self.values]
-                unknown = [n for n in missing if symbol_key(n, st.scope) not in self.spelling]
-                raise self._error(st, f"undefined symbol {unknown[0]!r}" if unknown else
-                                  f"circular definition of {st.name!r} (via {missing[0]!r})")
-            pending = left
+        """Give each constant not known at its line its value, in dependency order: a
+        depth-first walk with an explicit stack, each constant evaluated once, so a chain of
+        n constants defined by one another takes time linear in n (not n passes)."""
+        where = {st.name.lower(): (st, pc) for st, pc in pending}
+
+        def deps(st: Statement) -> list[str]:
+            keys = dict.fromkeys(symbol_key(n, st.scope) for n in symbols_in(st.args[0]))
+            return [k for k in keys if k not in self.values]
+
+        state: dict[str, int] = {}          # 1: on the stack, 2: done
+        for root in where:
+            if root in self.values:
+                continue
+            stack = [root]
+            state[root] = 1
+            while stack:
+                key = stack[-1]
+                st, pc = where[key]
+                for dep in deps(st):
+                    if dep not in where:
+                        raise self._error(st, f"undefined symbol {self._name(dep, st)!r}")
+                    if state.get(dep) == 1:
+                        raise self._error(st, f"circular definition of {st.name!r} "
+                                              f"(via {self._name(dep, st)!r})")
+                    state[dep] = 1
+                    stack.append(dep)
+                    break
+                else:                        # every symbol it uses is known: evaluate it
+                    try:
+                        v = self._value(st.args[0], st, pc)
+                    except C64mlError as e:
+                        raise e.at(self.filename, f"line {st.line}") from None
+                    self.values[key] = v
+                    state[key] = 2
+                    stack.pop()
+
+    @staticmethod
+    def _name(key: str, st: Statement) -> str:
+        """A symbol as written in ``st`` (for messages)."""
+        for n in symbols_in(st.args[0]):
+            if symbol_key(n, st.scope) == key:
+                return n
+        return key
 
     # -- pass 2 -----------------------------------------------------------------------------
     def _pass2(self, placed, origin: int) -> Program:

@@ -13,6 +13,11 @@ from c64ml.asm.opcodes import MNEMONICS
 from c64ml.errors import C64mlError
 
 MAX_LINE = 8192  # characters in one source line
+#: Limits that keep the assembler's time and memory bounded (docs/assembly.md): a program
+#: is at most 64 KiB, so a real source is far below them (c64ml's largest generated
+#: sources have about 20,000 lines and 400 KB).
+MAX_SOURCE_CHARS = 4 * 1024 * 1024
+MAX_LINES = 250_000
 
 # Operand syntax as written; the assembler maps it onto an opcode mode.
 # mem/memx/memy become zp/zpx/zpy or abs/abx/aby (or rel for branches).
@@ -33,7 +38,7 @@ UNDOCUMENTED = frozenset({"lax", "sax", "dcp", "isc", "isb", "slo", "rla", "sre"
                           "sya", "xas", "atx", "oal"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     """One source line. ``args`` holds expressions (``.byte`` strings as bytes)."""
     line: int                        # 1-based line number
@@ -56,6 +61,12 @@ def symbol_key(name: str, scope: str | None) -> str:
 
 def parse(source: str, filename: str = "<source>") -> list[Statement]:
     """Parse a whole source text into statements, one per line."""
+    if len(source) > MAX_SOURCE_CHARS:
+        raise C64mlError(f"source is {len(source)} characters; the limit is {MAX_SOURCE_CHARS} "
+                         "(4 MiB)", filename)
+    lines = source.count("\n") + (not source.endswith("\n"))
+    if lines > MAX_LINES:
+        raise C64mlError(f"source has {lines} lines; the limit is {MAX_LINES}", filename)
     statements: list[Statement] = []
     scope: str | None = None
     texts = source.split("\n")

@@ -206,7 +206,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     ]
     for k, d in enumerate(data):
         if d.table is not None:
-            L += [f"c64ml_l{k}_t:                    ; activation table, page aligned"]
+            L += [f"{labels.layer(k, 't')}:                    ; activation table, page aligned"]
             L += byte_lines(d.table)
     L += unrolled.product_tables(unrolled_mags)
     L += ["c64ml_tables_end:", "",
@@ -214,10 +214,10 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
           "c64ml_bss:",
           "c64ml_inptr: .word c64ml_in",
           "c64ml_save01: .byte $37",
-          f"c64ml_in: .res {model.inputs}",
+          f"{labels.IN}: .res {model.inputs}",
           f"c64ml_bufa: .res {widest}",
           f"c64ml_bufb: .res {widest}",
-          f"c64ml_out: .res {last.n_out}"]
+          f"{labels.OUT}: .res {last.n_out}"]
     if model.output == "argmax":
         L.append("c64ml_class: .res 1")
     if Strategy.UNROLLED in strategies:
@@ -239,7 +239,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         entry, what = (("ly_set", "dn_* and ac_* from it") if k else
                        ("ly_set_w", "all but dn_in")) if loop else \
             ("ly_set_act", "dn_nout and ac_* from it")
-        L += [f"c64ml_l{k}_begin:              ; layer {k}: {layer.n_in} -> {layer.n_out}, "
+        L += [f"{labels.layer(k, 'begin')}:              ; layer {k}: {layer.n_in} -> {layer.n_out}, "
               f"{layer.activation}, {kind} inputs, {strategies[k]}",
               f"        ldx #{labels.layer(k, 'd')}-{labels.LAYERS}  ; the layer's descriptor",
               f"        jsr {entry:<19} ; {what} (runtime6502/layer.s)"]
@@ -274,11 +274,11 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L += descriptor(k, layer, d, kind, strategies[k], *buffers[k])
     for k, d in enumerate(data):
         if strategies[k] == Strategy.LOOP:
-            L += [f"c64ml_l{k}_w:"] + byte_lines(d.weights)
-            L += [f"c64ml_l{k}_c:"] + byte_lines(d.start)
+            L += [f"{labels.layer(k, 'w')}:"] + byte_lines(d.weights)
+            L += [f"{labels.layer(k, 'c')}:"] + byte_lines(d.start)
         if d.multiplier is not None:
-            L += [f"c64ml_l{k}_m:"] + byte_lines(d.multiplier)
-            L += [f"c64ml_l{k}_s:"] + byte_lines(d.shift)
-            L += [f"c64ml_l{k}_th:"] + byte_lines(d.thresholds)
+            L += [f"{labels.layer(k, 'm')}:"] + byte_lines(d.multiplier)
+            L += [f"{labels.layer(k, 's')}:"] + byte_lines(d.shift)
+            L += [f"{labels.layer(k, 'th')}:"] + byte_lines(d.thresholds)
     L += ["c64ml_data_end:", "c64ml_end:", ""]
     return "\n".join(L)

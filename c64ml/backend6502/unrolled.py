@@ -101,12 +101,12 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None) -> list[str]:
          "        php                     ; interrupts off while zero page is borrowed",
          "        sei",
          "        ldx #0",
-         f"c64ml_l{k}_save:",
+         f"{labels.layer(k, 'save')}:",
          f"        lda {labels.ZP_BASE},x",
          "        sta c64ml_zpsave,x",
          "        inx",
          f"        cpx #{zp_bytes(n_out)}",
-         f"        bne c64ml_l{k}_save"]
+         f"        bne {labels.layer(k, 'save')}"]
     if src is None:
         L += ["        lda c64ml_inptr", f"        sta {labels.ZP_IN}",
               "        lda c64ml_inptr+1", f"        sta {labels.ZP_IN}+1"]
@@ -133,7 +133,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None) -> list[str]:
             w = layer.weights[i, start:start + n]
             if not np.any(w):
                 continue
-            nxt = f"c64ml_l{k}_{start}_{i}"
+            nxt = labels.layer(k, f"{start}_{i}")
             what = f"Y = x[{i}] XOR $80 = x[{i}]+128" if s8 else f"Y = x[{i}]"
             if src is None:
                 L += [_ins(f"ldy #{i}", what),
@@ -171,11 +171,11 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None) -> list[str]:
             for byte in range(3):
                 L += [f"        lda {acc(byte, j)}", f"        sta dn_acc{byte}+{j}"]
     L += ["        ldx #0",
-          f"c64ml_l{k}_restore:",
+          f"{labels.layer(k, 'restore')}:",
           "        lda c64ml_zpsave,x",
           f"        sta {labels.ZP_BASE},x",
           "        inx",
           f"        cpx #{zp_bytes(n_out)}",
-          f"        bne c64ml_l{k}_restore",
+          f"        bne {labels.layer(k, 'restore')}",
           "        plp"]
     return L

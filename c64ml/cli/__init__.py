@@ -75,7 +75,57 @@ class _Group(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        """Click's main, except that a usage error (a bad option value, a missing argument,
+        an unknown command) is one line ``c64ml: error: OPTION: message`` with exit code 2,
+        like every other error, and Ctrl-C while parsing is ``c64ml: interrupted`` (130)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as e:
+            _say(f"c64ml: error: {_usage_line(e)}")
+            sys.exit(2)
+        except (click.Abort, KeyboardInterrupt):
+            _say("c64ml: interrupted")
+            sys.exit(130)
+        # Without standalone mode click returns the exit code of --help/--version (an int);
+        # the commands themselves return None.
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _usage_line(e: click.ClickException) -> str:
+    """A click error as one line: ``--max-cycles: 'abc' is not a valid integer``."""
+    ctx = getattr(e, "ctx", None)
+    command = "c64ml" + ("" if ctx is None or ctx.parent is None else f" {ctx.info_name}")
+    param = getattr(e, "param", None)
+    if isinstance(e, click.MissingParameter) and param is not None:
+        what = "option" if isinstance(param, click.Option) else "argument"
+        return (f"{_param_name(param)}: missing {what}; see '{command} --help'")
+    if isinstance(e, click.BadParameter) and param is not None:
+        text = e.message.replace("integer range", "integer").replace("float range", "number")
+        return f"{_param_name(param)}: {text.rstrip('.')}"
+    text = " ".join(e.format_message().split()).replace(". (", " (").rstrip(".")
+    text = text[:1].lower() + text[1:]
+    if isinstance(e, click.UsageError):
+        text += f"; see '{command} --help'"
+    return text
+
+
+def _param_name(param: click.Parameter) -> str:
+    """An option by its longest name (``--max-cycles``), an argument by its metavar."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return (param.name or "argument").upper()
+
+
+#: Help as -h or --help, with every default shown: for the group and (in _register) for
+#: each command, also when a command is invoked on its own (click caches its help option).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="c64ml")
 def main() -> None:
     """c64ml: compile tiny trained models into verified 6502 code for the Commodore 64.
@@ -103,6 +153,7 @@ def _register() -> None:
                 raise
             continue
         for command in module.COMMANDS:
+            command.context_settings = {**CONTEXT_SETTINGS, **command.context_settings}
             main.add_command(command)
 
 

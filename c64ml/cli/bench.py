@@ -7,7 +7,7 @@ import json
 import click
 
 
-@click.command()
+@click.command(short_help="Benchmark c64ml's 6502 code against cc65.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--samples", type=click.IntRange(1, 10_000), default=100, show_default=True,
               help="Test samples per model for c64ml's code.")

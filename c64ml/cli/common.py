@@ -9,8 +9,24 @@ from c64ml.model.dataset import load_dataset
 from c64ml.model.load import load_model_file
 from c64ml.model.qmodel import QModel
 
-#: A file argument; existence, type and size are checked by the readers, for one-line errors.
-path_arg = click.Path(dir_okay=False)
+#: A file argument; existence, type, permissions and size are checked by the readers and
+#: ``Outputs`` (one line naming the file), not by click.
+path_arg = click.Path(readable=False)
+
+
+def parse_address(text: str | None, option: str) -> int | None:
+    """An address option (``$C000``, ``0xC000`` or ``49152``) as an int 0..$FFFF."""
+    if text is None:
+        return None
+    t = text.strip().lower()
+    try:
+        value = int(t[1:], 16) if t.startswith("$") else int(t, 0)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0xFFFF or t[1:2] in ("-", "+") or t[:1] in ("-", "+"):
+        raise C64mlError(f"{text!r} is not an address $0000-$FFFF (like $C000 or 49152)",
+                         field=option)
+    return value
 
 
 def qmodel_arg(model: str, calib: str | None) -> QModel:

@@ -8,27 +8,21 @@ from pathlib import Path
 import click
 
 from c64ml.backend6502 import labels
-from c64ml.cli.common import qmodel_arg
+from c64ml.cli.common import parse_address, path_arg, qmodel_arg
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs
 from c64ml.machine.c64 import Engine
-from c64ml.model.dataset import check_labels, load_dataset
+from c64ml.model.dataset import Dataset, check_labels, load_dataset
 from c64ml.model.qmodel import QModel
+from c64ml.package.formats import output_kind
 from c64ml.spec import Optimize
 
-_path = click.Path(dir_okay=False)
+_path = path_arg  # checked by the readers and Outputs: one line naming the file
 FORMATS = ("prg", "bin", "asm", "d64", "c")
+#: verify runs every sample in the emulated C64 (hundreds a second for a small model, a few
+#: for a large one): more than this needs --samples, so a huge data set does not run for hours.
+MAX_VERIFY_SAMPLES = 10_000
 SYNTAXES = ("native", "acme", "64tass", "ca65")
-
-
-def _int(text: str | None) -> int | None:
-    if text is None:
-        return None
-    t = text.strip().lower()
-    try:
-        return int(t[1:], 16) if t.startswith("$") else int(t, 0)
-    except ValueError:
-        raise C64mlError(f"--origin {text!r} is not an address like $C000 or 49152") from None
 
 
 def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, bytes | str]:
@@ -58,11 +52,12 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
     return {out: make_d64([(disk_file_name(out), prg)], disk_name=d64_name(build.model.name))}
 
 
-@click.command(name="compile")
+@click.command(name="compile", short_help="Compile a model to 6502 code (PRG, D64, asm, C).")
 @click.argument("model", type=_path)
 @click.option("-o", "--output", required=True, type=_path, help="The file to write.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output kind (default: from the -o extension, else prg).")
+              help="Output kind (default: from the -o extension: .prg, .bin, .d64, .s/.asm/.a, "
+                   ".c; prg without one; any other is refused).")
 @click.option("--syntax", type=click.Choice(SYNTAXES), default="native",
               help="Assembler dialect for --format asm.")
 @click.option("--mode", type=click.Choice(("app", "library")), default="library",
@@ -76,7 +71,8 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
 @click.option("--data", type=_path, help="Samples (.npz or .csv): embedded in an app; the "
               "inputs --report and --listing measure.")
 @click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
-@click.option("--origin", help="Load address for a library (default: planned).")
+@click.option("--origin", metavar="ADDR",
+              help="Load address for a library, $C000 or 49152 (default: planned).")
 @click.option("--vice-exit", is_flag=True,
               help="App: write the mismatch count to $D7FF at the end (x64sc -debugcart).")
 @click.option("--labels", type=_path, help="Also write a VICE label file.")
@@ -95,8 +91,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
     from c64ml.backend6502.strategy import build_optimized
     from c64ml.package.vice import labels_text
 
-    fmt = fmt or {".bin": "bin", ".s": "asm", ".asm": "asm", ".a": "asm",
-                  ".d64": "d64", ".c": "c"}.get(Path(output).suffix.lower(), "prg")
+    fmt = output_kind(output, FORMATS, fmt, "--format")  # c64ml/package/formats.py
     if syntax != "native" and fmt != "asm":
         raise C64mlError("--syntax applies to --format asm only")
     outs = Outputs(inputs=(model, data, calib))
@@ -116,12 +111,19 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
             raise C64mlError("--mode app needs --data with the samples to embed")
         ds = load_dataset(data, qm.inputs)
         check_labels(ds, qm.n_classes, data)
-        strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies
-        build = build_app(qm, ds, vice_exit=vice_exit, strategies=strategies)
+        try:
+            strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies
+            build = build_app(qm, ds, vice_exit=vice_exit, strategies=strategies)
+        except C64mlError as e:
+            raise e.at(model) from None
     else:
         if vice_exit:
             raise C64mlError("--vice-exit applies to --mode app only")
-        build = build_optimized(qm, optimize, _int(origin))
+        at = parse_address(origin, "--origin")
+        try:
+            build = build_optimized(qm, optimize, at)
+        except C64mlError as e:  # e.g. does not fit: name the model
+            raise e.at(model) from None
     for path, content in _outputs(build, fmt, syntax, output, mode == "app").items():
         outs.add(path, content)
     if labels:
@@ -144,6 +146,8 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
             "strategies": build.strategies, "abi": build.abi(), "bytes": build.byte_counts()}
     if listing:
         info["listing"] = listing
+    if mode == "app":
+        info["samples_embedded"], info["samples_given"] = build.samples, len(ds)
     if report:
         info["report"] = {"samples": source, "layers": rows}
     outs.commit()  # all files at once, after all the work (and any Ctrl-C) is done
@@ -162,6 +166,9 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
     click.echo(f"entry ${abi['entry']:04X} (SYS {abi['entry']}), input ${abi['input']:04X} "
                f"({abi['inputs']} bytes), output ${abi['output']:04X} ({abi['output_bytes']} bytes)"
                + (f", class ${abi['class']:04X} (PEEK({abi['class']}))" if "class" in abi else ""))
+    if mode == "app":
+        click.echo(f"samples: {build.samples} of {len(ds)} in {data} embedded"
+                   + ("" if build.samples == len(ds) else " (as many as fit in memory)"))
 
 
 APP_RESERVE = 6 * 1024  # bytes kept free for an app's driver and some samples
@@ -190,7 +197,7 @@ def _pct(v):
     return "n/a" if v is None else f"{100 * v:.2f}%"
 
 
-@click.command()
+@click.command(short_help="Check the 6502 code bit for bit on a data set.")
 @click.argument("model", type=_path)
 @click.option("--data", required=True, type=_path, help="Samples (.npz or .csv), raw units.")
 @click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
@@ -200,8 +207,11 @@ def _pct(v):
 @click.option("--engine", type=click.Choice([e.value for e in Engine]), default="fast",
               show_default=True, help="Emulator core: translated blocks, or py65 (identical "
               "results).")
+@click.option("--samples", "limit", type=click.IntRange(1), metavar="N",
+              help=f"Verify the first N samples only (default: all of them, when there are at "
+                   f"most {MAX_VERIFY_SAMPLES}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify(model, data, calib, optimize, no_irq, engine, as_json) -> None:
+def verify(model, data, calib, optimize, no_irq, engine, limit, as_json) -> None:
     """Compile MODEL, run every sample of DATA in the emulated C64 and compare every output
     byte with the NumPy reference and the LLVM JIT. Exits 1 on any mismatch."""
     from c64ml.backend6502.strategy import build_optimized
@@ -210,6 +220,12 @@ def verify(model, data, calib, optimize, no_irq, engine, as_json) -> None:
     qm = qmodel_arg(model, calib)
     ds = load_dataset(data, qm.inputs)
     check_labels(ds, qm.n_classes, data)
+    if limit is None and len(ds) > MAX_VERIFY_SAMPLES:
+        raise C64mlError(f"{len(ds)} samples; verify runs at most {MAX_VERIFY_SAMPLES} in the "
+                         "emulated C64 unless told (give --samples N to verify the first N)",
+                         data)
+    if limit is not None and limit < len(ds):
+        ds = Dataset(ds.x[:limit], None if ds.y is None else ds.y[:limit])
     build = build_optimized(qm, optimize)
     v = run_verify(build, ds, qm.float_model, irq=not no_irq, engine=engine)
     if as_json:

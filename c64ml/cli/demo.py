@@ -72,7 +72,7 @@ def summary(f: dict) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(short_help="Build and verify the C64 demo programs.")
 @click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(),
               help="Directory for the PRG and D64 files (created if missing).")
 @click.option("--which", type=click.Choice([*DEMOS, "all"]), default="digits",

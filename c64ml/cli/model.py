@@ -7,20 +7,21 @@ import json
 import click
 
 from c64ml import jsonfile
+from c64ml.cli.common import path_arg
 from c64ml.fileio import Outputs
 from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.floatmodel import Model
 from c64ml.model.load import load_model_file
 from c64ml.model.qmodel import QModel
 
-_path = click.Path(dir_okay=False)
+_path = path_arg  # checked by the readers and Outputs: one line naming the file
 
 
 def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}%"
 
 
-@click.command()
+@click.command(short_help="Quantize a float model to a fixed-point qmodel.")
 @click.argument("model", type=_path)
 @click.option("--calib", required=True, type=_path,
               help="Calibration data (.npz or .csv) in raw feature units.")
@@ -42,9 +43,10 @@ def quantize(model: str, calib: str, output: str, codebook: int | None, prune: f
     their cost is plain.
     """
     from c64ml.exec.evaluate import evaluate
-    from c64ml.quantize.ptq import compress
+    from c64ml.quantize.ptq import check_compression, compress
     from c64ml.quantize.ptq import quantize as run_quantize
 
+    check_compression(codebook, prune)  # before any work: --prune -0.1, nan, 1.0 alike
     outs = Outputs(inputs=(model, calib))
     outs.claim(output)
     m = load_model_file(model, Model)
@@ -96,7 +98,7 @@ def describe(m: Model | QModel) -> dict:
             "params": int(m.params()), "macs": int(m.macs())}
 
 
-@click.command()
+@click.command(short_help="Describe a model: layers, parameters, MACs.")
 @click.argument("model", type=_path)
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
 def info(model: str, as_json: bool) -> None:
@@ -116,7 +118,7 @@ def info(model: str, as_json: bool) -> None:
     click.echo(f"total: {d['params']} parameters, {d['macs']} multiply-accumulates per inference")
 
 
-@click.command(name="eval")
+@click.command(name="eval", short_help="Float and fixed-point accuracy on a data set.")
 @click.argument("model", type=_path)
 @click.option("--data", required=True, type=_path, help="Data set (.npz or .csv) with labels.")
 @click.option("--calib", type=_path,

@@ -8,19 +8,22 @@ from pathlib import Path
 
 import click
 
+from c64ml.cli.common import parse_address, path_arg
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs, read_bytes
 from c64ml.machine.c64 import Engine
 from c64ml.package.d64 import disk_file_name, make_d64
+from c64ml.package.formats import output_kind
 from c64ml.package.load import load_program
 from c64ml.package.prg import make_prg, package_prg
 from c64ml.package.vice import labels_text
 
-MAX_SOURCE_BYTES = 16 * 1024 * 1024
-OUTPUT_KINDS = (".prg", ".bin", ".d64")
+MAX_SOURCE_BYTES = 4 * 1024 * 1024  # as c64ml.asm.parse.MAX_SOURCE_CHARS (UTF-8 may be longer)
+OUTPUT_KINDS = ("prg", "bin", "d64")  # by extension (c64ml/package/formats.py)
 DEFAULT_MAX_CYCLES = 20_000_000
+DEFAULT_MAX_SECONDS = 60.0
 
-_path = click.Path()  # checked by read_bytes/Outputs, for one-line errors
+_path = path_arg  # checked by read_bytes/Outputs, for one-line errors
 
 # {name} escapes accepted by --keys, as PETSCII codes.
 KEY_NAMES = {
@@ -76,10 +79,11 @@ def _read_source(path: str) -> str:
         raise C64mlError(f"not UTF-8 text (byte {e.start})", path) from None
 
 
-@click.command()
+@click.command(short_help="Assemble 6502 source to a PRG, BIN or D64.")
 @click.argument("source", type=_path)
 @click.option("-o", "--output", required=True, type=_path,
-              help="Output file; its extension picks the type: .prg, .bin (raw bytes) or .d64.")
+              help="Output file; its extension picks the type: .prg (also for a name without "
+                   "an extension), .bin (raw bytes) or .d64.")
 @click.option("--listing", type=_path, help="Also write an address/bytes/cycles listing here.")
 @click.option("--labels", type=_path, help="Also write a VICE label file (al C:xxxx .name) here.")
 @click.option("--export", "export_syntax", type=click.Choice(["acme", "64tass", "ca65"]),
@@ -98,10 +102,7 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
     """
     from c64ml.asm.assembler import assemble
 
-    kind = Path(output).suffix.lower()
-    if kind not in OUTPUT_KINDS:
-        raise C64mlError(f"unknown output type {kind or '(none)'!r}; use one of "
-                         + ", ".join(OUTPUT_KINDS), output)
+    kind = "." + output_kind(output, OUTPUT_KINDS)
     outs = Outputs(inputs=(source,))
     outs.claim(output, listing, labels)
     text = _read_source(source)
@@ -138,64 +139,126 @@ def asm(source: str, output: str, listing: str | None, labels: str | None,
                                                              if p != output]))
 
 
-@click.command()
+def _library_signature() -> bytes:
+    """The bytes a c64ml library build starts with: its quarter-square table SQ1LO
+    (docs/abi.md), page aligned at the load address."""
+    from c64ml.backend6502.sqtables import tables
+
+    return tables()["SQ1LO"][:64]
+
+
+def _refuse_library(prg: bytes, load_addr: int, path: str) -> None:
+    if load_addr & 0xFF == 0 and prg[2:2 + 64] == _library_signature():
+        raise C64mlError(
+            f"is a c64ml library (an inference routine loading at ${load_addr:04X}), not a "
+            "program to start: call its entry with --sys ADDR (the SYS address c64ml compile "
+            "printed; docs/abi.md), or build a program that runs samples with c64ml compile "
+            "--mode app --data DATA", path)
+
+
+def _limit_error(e: C64mlError, program: str) -> C64mlError:
+    """A run error as the one line ``run`` prints: with the option that lifts a limit, or a
+    hint when a plain PRG may have been started at the wrong address."""
+    from c64ml.machine import CycleBudgetExceeded, TimeLimitExceeded
+
+    hint = {CycleBudgetExceeded: "; --max-cycles raises the budget",
+            TimeLimitExceeded: "; --max-seconds raises the limit (0: none)"}.get(type(e), "")
+    return C64mlError(e.message + hint, e.path or program, e.field)
+
+
+@click.command(short_help="Run a PRG or D64 in the emulated C64.")
 @click.argument("program", type=_path)
-@click.option("--keys", default="", help=r"Keys to type after RUN; \n or {return} is RETURN.")
+@click.option("--keys", default="", show_default=False,
+              help=r"Keys to type after RUN; \n or {return} is RETURN.")
 @click.option("--max-cycles", default=DEFAULT_MAX_CYCLES, show_default=True,
-              type=click.IntRange(1, 10**10), help="Stop with an error after this many cycles.")
+              type=click.IntRange(1, 10**10),
+              help="Stop with an error after this many emulated cycles (the program's, the "
+                   "KERNAL routines' and the interrupts' together).")
+@click.option("--max-seconds", default=DEFAULT_MAX_SECONDS, show_default=True,
+              type=click.FloatRange(0, 10**6),
+              help="Stop with an error after this much wall-clock time (0: no limit).")
+@click.option("--sys", "start", metavar="ADDR",
+              help="Start at ADDR ($C000 or 49152) as SYS ADDR would, not at the BASIC stub's "
+                   "SYS address or the load address.")
 @click.option("--screenshot", type=_path, help="Write the final screen as a PNG here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the result as JSON (with exit_code and error, null if none).")
 @click.option("--no-irq", is_flag=True, help="Run without the KERNAL's 60 Hz timer interrupt.")
 @click.option("--ntsc", is_flag=True, help="Report times for an NTSC C64 (default PAL).")
 @click.option("--engine", type=click.Choice([e.value for e in Engine]), default="fast",
               show_default=True, help="Emulator core: translated blocks, or py65 (identical "
               "results).")
-def run(program: str, keys: str, max_cycles: int, screenshot: str | None, as_json: bool,
-        no_irq: bool, ntsc: bool, engine: str) -> None:
+def run(program: str, keys: str, max_cycles: int, max_seconds: float, start: str | None,
+        screenshot: str | None, as_json: bool, no_irq: bool, ntsc: bool, engine: str) -> None:
     """Run PROGRAM (.prg, or the first file of a .d64) in the emulated C64, like LOAD + RUN.
 
     A PRG at $0801 is started by its BASIC stub's SYS address; any other PRG at
-    its load address. Prints the final screen and the cycles used.
+    its load address (or at --sys ADDR). Prints the final screen and the cycles used.
+    Exits with the code the program writes to $D7FF (VICE's debug cartridge), else 0;
+    c64ml's own errors exit 2 with "c64ml: error:" on stderr.
     """
-    from c64ml.machine import C64, timing, trim_screen
+    from c64ml.machine import C64, C64Error, IllegalOpcode, timing, trim_screen
+    from c64ml.package.load import check_runnable
 
+    if max_seconds != max_seconds:  # NaN
+        raise C64mlError("'nan' is not a number of seconds", field="--max-seconds")
     outs = Outputs(inputs=(program,))
     outs.claim(screenshot)
     prg = load_program(program)
+    load_addr = check_runnable(prg, program)
+    entry = parse_address(start, "--sys")
     typed = parse_keys(keys)
-    machine = C64(system="ntsc" if ntsc else "pal", irq=not no_irq, engine=engine)
+    system = "ntsc" if ntsc else "pal"
+    machine = C64(system=system, irq=not no_irq, engine=engine)
+    limits = {"max_cycles": max_cycles, "max_seconds": max_seconds or None}
+    error = None
     t0 = time.perf_counter()
     try:
-        result = machine.run_program(prg, keys=typed, max_cycles=max_cycles)
-    except C64mlError as e:
-        raise e.at(program) from None
+        if entry is None:
+            _refuse_library(prg, load_addr, program)
+            result = machine.run_program(prg, keys=typed, **limits)
+        else:
+            machine.load_prg(prg)
+            machine.keys(typed)
+            result = machine.call(entry, **limits)
+    except C64Error as e:
+        result, error = e.result, _limit_error(e, program)
+        if isinstance(e, IllegalOpcode) and entry is None and load_addr != 0x0801:
+            error = C64mlError(f"{error.message}; the program was started at its load address "
+                               f"${load_addr:04X}: if its entry point is elsewhere, give it with "
+                               "--sys ADDR", program, error.field)
     host_seconds = time.perf_counter() - t0
     screen = [ln.rstrip() for ln in machine.screen_text()]
-    if screenshot:
+    if screenshot and error is None:
         from c64ml.machine.screenshot import render_png
         outs.add(screenshot, render_png(machine.screen_codes(), machine.colour_ram(),
                                         machine.border, machine.background))
         outs.commit()
-    total = result.cycles + result.irq_cycles + result.kernal_cycles
+    total = result.total_cycles
     times = timing(total)
-    system = "ntsc" if ntsc else "pal"
     if as_json:
         click.echo(json.dumps({
             "cycles": result.cycles, "screen": screen,
             "irq_cycles": result.irq_cycles, "kernal_cycles": result.kernal_cycles,
             "total_cycles": total, "reason": result.reason, "exit_code": result.exit_code,
+            "error": None if error is None else error.line(),
             "system": system, "timing": times,
             "instructions": result.instructions, "host_seconds": host_seconds,
         }, indent=2))
-        return
-    for line in trim_screen(screen):
-        click.echo(line)
-    t = times[system]
-    click.echo(f"cycles: {result.cycles} program + {result.irq_cycles} IRQ + "
-               f"{result.kernal_cycles} KERNAL = {total}; {system.upper()}: "
-               f"{t['blanked_ms']:.3f} ms screen blanked, {t['screen_on_ms']:.3f} ms screen on; "
-               f"stop: {result.reason}"
-               + ("" if result.exit_code is None else f" (exit code {result.exit_code})"))
+    else:
+        for line in trim_screen(screen):
+            click.echo(line)
+        if error is None:
+            t = times[system]
+            click.echo(f"cycles: {result.cycles} program + {result.irq_cycles} IRQ + "
+                       f"{result.kernal_cycles} KERNAL = {total}; {system.upper()}: "
+                       f"{t['blanked_ms']:.3f} ms screen blanked, {t['screen_on_ms']:.3f} ms "
+                       f"screen on; stop: {result.reason}"
+                       + ("" if result.exit_code is None else f" (exit code {result.exit_code})"))
+    if error is not None:
+        raise error
+    if result.exit_code:
+        raise SystemExit(result.exit_code)
 
 
 COMMANDS = [asm, run]

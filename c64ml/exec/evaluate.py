@@ -31,19 +31,33 @@ def fixed_predictions(qmodel: QModel, x: np.ndarray) -> np.ndarray:
     from c64ml.exec.jit import compile_qmodel
 
     jit = compile_qmodel(qmodel)
-    q = qmodel.input_bytes(x)
-    starts = range(0, len(q), BATCH)
-    parts = [jit.predict(q[s:s + BATCH]) for s in progress(starts, "running the JIT",
-                                                            len(starts))]
-    return np.concatenate(parts)
+    starts = range(0, len(x), BATCH)
+    parts = [jit.predict(qmodel.input_bytes(x[s:s + BATCH]))
+             for s in progress(starts, "running the JIT", len(starts))]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def evaluate(model: Model | None, qmodel: QModel | None, data: Dataset) -> Evaluation:
-    """Accuracy of each given model on ``data`` (None where a model or the labels are absent)."""
+    """Accuracy of each given model on ``data`` (None where a model or the labels are absent).
+
+    Works through the samples in batches of ``BATCH`` (with a progress bar), so memory
+    beyond the data set itself stays small however many samples there are."""
     labelled = data.y is not None
-    fa = qa = None
-    if labelled and model is not None:
-        fa = float(np.mean(model.predict(data.x) == data.y))
-    if labelled and qmodel is not None:
-        qa = float(np.mean(fixed_predictions(qmodel, data.x) == data.y))
-    return Evaluation(len(data), fa, qa, labelled)
+    if not labelled or (model is None and qmodel is None):
+        return Evaluation(len(data), None, None, labelled)
+    jit = None
+    if qmodel is not None:
+        from c64ml.exec.jit import compile_qmodel
+
+        jit = compile_qmodel(qmodel)
+    right_float = right_fixed = 0
+    starts = range(0, len(data), BATCH)
+    for s in progress(starts, "evaluating", len(starts)):
+        x, y = data.x[s:s + BATCH], data.y[s:s + BATCH]
+        if model is not None:
+            right_float += int(np.count_nonzero(model.predict(x) == y))
+        if jit is not None:
+            right_fixed += int(np.count_nonzero(jit.predict(qmodel.input_bytes(x)) == y))
+    n = len(data)
+    return Evaluation(n, None if model is None else right_float / n,
+                      None if jit is None else right_fixed / n, labelled)

@@ -17,14 +17,24 @@ This is the stable public API; everything else in ``c64ml.machine`` is internal:
 * ``assemble_prg`` (c64ml assembly → PRG), ``load_program`` (a .prg or .d64 file → PRG),
   ``trim_screen`` (screen rows without trailing blanks);
 * errors, all ``C64mlError``: ``C64Error`` and its ``CycleBudgetExceeded``,
-  ``IllegalOpcode``, ``BadAccess``.
+  ``TimeLimitExceeded``, ``IllegalOpcode``, ``BadAccess`` (an error raised by a run
+  carries the run so far as ``.result``, a ``RunResult``).
 """
 
-from c64ml.machine.c64 import C64, SYSTEMS, Engine, RunResult, System, timing
+from c64ml.machine.c64 import (
+           C64,
+           SYSTEMS,
+           Engine,
+           RunResult,
+           System,
+           TimeLimitExceeded,
+           timing,
+)
 from c64ml.machine.cpu import BadAccess, C64Error, CycleBudgetExceeded, IllegalOpcode
 from c64ml.machine.programs import assemble_prg, load_program
 from c64ml.machine.screen import trim_screen
 
 __all__ = ["C64", "Engine", "RunResult", "System", "SYSTEMS", "timing",
            "assemble_prg", "load_program", "trim_screen",
-           "C64Error", "CycleBudgetExceeded", "IllegalOpcode", "BadAccess"]
+           "C64Error", "CycleBudgetExceeded", "TimeLimitExceeded", "IllegalOpcode",
+           "BadAccess"]

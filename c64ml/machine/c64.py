@@ -11,6 +11,7 @@ See docs/harness.md for what is emulated and what raises an error.
 from __future__ import annotations
 
 import random
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,18 @@ from c64ml.machine.screen import Screen
 from c64ml.package.prg import BASIC_START, parse_prg, stub_sys_address
 
 __all__ = ["C64", "RunResult", "C64Error", "CycleBudgetExceeded", "IllegalOpcode",
-           "BadAccess", "timing", "SYSTEMS", "System"]
+           "BadAccess", "TimeLimitExceeded", "timing", "SYSTEMS", "System"]
+
+
+class TimeLimitExceeded(C64Error):
+    """The run took longer than its wall-clock limit (``max_seconds``)."""
+
+
+#: ``RunResult.reason`` of the run attached (as ``.result``) to an error that stopped it.
+_STOP_REASONS = {CycleBudgetExceeded: "max_cycles", TimeLimitExceeded: "max_seconds"}
+
+#: With a wall-clock limit, the clock is read at least this often (emulated cycles).
+TIME_CHECK_CYCLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,13 +63,17 @@ SYSTEMS = {
     "ntsc": System("ntsc", 1_022_727, 65, 263, 0x4295),
 }
 BADLINES_PER_FRAME = 25
-BADLINE_STOLEN = 40           # cycles the VIC-II takes from the CPU on a badline
+# Cycles a badline costs the CPU: 40 character fetches plus the 3 in which the VIC-II's BA
+# stops the CPU before it takes the bus.  Measured in VICE x64sc 3.7.1: a loop of reads,
+# timed by CIA2 with the screen on and blanked, loses 43.00 cycles per badline (PAL factor
+# 1.05786; tools/vice_timing/longloop.s, docs/harness.md "Timing against VICE").
+BADLINE_STOLEN = 43
 
 
 def timing(cycles: int) -> dict[str, dict[str, float]]:
     """Wall-clock time of ``cycles`` CPU cycles on PAL and NTSC, with the
     screen blanked (every cycle is the CPU's) and with the screen on (25
-    badlines a frame steal about 40 cycles each; sprites not counted)."""
+    badlines a frame steal 43 cycles each; sprites not counted)."""
     out = {}
     for s in SYSTEMS.values():
         blank = cycles / s.clock_hz
@@ -80,7 +96,8 @@ class RunResult:
     irq_count: int
     kernal_cycles: int
     kernal_calls: int
-    reason: str               # "return", "exit" (debug cart $D7FF) or "idle" (waiting for keys)
+    reason: str               # "return", "exit" (debug cart $D7FF) or "idle" (waiting for keys);
+                              # on an error's .result: "max_cycles", "max_seconds" or "error"
     exit_code: int | None
     a: int
     x: int
@@ -137,6 +154,7 @@ IO_PAGES = range(0xD0, 0xE0)
 KERNAL_PAGES = range(0xE0, 0x100)
 VIC_DEFAULTS = {0x11: 0x1B, 0x16: 0xC8, 0x18: 0x15, 0x20: 14, 0x21: 6}
 STACK_AT_SYS = 0xF8           # SP before the return address is pushed (approximate)
+_TRAP_FILL = {False: bytes(0x2000), True: b"\1" * 0x2000}   # trap bytes for a banked area
 
 
 class C64:
@@ -179,14 +197,19 @@ class C64:
         self._probes: set[int] = set()
         self._probe_hits: list[tuple[int, int]] = []
         self._exit: int | None = None
+        self._deadline: float | None = None
+        self._max_seconds: float | None = None
         self._chrout_listeners: list[Callable[[int], object]] = []
         kernal.init_ram(self.ram)
         self.screen.clear()
-        # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR.
+        # The KERNAL's 60 Hz interrupt: CIA1 timer A, continuous, enabled in the ICR,
+        # started long ago: counting from the latch in cycle 1, the phase it has always had.
         t = self.cia1.a
         t.latch = self.system.irq_latch
-        t.write_cr(0, 0x11)
+        t.run_from(1, t.latch)
         self.cia1.mask = 1 if irq else 0
+        self._banked: tuple | None = None
+        self._layouts: dict[tuple, tuple] = {}
         self._bank()
         if engine == "fast":
             from c64ml.machine.fast import FastEngine
@@ -204,23 +227,31 @@ class C64:
         return bool(lo and hi), bool(hi), d000
 
     def _bank(self) -> None:
-        basic, kern, d000 = self.banking()
+        state = self.banking()
+        if state == self._banked:       # a $01 write that changes nothing visible: O(1)
+            return
+        self._banked = state
+        layout = self._layouts.get(state)
+        if layout is None:
+            layout = self._layouts[state] = self._layout(*state)
         rmap, wmap, traps = self.cpu.read_map, self._bus.write_map, self.cpu.traps
-        for p in BASIC_PAGES:
-            rmap[p] = self._rom_read if basic else None
-        for p in KERNAL_PAGES:
-            rmap[p] = self._rom_read if kern else None
-        for p in IO_PAGES:
-            rmap[p] = {"io": self._io_read, "char": self._rom_read, "ram": None}[d000]
-            wmap[p] = self._io_write if d000 == "io" else None
-        traps[0xA000:0xC000] = (b"\1" if basic else b"\0") * 0x2000
-        traps[0xD000:0xE000] = (b"\1" if d000 != "ram" else b"\0") * 0x1000
-        traps[0xE000:0x10000] = (b"\1" if kern else b"\0") * 0x2000
+        rmap[0xA0:0x100], wmap[0xD0:0xE0], traps[0xA000:0x10000] = layout
         traps[kernal.SYS_RETURN] = 1
         for a in self._probes:
             traps[a] = 1
         if self._engine is not None:
             self._engine.rebank()
+
+    def _layout(self, basic: bool, kern: bool, d000: str) -> tuple[list, list, bytes]:
+        """Read handlers for pages $A0-$FF, write handlers for $D0-$DF and the trap bytes
+        for $A000-$FFFF in one banking state (computed once per state, then reused)."""
+        rom, io = self._rom_read, {"io": self._io_read, "char": self._rom_read, "ram": None}
+        reads = ([rom if basic else None] * len(BASIC_PAGES) + [None] * 0x10
+                 + [io[d000]] * len(IO_PAGES) + [rom if kern else None] * len(KERNAL_PAGES))
+        writes = [self._io_write if d000 == "io" else None] * len(IO_PAGES)
+        traps = (_TRAP_FILL[basic] + bytes(0x1000) + _TRAP_FILL[d000 != "ram"][:0x1000]
+                 + _TRAP_FILL[kern])
+        return reads, writes, traps
 
     def _rom_read(self, addr: int):
         area = ("BASIC ROM" if addr < 0xC000 else "character ROM" if addr < 0xE000
@@ -231,8 +262,10 @@ class C64:
 
     def _slow_write(self, addr: int, value: int) -> None:
         if addr < 2:
-            bytearray.__setitem__(self._bus, addr, value)
-            self._bank()
+            bus = self._bus
+            if bus[addr] != value:      # rewriting the same value changes nothing
+                bytearray.__setitem__(bus, addr, value)
+                self._bank()
         else:
             self._bus.write_map[addr >> 8](addr, value)
 
@@ -240,7 +273,12 @@ class C64:
         """From now on, record each write the CPU makes to $02-$FF as (address, address of
         the writing instruction) in the set returned. Writes the harness makes itself
         (the KERNAL IRQ's scribbling, the emulated KERNAL routines, ``ram``) are not
-        recorded; the machine behaves as before."""
+        recorded; the machine behaves as before, on the reference engine from now on (the
+        fast engine's translated stores bypass the bus; cycles and results are identical)."""
+        if self._engine is not None:
+            self._engine.flush()
+            self._engine = None
+            self.engine = Engine.REFERENCE
         self._zp_writes: set[tuple[int, int]] = set()
         self._bus.write_map[0] = self._zp_write
         if self._engine is not None:    # its blocks write zero page directly: redo them
@@ -371,30 +409,32 @@ class C64:
         return self.vic[0x21] & 0x0F
 
     # --- running ---------------------------------------------------------------
-    def run_prg(self, prg: bytes, keys: str | bytes = "",
-                max_cycles: int = 10_000_000) -> RunResult:
+    def run_prg(self, prg: bytes, keys: str | bytes = "", max_cycles: int = 10_000_000,
+                max_seconds: float | None = None) -> RunResult:
         """Load a PRG with a ``SYS nnnn`` stub at $0801 and start it as RUN would."""
         entry = stub_sys_address(prg)
         self.load_prg(prg)
         self.keys(keys)
-        return self.call(entry, max_cycles=max_cycles)
+        return self.call(entry, max_cycles=max_cycles, max_seconds=max_seconds)
 
-    def run_program(self, prg: bytes, keys: str | bytes = "",
-                    max_cycles: int = 10_000_000) -> RunResult:
+    def run_program(self, prg: bytes, keys: str | bytes = "", max_cycles: int = 10_000_000,
+                    max_seconds: float | None = None) -> RunResult:
         """Start any PRG as a user would: one loading at $0801 through its ``SYS`` stub
         (LOAD and RUN), any other at its load address (LOAD ,8,1 and SYS)."""
         if prg[:2] == b"\x01\x08":
-            return self.run_prg(prg, keys=keys, max_cycles=max_cycles)
+            return self.run_prg(prg, keys=keys, max_cycles=max_cycles, max_seconds=max_seconds)
         start, _ = self.load_prg(prg)
         self.keys(keys)
-        return self.call(start, max_cycles=max_cycles)
+        return self.call(start, max_cycles=max_cycles, max_seconds=max_seconds)
 
     def call(self, addr: int, a: int = 0, x: int = 0, y: int = 0,
-             max_cycles: int = 10_000_000) -> RunResult:
+             max_cycles: int = 10_000_000, max_seconds: float | None = None) -> RunResult:
         """JSR to ``addr`` the way BASIC's SYS does and run until it returns (``reason``
         "return"), exits through $D7FF ("exit") or waits for keys ("idle"). Raises
-        ``CycleBudgetExceeded`` when the program's own cycles reach ``max_cycles`` (the
-        machine keeps its state, so the screen and RAM can still be read)."""
+        ``CycleBudgetExceeded`` when all the cycles of the run (the program's, the KERNAL
+        routines' and the interrupts') reach ``max_cycles``, and ``TimeLimitExceeded`` when
+        it has taken more than ``max_seconds`` of wall-clock time (None: no limit). The
+        machine keeps its state, so the screen and RAM can still be read."""
         cpu = self.cpu
         cpu.sp = STACK_AT_SYS
         cpu.stPushWord(kernal.SYS_RETURN - 1)
@@ -402,7 +442,14 @@ class C64:
         cpu.pc, cpu.a, cpu.x, cpu.y = addr & 0xFFFF, a & 0xFF, x & 0xFF, y & 0xFF
         cpu.p = cpu.BREAK | cpu.UNUSED
         basic_state = (bytes(self.ram[0x2B:0x39]), bytes(self.ram[0x73:0x8B]), self.ram[1])
-        return self._run(max_cycles, ret_sp, basic_state)
+        self._deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        self._max_seconds = max_seconds
+        try:
+            return self._run(max_cycles, ret_sp, basic_state)
+        except C64Error as e:     # the run so far, for a report: reason "max_cycles" etc.
+            e.result = self._result(_STOP_REASONS.get(type(e), "error"), self._start, ret_sp,
+                                    basic_state)
+            raise
 
     def _run(self, max_cycles: int, ret_sp: int, basic_state) -> RunResult:
         cpu = self.cpu
@@ -461,12 +508,20 @@ class C64:
         if self._exit is not None:
             return "exit"
         now = cpu.processorCycles
-        used = now - self._start - self._irq_cycles - self._kernal_cycles
+        used = now - self._start      # every cycle counts: program, KERNAL and IRQ
         if used >= self._budget:
+            own = used - self._irq_cycles - self._kernal_cycles
             raise CycleBudgetExceeded(
-                f"program ran {used} cycles without returning (budget {self._budget}); "
-                f"PC ${cpu.pc:04X}", field=f"${cpu.pc:04X}")
-        nxt = now + (self._budget - used)
+                f"ran {used} cycles without returning ({own} program + {self._irq_cycles} IRQ "
+                f"+ {self._kernal_cycles} KERNAL; budget {self._budget}); PC ${cpu.pc:04X}",
+                field=f"${cpu.pc:04X}")
+        nxt = self._start + self._budget
+        if self._deadline is not None:
+            if time.monotonic() >= self._deadline:
+                raise TimeLimitExceeded(
+                    f"still running after {self._max_seconds:g} s of wall-clock time "
+                    f"({used} cycles); PC ${cpu.pc:04X}", field=f"${cpu.pc:04X}")
+            nxt = min(nxt, now + TIME_CHECK_CYCLES)
         if self.irq:
             if self.cia1.irq_pending(now):
                 if not cpu.p & cpu.INTERRUPT:

@@ -83,9 +83,8 @@ class Screen:
 
     def clear(self) -> None:
         fill = self.ram[COLOR] & 0x0F
-        for i in range(COLS * ROWS):
-            self.ram[SCREEN + i] = 0x20
-            self.colour[i] = fill
+        self.ram[SCREEN:SCREEN + COLS * ROWS] = b" " * (COLS * ROWS)
+        self.colour[0:COLS * ROWS] = bytes([fill]) * (COLS * ROWS)
         self.row = self.col = 0
 
     def scroll(self) -> None:

@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,7 @@ def _load_npz(raw: bytes, path) -> Dataset:
         raise C64mlError(f"expected a 2-D array, got shape {x.shape}", path, "x")
     if x.shape[1] > MAX_COLUMNS:
         raise C64mlError(f"{x.shape[1]} features is absurd", path, "x")
-    xf = x.astype(np.float64)
+    xf = x.astype(np.float64, copy=False)  # float64 already: the member's own (writable) bytes
     if y is not None:
         if y.ndim != 1:
             raise C64mlError(f"expected a 1-D array, got shape {y.shape}", path, "y")
@@ -123,15 +124,22 @@ def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:
                          path, name)
     if info.file_size > limit:
         raise C64mlError(f"array is {info.file_size} bytes; the limit is {limit}", path, name)
+    data = bytearray(info.file_size)  # filled in chunks: one copy of the array's bytes
+    got = 0
     try:
         with zf.open(info) as f:
-            data = f.read(limit + 1)
+            while chunk := f.read(min(1 << 20, len(data) - got) or 1):
+                if got + len(chunk) > len(data):
+                    raise C64mlError("array is larger than it claims", path, name)
+                data[got:got + len(chunk)] = chunk
+                got += len(chunk)
+    except C64mlError:
+        raise
     except Exception as e:  # zipfile, zlib, bz2, lzma: damaged data fails in many ways
         raise C64mlError(f"cannot read the array from the zip file ({_brief(e)})",
                          path, name) from None
-    if len(data) > limit:
-        raise C64mlError("array is larger than it claims", path, name)
-    buf = io.BytesIO(data)
+    del data[got:]
+    buf = io.BytesIO(bytes(data[:1 << 17]))  # the header (numpy reads at most 10,000 bytes)
     try:
         version = np.lib.format.read_magic(buf)
         if version == (1, 0):
@@ -153,8 +161,8 @@ def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:
     if count > MAX_ELEMENTS or max(shape, default=0) > MAX_ELEMENTS:
         raise C64mlError(f"array claims shape {shown}; the limit is {MAX_ELEMENTS} elements",
                          path, name)
-    body = data[buf.tell():]
-    if len(body) != count * dtype.itemsize:
+    body = memoryview(data)[buf.tell():]  # not a copy: the array is read from data itself
+    if body.nbytes != count * dtype.itemsize:
         raise C64mlError(f"array claims shape {shape} but holds {len(body)} bytes (truncated?)",
                          path, name)
     a = np.frombuffer(body, dtype=dtype, count=count)
@@ -174,15 +182,71 @@ def _labels(y: np.ndarray, path, field: str) -> np.ndarray:
 
 
 def _load_csv(raw: bytes, path, inputs: int | None) -> Dataset:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise C64mlError(f"not a text CSV file (bad byte at offset {e.start})", path) from None
-    if "\0" in text:
+    """The CSV's numbers as a float64 array (a header line allowed), in memory bounded by
+    the values themselves (8 bytes each, at most MAX_ELEMENTS): numpy's parser when the file
+    is plain, else (or to say what is wrong, with the line) a streaming Python parser."""
+    if b"\0" in raw:
         raise C64mlError("not a text CSV file (contains NUL bytes)", path)
-    rows: list[list[float]] = []
+    body = memoryview(raw)[3:] if raw.startswith(b"\xef\xbb\xbf") else memoryview(raw)
+    a = _csv_fast(body)
+    if a is None:
+        a = _csv_careful(body, raw, path)
+    if inputs is not None and a.shape[1] == inputs:
+        return Dataset(a, None)
+    if a.shape[1] < 2 or (inputs is not None and a.shape[1] != inputs + 1):
+        want = "at least 2" if inputs is None else f"{inputs} features plus a label"
+        raise C64mlError(f"has {a.shape[1]} columns; expected {want}", path)
+    return Dataset(a[:, :-1], _labels(a[:, -1], path, "label column"))
+
+
+def _csv_fast(body: memoryview) -> np.ndarray | None:
+    """numpy's C parser on a plain CSV (one optional header line, then rows of finite
+    numbers, all as wide); None for anything else, which the careful parser then reads
+    (or refuses, naming the line): so both parsers accept the same files and values."""
+    end = bytes(body[:MAX_LINE_PEEK]).find(b"\n")
+    first = bytes(body[:end if end >= 0 else MAX_LINE_PEEK]).decode("utf-8", "replace")
+    cells = next(csv.reader([first]), [])
+    if not cells or all(not c.strip() for c in cells) or len(cells) > MAX_COLUMNS:
+        return None
+    try:
+        [float(c) for c in cells]
+        header = 0
+    except ValueError:
+        header = 1
+    # Quotes (multi-line fields and all) are the csv module's to read.
+    if body.obj.find(b'"') >= 0:
+        return None
+    # Every line a row as wide as the first: more values than the limit could then be
+    # read, so the careful parser (which stops at the limit) reads the file instead.
+    lines = body.obj.count(b"\n") + (not body.obj.endswith(b"\n")) - header
+    if lines * len(cells) > MAX_ELEMENTS:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": the careful parser
+            a = np.loadtxt(io.BytesIO(body), delimiter=",", dtype=np.float64, ndmin=2,
+                           skiprows=header, comments=None, quotechar=None, encoding="utf-8")
+    except Exception:  # any doubt: the careful parser decides, with a precise message
+        return None
+    if a.size == 0 or a.size > MAX_ELEMENTS or a.shape[1] > MAX_COLUMNS \
+            or (header and a.shape[1] != len(cells)) or not np.all(np.isfinite(a)):
+        return None
+    return a
+
+
+MAX_LINE_PEEK = 1 << 20   # bytes of the first line looked at to spot a header
+
+
+def _csv_careful(body: memoryview, raw: bytes, path) -> np.ndarray:
+    """Row by row through the csv module, decoding as it goes; values stored as packed
+    doubles (not Python lists), so memory stays at 8 bytes a value."""
+    from array import array
+
+    values = array("d")
     width = None
-    reader = csv.reader(io.StringIO(text))
+    rows = 0
+    text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline="")
+    reader = csv.reader(text)
     try:
         for lineno, row in enumerate(reader, start=1):
             if not row or all(not c.strip() for c in row):
@@ -190,7 +254,7 @@ def _load_csv(raw: bytes, path, inputs: int | None) -> Dataset:
             if len(row) > MAX_COLUMNS:
                 raise C64mlError(f"{len(row)} columns is absurd", path, f"line {lineno}")
             try:
-                values = [float(c) for c in row]
+                numbers = [float(c) for c in row]
             except ValueError:
                 if not rows and width is None:
                     width = len(row)  # a header line
@@ -198,27 +262,29 @@ def _load_csv(raw: bytes, path, inputs: int | None) -> Dataset:
                 raise C64mlError("expected numbers separated by commas", path,
                                  f"line {lineno}") from None
             if width is None:
-                width = len(values)
-            if len(values) != width:
-                raise C64mlError(f"has {len(values)} columns; expected {width}", path,
+                width = len(numbers)
+            if len(numbers) != width:
+                raise C64mlError(f"has {len(numbers)} columns; expected {width}", path,
                                  f"line {lineno}")
-            if not all(math.isfinite(v) for v in values):
+            if not all(math.isfinite(v) for v in numbers):
                 raise C64mlError("holds a value that is not a finite number", path,
                                  f"line {lineno}")
-            rows.append(values)
-            if len(rows) * width > MAX_ELEMENTS:
+            values.extend(numbers)
+            rows += 1
+            if len(values) > MAX_ELEMENTS:
                 raise C64mlError(f"more than {MAX_ELEMENTS} values", path)
     except csv.Error as e:
         raise C64mlError(f"malformed CSV: {e}", path) from None
+    except UnicodeDecodeError:
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise C64mlError(f"not a text CSV file (bad byte at offset {e.start})",
+                             path) from None
+        raise
     if not rows:
         raise C64mlError("holds no samples", path)
-    a = np.array(rows, dtype=np.float64)
-    if inputs is not None and a.shape[1] == inputs:
-        return Dataset(a, None)
-    if a.shape[1] < 2 or (inputs is not None and a.shape[1] != inputs + 1):
-        want = "at least 2" if inputs is None else f"{inputs} features plus a label"
-        raise C64mlError(f"has {a.shape[1]} columns; expected {want}", path)
-    return Dataset(a[:, :-1], _labels(a[:, -1], path, "label column"))
+    return np.frombuffer(values, dtype=np.float64).reshape(rows, width)
 
 
 def save_npz(path: str | os.PathLike, x: np.ndarray, y: np.ndarray | None = None) -> None:

@@ -95,12 +95,15 @@ class QModel(ModelShape):
         x = np.asarray(x, dtype=np.float64)
         if not np.all(np.isfinite(x)):
             raise C64mlError("raw inputs must be finite numbers", field="input")
-        d = x - self.input_lo
-        t = d * 255.0
-        w = self.input_hi - self.input_lo
-        u = t / w
-        v = u + 0.5
-        return np.clip(np.floor(v), 0, 255).astype(np.uint8)
+        # The steps of §1 in order, in place in one temporary (the same IEEE operations, so
+        # the same bytes, without four copies of a large data set).
+        v = x - self.input_lo
+        v *= 255.0
+        v /= self.input_hi - self.input_lo
+        v += 0.5
+        np.floor(v, out=v)
+        np.clip(v, 0, 255, out=v)
+        return v.astype(np.uint8)
 
     def checked_input_bytes(self, q) -> np.ndarray:
         """``q`` as a contiguous (N, inputs) uint8 array, or one C64mlError saying what is wrong

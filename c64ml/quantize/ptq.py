@@ -16,6 +16,7 @@ import numpy as np
 from c64ml.errors import C64mlError
 from c64ml.model.floatmodel import Model
 from c64ml.model.qmodel import QLayer, QModel, acc_bounds, validate_qmodel
+from c64ml.progress import progress
 from c64ml.spec import ACC_MAX, KIND_MAX, MAX_MULTIPLIER, MAX_SHIFT, float_activation
 
 #: Real-valued input range covered by the 256-entry tables (clamped to these bounds).
@@ -57,19 +58,38 @@ def quantize_weights(w: np.ndarray, b: np.ndarray, s_in: float, xmax: int):
         s_w = np.where(over, s_w * 2.0, s_w)
 
 
+#: Calibration samples run through the float model at a time (memory stays a batch's).
+CALIB_BATCH = 8192
+
+
+def calibration_peaks(model: Model, calib_x: np.ndarray) -> list[tuple[float, float]]:
+    """Per layer, the largest |pre-activation| and |output| of the float model on the
+    calibration inputs as the C64 sees them (rounded to input bytes), batch by batch."""
+    probe = QModel(model.name, model.input_lo, model.input_hi, [])
+    step = (model.input_hi - model.input_lo) / 255.0
+    peaks = [(0.0, 0.0)] * len(model.layers)
+    starts = range(0, len(calib_x), CALIB_BATCH)
+    for s in progress(starts, "calibrating", len(starts)):
+        a = model.input_lo + probe.input_bytes(calib_x[s:s + CALIB_BATCH]) * step
+        for k, layer in enumerate(model.layers):
+            z = a @ layer.weights + layer.bias
+            a = float_activation(layer.activation, z)
+            zp, ap = peaks[k]
+            peaks[k] = (max(zp, float(np.abs(z).max(initial=0.0))),
+                        max(ap, float(np.abs(a).max(initial=0.0))))
+    return peaks
+
+
 def quantize(model: Model, calib_x: np.ndarray) -> QModel:
     """Quantize ``model`` using raw calibration inputs ``calib_x`` (N × inputs)."""
-    q_in = QModel(model.name, model.input_lo, model.input_hi, []).input_bytes(calib_x)
-    step = (model.input_hi - model.input_lo) / 255.0
-    a = model.input_lo + q_in * step  # what the C64 sees, back in real units
+    peaks = calibration_peaks(model, calib_x)
     w0, b0 = fold_input_range(model)
     s_in = 1.0  # layer 0 reads bytes directly
     kind = "u8"
     layers: list[QLayer] = []
     for k, layer in enumerate(model.layers):
         w, b = (w0, b0) if k == 0 else (layer.weights, layer.bias)
-        z = a @ layer.weights + layer.bias
-        a = float_activation(layer.activation, z)
+        z_peak, a_peak = peaks[k]
         wq, bq, s_w = quantize_weights(w, b, s_in, KIND_MAX[kind])
         s_acc = s_in * s_w
         act = layer.activation
@@ -79,7 +99,7 @@ def quantize(model: Model, calib_x: np.ndarray) -> QModel:
         else:
             if act in TABLE_SPAN:
                 lo_span, hi_span = TABLE_SPAN[act]
-                s_r = float(np.clip(np.abs(z).max(initial=0.0), lo_span, hi_span)) / 127.0
+                s_r = float(np.clip(z_peak, lo_span, hi_span)) / 127.0
                 t = np.arange(-128, 128) * s_r
                 top = 255 if act == "sigmoid" else 127
                 ql.table = np.round(float_activation(act, t) * top).astype(np.int64)
@@ -88,8 +108,7 @@ def quantize(model: Model, calib_x: np.ndarray) -> QModel:
                 s_r = s_out = FIXED_OUT_SCALE[act]
             else:  # linear, relu: cover the calibration maximum
                 top = 255 if act == "relu" else 127
-                peak = float(np.abs(a).max(initial=0.0))
-                s_r = s_out = (peak if peak > 0 else 1.0) / top
+                s_r = s_out = (a_peak if a_peak > 0 else 1.0) / top
             ms = [multiplier_shift(s / s_r) for s in s_acc]
             ql.multiplier = np.array([m for m, _ in ms], dtype=np.int64)
             ql.shift = np.array([s for _, s in ms], dtype=np.int64)
@@ -171,16 +190,21 @@ def input_scales(qm: QModel, q: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def check_compression(codebook: int | None, prune: float) -> None:
+    """Refuse a codebook size outside 1..127 or a prune fraction outside [0, 1) (NaN too)."""
+    if codebook is not None and not 1 <= codebook <= 127:
+        raise C64mlError(f"{codebook} is not a codebook size 1..127", field="--codebook")
+    if not 0.0 <= prune < 1.0:
+        raise C64mlError(f"{prune:g} is not a fraction in [0, 1)", field="--prune")
+
+
 def compress(qm: QModel, codebook: int | None = None, prune: float = 0.0,
              calib: np.ndarray | None = None) -> QModel:
     """A copy of ``qm`` with pruned weights and/or one shared codebook of at most ``codebook``
     weight magnitudes for all layers (so 6502 product tables stay few). With calibration
     input bytes ``calib``, pruning weighs each weight by its input's mean magnitude. Biases,
     multipliers and shifts are unchanged; the result is validated."""
-    if codebook is not None and not 1 <= codebook <= 127:
-        raise C64mlError(f"--codebook {codebook} must be 1..127")
-    if not 0.0 <= prune < 1.0:
-        raise C64mlError(f"--prune {prune} must be in [0, 1)")
+    check_compression(codebook, prune)
     scales = input_scales(qm, calib) if calib is not None and prune > 0 else \
         [None] * len(qm.layers)
     pruned = [prune_smallest(layer.weights, prune, sc) for layer, sc in zip(qm.layers, scales)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from dataclasses import dataclass
 
@@ -133,6 +134,11 @@ _job: tuple | None = None  # (build, irq, system, profile) in a worker process
 def _init_worker(build: Build, irq: bool, system: str, profile: bool, engine: str) -> None:
     global _job
     _job = (build, irq, system, profile, engine)
+    # Ctrl-C is the parent's to handle (it ends the pool): a worker ignores SIGINT, which
+    # the terminal sends to the whole process group, instead of printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _run_chunk(q: np.ndarray) -> HarnessRun:
@@ -171,7 +177,15 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
         # blocks (c64ml.machine.fast keeps them per process, for any machine)
         parts.append(_run_rows(build, chunks.pop(0), irq, system, profile=profile,
                                engine=engine))
-    with ctx.Pool(jobs, _init_worker, (build, irq, system, profile, engine)) as pool:
+    # SIGINT stays blocked while the workers start, until each has chosen to ignore it.
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) \
+        if hasattr(signal, "pthread_sigmask") else None
+    try:
+        pool = ctx.Pool(jobs, _init_worker, (build, irq, system, profile, engine))
+    finally:
+        if masked is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, masked)
+    with pool:  # on Ctrl-C (or any error) in the parent, __exit__ terminates the workers
         parts += progress(pool.imap(_run_chunk, chunks), label, len(chunks))
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),

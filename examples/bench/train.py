@@ -5,13 +5,16 @@
 
 Both use the same stratified 70/30 split (seed 0) as examples/digits. Writes
 ``wide.model.json``, ``wide.qmodel.json``, ``zero.model.json``, ``zero.qmodel.json`` and
-``zero_test.npz`` / ``zero_train.npz`` (labels 1 for a zero, 0 otherwise) next to this file.
+``zero_test.npz`` / ``zero_train.npz`` (labels 1 for a zero, 0 otherwise) to
+trained/bench/ in the current folder, or to --out DIR; --overwrite replaces the
+committed files next to this script.
 
-    python examples/bench/train.py
+    python examples/bench/train.py [--out DIR | --overwrite]
 """
 
 from __future__ import annotations
 
+import argparse
 import warnings
 from pathlib import Path
 
@@ -29,7 +32,27 @@ from c64ml.quantize.ptq import quantize
 HERE = Path(__file__).resolve().parent
 
 
+def output_folder(argv: list[str] | None = None) -> Path:
+    """Where to write: ``--out DIR`` (default ``trained/bench`` in the current folder), or
+    with ``--overwrite`` this example's own folder, replacing the committed files (for
+    maintainers: another machine's floating-point sums may change the last digits)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="folder to write to (default: trained/bench in the current folder)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into examples/bench/ itself, replacing the committed files")
+    args = parser.parse_args(argv)
+    if args.overwrite and args.out is not None:
+        parser.error("--out and --overwrite exclude each other")
+    out = HERE if args.overwrite else (args.out or Path("trained") / "bench")
+    if not args.overwrite and out.resolve() == HERE:
+        parser.error(f"{out} holds the committed files: give --overwrite to replace them")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def main() -> None:
+    out = output_folder()
     data = load_digits()
     x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=0.3,
                                               random_state=0, stratify=data.target)
@@ -39,16 +62,17 @@ def main() -> None:
                              random_state=0).fit(x_tr, y_tr)
     m = Model.from_sklearn(wide, input_range=[0, 16], name="digits-wide",
                            classes=[str(d) for d in range(10)])
-    m.save(HERE / "wide.model.json")
-    quantize(m, x_tr).save(HERE / "wide.qmodel.json")
+    m.save(out / "wide.model.json")
+    quantize(m, x_tr).save(out / "wide.qmodel.json")
     z_tr, z_te = (y_tr == 0).astype(np.int64), (y_te == 0).astype(np.int64)
     zero = Perceptron(random_state=0, max_iter=1000).fit(x_tr, z_tr)
     p = Model.from_sklearn(zero, input_range=[0, 16], name="zero-vs-rest",
                            classes=["other", "zero"])
-    p.save(HERE / "zero.model.json")
-    quantize(p, x_tr).save(HERE / "zero.qmodel.json")
-    save_npz(HERE / "zero_train.npz", x_tr, z_tr)
-    save_npz(HERE / "zero_test.npz", x_te, z_te)
+    p.save(out / "zero.model.json")
+    quantize(p, x_tr).save(out / "zero.qmodel.json")
+    save_npz(out / "zero_train.npz", x_tr, z_tr)
+    save_npz(out / "zero_test.npz", x_te, z_te)
+    print(f"wrote the wide and zero models and data to {out}")
     print(f"wide: scikit-learn {wide.score(x_te, y_te):.4f}, c64ml float "
           f"{np.mean(m.predict(x_te) == y_te):.4f}; zero-vs-rest: scikit-learn "
           f"{zero.score(x_te, z_te):.4f}, c64ml float {np.mean(p.predict(x_te) == z_te):.4f}")

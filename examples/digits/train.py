@@ -4,21 +4,22 @@ The data set ships with scikit-learn (no download): 1797 images of 8×8 pixels,
 each pixel an integer 0…16. The model reads the 64 raw pixels (input_range
 [0, 16]), has 32 relu hidden units and 10 linear outputs (argmax = the digit).
 
-Writes, next to this file: model.json (float model), qmodel.json (quantized
-with c64ml on the training split), qmodel-speed.json (the same with a shared
-codebook of 12 weight magnitudes and 30% of the weights pruned, for
+Writes, to trained/digits/ in the current folder (or --out DIR; --overwrite: next
+to this file, replacing the committed files): model.json (float model), qmodel.json
+(quantized with c64ml on the training split), qmodel-speed.json (the same with a
+shared codebook of 12 weight magnitudes and 30% of the weights pruned, for
 ``--optimize speed``, as ``c64ml quantize --codebook 12 --prune 0.3`` makes it),
 train.npz and test.npz (raw pixels ``x``, labels ``y``; stratified 70/30 split,
 fixed seed). With --bundle it also copies qmodel-speed.json and the test split
-to c64ml/data/ (the demo model).
+to c64ml/demos/data/ (the demo model).
 
-    python examples/digits/train.py [--bundle]
+    python examples/digits/train.py [--out DIR | --overwrite] [--bundle]
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
-import sys
 import warnings
 from pathlib import Path
 
@@ -34,10 +35,32 @@ from c64ml.model.floatmodel import Model
 from c64ml.quantize.ptq import compress, quantize
 
 HERE = Path(__file__).resolve().parent
-BUNDLE = HERE.parent.parent / "c64ml" / "data"
+BUNDLE = HERE.parent.parent / "c64ml" / "demos" / "data"
 
 
-def main(bundle: bool) -> None:
+def output_folder(argv: list[str] | None = None) -> tuple[Path, bool]:
+    """Where to write: ``--out DIR`` (default ``trained/digits`` in the current folder), or
+    with ``--overwrite`` this example's own folder, replacing the committed files (for
+    maintainers: another machine's floating-point sums may change the last digits)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="folder to write to (default: trained/digits in the current folder)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into examples/digits/ itself, replacing the committed files")
+    parser.add_argument("--bundle", action="store_true",
+                        help="also copy qmodel-speed.json and test.npz to c64ml/demos/data/")
+    args = parser.parse_args(argv)
+    if args.overwrite and args.out is not None:
+        parser.error("--out and --overwrite exclude each other")
+    out = HERE if args.overwrite else (args.out or Path("trained") / "digits")
+    if not args.overwrite and out.resolve() == HERE:
+        parser.error(f"{out} holds the committed files: give --overwrite to replace them")
+    out.mkdir(parents=True, exist_ok=True)
+    return out, args.bundle
+
+
+def main() -> None:
+    out, bundle = output_folder()
     data = load_digits()
     x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=0.3,
                                               random_state=0, stratify=data.target)
@@ -50,23 +73,24 @@ def main(bundle: bool) -> None:
     qmodel = quantize(model, x_tr)
     ev = evaluate(model, qmodel, Dataset(x_tr, y_tr))
     qmodel.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
-    model.save(HERE / "model.json")
-    qmodel.save(HERE / "qmodel.json")
+    model.save(out / "model.json")
+    qmodel.save(out / "qmodel.json")
     speed = compress(qmodel, codebook=12, prune=0.3, calib=qmodel.input_bytes(x_tr))
     ev = evaluate(model, speed, Dataset(x_tr, y_tr))
     speed.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
-    speed.save(HERE / "qmodel-speed.json")
-    save_npz(HERE / "train.npz", x_tr, y_tr)
-    save_npz(HERE / "test.npz", x_te, y_te)
+    speed.save(out / "qmodel-speed.json")
+    save_npz(out / "train.npz", x_tr, y_tr)
+    save_npz(out / "test.npz", x_te, y_te)
+    print(f"wrote model.json, qmodel.json, qmodel-speed.json, train.npz and test.npz to {out}")
     test = evaluate(model, qmodel, Dataset(x_te, y_te))
     print(f"scikit-learn test accuracy {clf.score(x_te, y_te):.4f}; c64ml float "
           f"{test.float_accuracy:.4f}, fixed point {test.fixed_accuracy:.4f} "
           f"({len(y_te)} test samples)")
     if bundle:
-        shutil.copyfile(HERE / "qmodel-speed.json", BUNDLE / "digits.qmodel.json")
-        shutil.copyfile(HERE / "test.npz", BUNDLE / "digits_test.npz")
+        shutil.copyfile(out / "qmodel-speed.json", BUNDLE / "digits.qmodel.json")
+        shutil.copyfile(out / "test.npz", BUNDLE / "digits_test.npz")
         print(f"copied qmodel-speed.json and test.npz to {BUNDLE}")
 
 
 if __name__ == "__main__":
-    main("--bundle" in sys.argv[1:])
+    main()

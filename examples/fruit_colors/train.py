@@ -3,13 +3,16 @@
 Reads train.csv and test.csv (made by generate.py: synthetic red, green and
 blue ratios, each in [0, 1]), trains a StandardScaler + MLPClassifier with 8
 relu hidden units (fixed seed; the scaler is folded into the first layer), and
-writes model.json and qmodel.json (quantized by c64ml on train.csv).
+writes model.json and qmodel.json (quantized by c64ml on train.csv) to
+trained/fruit_colors/ in the current folder, or to --out DIR; --overwrite replaces
+the committed files next to this script.
 
     python examples/fruit_colors/generate.py && python examples/fruit_colors/train.py
 """
 
 from __future__ import annotations
 
+import argparse
 import warnings
 from pathlib import Path
 
@@ -27,7 +30,27 @@ HERE = Path(__file__).resolve().parent
 CLASSES = ["apple", "banana", "orange"]
 
 
+def output_folder(argv: list[str] | None = None) -> Path:
+    """Where to write: ``--out DIR`` (default ``trained/fruit_colors`` in the current folder), or
+    with ``--overwrite`` this example's own folder, replacing the committed files (for
+    maintainers: another machine's floating-point sums may change the last digits)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="folder to write to (default: trained/fruit_colors in the current folder)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into examples/fruit_colors/ itself, replacing the committed files")
+    args = parser.parse_args(argv)
+    if args.overwrite and args.out is not None:
+        parser.error("--out and --overwrite exclude each other")
+    out = HERE if args.overwrite else (args.out or Path("trained") / "fruit_colors")
+    if not args.overwrite and out.resolve() == HERE:
+        parser.error(f"{out} holds the committed files: give --overwrite to replace them")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def main() -> None:
+    out = output_folder()
     train = load_dataset(HERE / "train.csv", 3)
     test = load_dataset(HERE / "test.csv", 3)
     clf = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=3000, random_state=0))
@@ -38,8 +61,9 @@ def main() -> None:
     qmodel = quantize(model, train.x)
     ev = evaluate(model, qmodel, train)
     qmodel.info["calibration_accuracy"] = {"float": ev.float_accuracy, "fixed": ev.fixed_accuracy}
-    model.save(HERE / "model.json")
-    qmodel.save(HERE / "qmodel.json")
+    model.save(out / "model.json")
+    qmodel.save(out / "qmodel.json")
+    print(f"wrote model.json and qmodel.json to {out}")
     ev = evaluate(model, qmodel, test)
     print(f"scikit-learn test accuracy {clf.score(test.x, test.y):.4f}; c64ml float "
           f"{ev.float_accuracy:.4f}, fixed point {ev.fixed_accuracy:.4f} ({ev.samples} samples)")

@@ -1,13 +1,15 @@
 """Train the iris example: a 4-8-3 MLP on scikit-learn's iris data set.
 
 Writes model.json (the float c64ml model), train.csv and test.csv (raw
-features, last column the class index). Run from anywhere:
+features, last column the class index) to trained/iris/ in the current folder, or
+to --out DIR; --overwrite replaces the committed files next to this script.
 
-    python examples/iris/train.py
+    python examples/iris/train.py [--out DIR | --overwrite]
 """
 
 from __future__ import annotations
 
+import argparse
 import warnings
 from pathlib import Path
 
@@ -30,7 +32,27 @@ def save_csv(path: Path, x: np.ndarray, y: np.ndarray, names: list[str]) -> None
     path.write_text("\n".join(rows) + "\n")
 
 
+def output_folder(argv: list[str] | None = None) -> Path:
+    """Where to write: ``--out DIR`` (default ``trained/iris`` in the current folder), or
+    with ``--overwrite`` this example's own folder, replacing the committed files (for
+    maintainers: another machine's floating-point sums may change the last digits)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="folder to write to (default: trained/iris in the current folder)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into examples/iris/ itself, replacing the committed files")
+    args = parser.parse_args(argv)
+    if args.overwrite and args.out is not None:
+        parser.error("--out and --overwrite exclude each other")
+    out = HERE if args.overwrite else (args.out or Path("trained") / "iris")
+    if not args.overwrite and out.resolve() == HERE:
+        parser.error(f"{out} holds the committed files: give --overwrite to replace them")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def main() -> None:
+    out = output_folder()
     data = load_iris()
     x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=0.3,
                                               random_state=0, stratify=data.target)
@@ -43,10 +65,11 @@ def main() -> None:
     hi = np.ceil(data.data.max(axis=0))
     model = Model.from_sklearn(clf, input_range=np.stack([lo, hi], axis=1), name="iris",
                                classes=list(data.target_names))
-    model.save(HERE / "model.json")
+    model.save(out / "model.json")
     names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    save_csv(HERE / "train.csv", x_tr, y_tr, names)
-    save_csv(HERE / "test.csv", x_te, y_te, names)
+    save_csv(out / "train.csv", x_tr, y_tr, names)
+    save_csv(out / "test.csv", x_te, y_te, names)
+    print(f"wrote model.json, train.csv and test.csv to {out}")
     print(f"scikit-learn test accuracy {clf.score(x_te, y_te):.4f}; "
           f"c64ml float model {np.mean(model.predict(x_te) == y_te):.4f}")
 
