@@ -281,6 +281,9 @@ class C64:
             self.engine = Engine.REFERENCE
         self._zp_writes: set[tuple[int, int]] = set()
         self._bus.write_map[0] = self._zp_write
+        if self._engine is not None:    # its blocks write zero page directly: redo them
+            self._engine.flush()
+            self._engine.rebank()
         return self._zp_writes
 
     def _zp_write(self, addr: int, value: int) -> None:

@@ -9,9 +9,14 @@ docs/harness.md, "The fast engine", explains the design; in short:
   to an instruction further on become ``if``/``else``, branches and jumps back to the start
   become ``continue`` of a ``while True``, other branches are exits.  It is generated as
   Python source from the templates below (one per operation, like py65's ``op*`` methods),
-  compiled once (code objects are shared by all machines in the process) and cached per
-  start address and memory map ($01 banking).  Code runs on the reference core until its
-  address has been reached ``HOT`` times, so code that runs once is never compiled.
+  compiled once and cached per start address and memory map ($01 banking).  Code runs on
+  generic one-instruction functions until its address has been reached ``HOT`` times, so
+  code that runs once is never compiled.  N/Z and V results overwritten before they can be
+  read or the block can leave are not computed.
+* Translations are shared by every engine of the process (``_TRANSLATIONS``): each records
+  the engine state it read (code bytes, volatile and store-target marks, traps, existing
+  blocks, ...), and an engine with the same values there reuses it without generating or
+  compiling anything.
 * A block touches only plain RAM.  Instructions that may reach I/O, ROM or $00/$01, that
   may clear I (CLI, PLP, RTI), SED, BRK and the undocumented opcodes are executed by the
   reference core (``CPU.step``): the block ends before them, or, for a computed address,
@@ -28,6 +33,7 @@ docs/harness.md, "The fast engine", explains the design; in short:
 
 from __future__ import annotations
 
+import operator
 import time
 
 from c64ml.machine.cpu import CPU
@@ -96,6 +102,93 @@ class _All:
 
 
 _ALL = _All()
+
+
+def _writes_zp(op: int) -> bool:
+    """Whether the instruction writes memory in zero page addressing."""
+    name, mode = CPU.disassemble[op]
+    return mode in ("zpg", "zpx", "zpy") and (name in STORE or name in MODIFY)
+
+
+class _Rec:
+    """Reads ``arr`` and notes the first value read at each index in ``seen``."""
+    __slots__ = ("arr", "seen")
+
+    def __init__(self, arr, seen: dict) -> None:
+        self.arr, self.seen = arr, seen
+
+    def __getitem__(self, i: int):
+        v = self.arr[i]
+        self.seen.setdefault(i, v)
+        return v
+
+
+class _RecBool(_Rec):
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> bool:
+        v = bool(self.arr[i])
+        self.seen.setdefault(i, v)
+        return v
+
+
+class _RecIn(_Rec):
+    __slots__ = ()
+
+    def __contains__(self, i: int) -> bool:
+        v = i in self.arr
+        self.seen.setdefault(i, v)
+        return v
+
+
+class _Translation:
+    """A block's translation, with the engine state it was made from (what ``_Gen`` read):
+    any engine whose state has the same values there gets the same block."""
+    __slots__ = ("bytes", "checks", "code", "opcodes", "owned", "span", "start", "stores",
+                 "write_pages", "writes")
+
+    def __init__(self, gen: _Gen, code) -> None:
+        checks = []
+        for kind, seen in gen.deps.items():
+            idx = [i for i, v in seen.items() if v is not None]
+            if idx:
+                vals = tuple(seen[i] for i in idx)
+                checks.append((kind, operator.itemgetter(*idx),
+                               vals if len(idx) > 1 else vals[0], tuple(idx)))
+        self.checks = checks
+        self.start, self.span = gen.start, gen.span
+        self.bytes = bytes(gen.mem[gen.start:gen.span])
+        self.code, self.owned = code, tuple(gen.owned)
+        self.writes, self.write_pages = frozenset(gen.writes), frozenset(gen.write_pages)
+        owned = set(gen.owned)
+        self.opcodes = tuple(t.addr for t in gen.ins if t.addr in owned)
+        self.stores = tuple(gen.stores)
+
+    def fits(self, eng: FastEngine) -> bool:
+        if eng.ram[self.start:self.span] != self.bytes:
+            return False
+        arrays = eng.dep_arrays
+        for kind, get, vals, idx in self.checks:
+            if kind == "pb":
+                pb = eng.page_blocks
+                got = tuple(bool(pb[i]) for i in idx)
+                if got != (vals if len(idx) > 1 else (vals,)):
+                    return False
+            elif kind == "known":
+                cache = eng.cache
+                got = tuple(i in cache for i in idx)
+                if got != (vals if len(idx) > 1 else (vals,)):
+                    return False
+            elif get(arrays[kind]) != vals:
+                return False
+        # replaying the stores must not drop blocks (translating did not)
+        tg, code, opc = eng.targets, eng.code, eng.opcodes
+        return not any(not tg[e] and code[e] and not opc[e] for e in self.stores)
+
+
+#: (memory map, start address) -> translations made there, by any engine of the process
+_TRANSLATIONS: dict[tuple, list[_Translation]] = {}
+MAX_VARIANTS = 8
 _GENERIC: list = []                     # the code object of the generic functions
 
 
@@ -150,6 +243,31 @@ class _Gen:
                  op: int | None = None) -> None:
         self.eng, self.start = eng, start
         self.generic = op is not None
+        self.reset()
+        if self.generic:          # any address: every operand byte is read at run time
+            self.vol, self.mem, self.ns = _ALL, None, None
+            self.ins, self.index = [Instr(0, op)], {0: 0}
+            self.end = self.ins[0].length
+            self.mine: set[int] = set()
+            return
+        self.ns = eng.ns
+        # the engine's state, read through recorders: the reads are the block's dependencies
+        # (a later machine with the same values gets the same block: _TRANSLATIONS)
+        # (memory: every read is in the bytes of the first decode, compared as a whole)
+        self.deps = {k: {} for k in ("vol", "tg", "traps", "code", "xp", "pb", "known")}
+        d = self.deps
+        self.mem, self.vol = eng.ram, _Rec(eng.volatile, d["vol"])
+        self.tg, self.traps = _Rec(eng.targets, d["tg"]), _Rec(eng.cpu.traps, d["traps"])
+        self.cm, self.xp = _Rec(eng.code, d["code"]), _Rec(eng.exec_pages, d["xp"])
+        self.pb = _RecBool(eng.page_blocks, d["pb"])
+        self.decode(limit, None)
+        self.span = min(self.end, 0x10000)      # the code bytes read
+        if not self.loops():      # straight code: end at blocks that exist (no duplicates)
+            self.decode(limit, _RecIn(eng.cache, d["known"]))
+        self.mine = {a for t in self.ins for a in range(t.addr, t.addr + t.length)}
+
+    def reset(self) -> None:
+        """The state of an emitting pass."""
         self.lines: list[str] = []
         self.k = self.j = 0       # cycles and instructions not yet added to cyc / ni
         self.maxc = 0
@@ -157,17 +275,15 @@ class _Gen:
         self.owned: list[int] = []
         self.writes: set[int] = set()
         self.write_pages: set[int] = set()
-        if self.generic:          # any address: every operand byte is read at run time
-            self.vol, self.mem, self.ns = _ALL, None, None
-            self.ins, self.index = [Instr(0, op)], {0: 0}
-            self.end = self.ins[0].length
-            self.mine: set[int] = set()
-            return
-        self.ns, self.vol, self.mem = eng.ns, eng.volatile, eng.ram
-        self.decode(limit, None)
-        if not self.loops():      # straight code: end at blocks that exist (no duplicates)
-            self.decode(limit, eng.cache)
-        self.mine = {a for t in self.ins for a in range(t.addr, t.addr + t.length)}
+        self.stores: list[int] = []
+        self.exits: dict[int, bool] = {}        # index of a plain instruction -> may leave
+        self.spans: dict[int, tuple[int, int]] = {}     # ... -> its lines
+
+    def store(self, e: int) -> None:
+        """Translated code stores to the fixed address ``e`` (``FastEngine.stored_to``)."""
+        self.deps["tg"].setdefault(e, None)     # later reads see this block's own store
+        self.stores.append(e)
+        self.eng.stored_to(e)
 
     # --- decoding ----------------------------------------------------------------
     def loops(self) -> bool:
@@ -187,7 +303,7 @@ class _Gen:
         return False
 
     def decode(self, limit: int, known) -> None:
-        mem, rd, traps, vol = self.mem, self.ns["RD"], self.eng.cpu.traps, self.vol
+        mem, rd, traps, vol = self.mem, self.ns["RD"], self.traps, self.vol
         self.ins: list[Instr] = []
         self.index: dict[int, int] = {}
         pc = reach = self.start
@@ -212,6 +328,8 @@ class _Gen:
 
     def needs_core(self, t: Instr) -> bool:
         """A fixed address outside plain RAM (I/O, ROM, $00/$01): the reference core's."""
+        if self.ns["ZPW"] and _writes_zp(t.op):
+            return True
         if t.mode not in ("zpg", "abs", "ind") or t.mode == "abs" and t.name in JUMPS:
             return False
         if any(self.dyn(t.addr + i) for i in range(1, t.length)):
@@ -224,7 +342,8 @@ class _Gen:
         read = t.name in READ or t.name in MODIFY
         write = t.name in STORE or t.name in MODIFY
         return bool((read and not rd[e >> 8])
-                    or (write and (e < 2 or (e > 0xFF and not wr[e >> 8]))))
+                    or (write and (e < 2 or ((e > 0xFF or self.ns["ZPW"])
+                                             and not wr[e >> 8]))))
 
     # --- emitting ----------------------------------------------------------------
     def line(self, depth: int, text: str) -> None:
@@ -245,6 +364,19 @@ class _Gen:
 
     def source(self, name: str = "block") -> str:
         self.seq(0, None, 2)
+        if not self.generic:    # drop the dead flag updates
+            lines = self.lines
+            for i, (nz, v) in self.dead_flags().items():
+                lo, hi = self.spans[i]
+                for k in range(lo, hi):
+                    ln = lines[k]
+                    if nz:
+                        ln = (ln.replace("; n = z = a", "").replace("; n = z = t", "")
+                              .replace("n = z = ", ""))
+                    if v:
+                        ln = (ln.replace("v = ~(a ^ m) & (a ^ r) & 0x80; ", "")
+                              .replace("v = (a ^ m) & (a ^ r) & 0x80; ", ""))
+                    lines[k] = ln
         start = self.at(self.start)
         args = "a, x, y, s, p, n, z, c, v, cyc, ni, ev" + (", pc" if self.generic else "")
         head = [f"def {name}({args}):"]
@@ -277,7 +409,10 @@ class _Gen:
             if t.name in JUMPS:
                 self.jump(t, depth)
                 return self.index[stop] if stop is not None else len(ins)
+            lines = len(self.lines)
             self.plain(t, depth, self.nz_dead(i))
+            self.exits[i] = any("return" in ln for ln in self.lines[lines:])
+            self.spans[i] = (lines, len(self.lines))
             i += 1
         if i >= len(ins):         # ran off the decoded code: go on in another block
             self.line(depth, _exit(self.at(self.end, wrap=True), self.k, self.j))
@@ -287,7 +422,7 @@ class _Gen:
     def dyn(self, addr: int) -> bool:
         """Whether the operand byte at ``addr`` is read at run time: it is volatile, or a
         fixed address that translated code stores to."""
-        return bool(self.vol[addr] or (not self.generic and self.eng.targets[addr]))
+        return bool(self.vol[addr] or (not self.generic and self.tg[addr]))
 
     def opbyte(self, t: Instr, i: int) -> str:
         a = t.addr + i
@@ -382,8 +517,7 @@ class _Gen:
 
     def unchecked_page(self, *pages: int) -> bool:
         """True (and noted) if writes to ``pages`` can skip the translated-code check."""
-        eng = self.eng
-        if self.generic or any(eng.page_blocks[p] or eng.exec_pages[p]
+        if self.generic or any(self.pb[p] or self.xp[p]
                                or any(a >> 8 == p for a in self.mine) for p in pages):
             return False
         self.write_pages.update(pages)
@@ -473,20 +607,46 @@ class _Gen:
             return True
         return False
 
+    def dead_flags(self) -> dict[int, tuple[bool, bool]]:
+        """After a first pass: the plain instructions whose N/Z or V result is overwritten
+        by a later instruction before anything can read it or the block can leave."""
+        ins, exits = self.ins, self.exits
+        out = {}
+        for i in exits:
+            if exits[i]:
+                continue
+            t = ins[i]
+            want_nz = t.name not in ("CMP", "CPX", "CPY", "BIT") and t.name not in STORE \
+                and t.name not in PUSH and (t.name not in IMPLIED or "n = z" in IMPLIED[t.name])
+            want_v = t.name in ("ADC", "SBC")
+            nz = v = False
+            for k in range(i + 1, len(ins)):
+                if not want_nz and not want_v or k not in exits or exits[k] \
+                        or ins[k].name == "PHP":
+                    break
+                u = ins[k]
+                if want_nz and (u.name in READ or u.name in MODIFY
+                                or "n = z" in IMPLIED.get(u.name, "")):
+                    nz, want_nz = True, False
+                if want_v and u.name in ("ADC", "SBC", "BIT", "CLV"):
+                    v, want_v = True, False
+            if nz or v:
+                out[i] = (nz, v)
+        return out
+
     def plain(self, t: Instr, depth: int, nz_dead: bool = False) -> None:
-        """One instruction that neither branches nor jumps."""
         if nz_dead and t.name not in ("CMP", "CPX", "CPY", "BIT"):
             lines = len(self.lines)
-            self._plain(t, depth)
+            self._emit(t, depth)
             if any("smc(" in ln for ln in self.lines[lines:]):
                 return                # the exit after a write into code reads them
             for k in range(lines, len(self.lines)):
                 self.lines[k] = (self.lines[k].replace("; n = z = a", "")
                                  .replace("; n = z = t", "").replace("n = z = ", ""))
             return
-        self._plain(t, depth)
+        self._emit(t, depth)
 
-    def _plain(self, t: Instr, depth: int) -> None:
+    def _emit(self, t: Instr, depth: int) -> None:
         name, mode = t.name, t.mode
         if name in ("ADC", "SBC"):
             self.decimal = True
@@ -510,9 +670,8 @@ class _Gen:
                 self.line(depth, f"t = R[{e}]; " + MODIFY[name])
             self.line(depth, f"W[{e}] = {'t' if modify else STORE[name]}")
             if isinstance(e, int):
-                self.eng.stored_to(e)
-                unchecked = not (e in self.mine or self.eng.code[e]
-                                 or self.eng.exec_pages[e >> 8])
+                self.store(e)
+                unchecked = not (e in self.mine or self.cm[e] or self.xp[e >> 8])
                 if unchecked:
                     self.writes.add(e)
             elif mode in ("abx", "aby") and isinstance(self.word(t), int):
@@ -549,23 +708,30 @@ class FastEngine:
         self.targets = bytearray(0x10000)       # 1 at fixed addresses translated code writes
         self.owners: dict[int, list[Block]] = {}
         self.page_blocks: list[set] = [set() for _ in range(256)]
+        self.code_pages: set[int] = set()       # pages whose page_blocks are not empty
         self.writers: dict[int, set[Block]] = {}        # fixed address -> unchecked writers
         self.page_writers: dict[int, set[Block]] = {}   # page -> unchecked writers
         self.shadow: dict[int, bytes] = {}      # code page -> its bytes when last checked
         self.blocks: dict[tuple, Block] = {}
         self.caches: dict[int, dict] = {}
         self.spaces: dict[int, dict] = {}
+        self.space_keys: dict[int, tuple] = {}
         self.heat: dict[tuple, int] = {}
         self.key_ids: dict[tuple, int] = {}
         self.generics: dict[int, list] = {}
         self.translations = 0
+        self.reused = 0                         # translations taken from _TRANSLATIONS
+        self.drops = 0
+        self.dep_arrays = {"vol": self.volatile, "tg": self.targets,
+                           "traps": self.cpu.traps, "code": self.code, "xp": self.exec_pages}
         self.translate_seconds = 0.0
         self.rebank()
 
     # --- memory map ----------------------------------------------------------------
     def rebank(self) -> None:
         """Select the blocks of the current memory map (after a $00/$01 change)."""
-        key = self.key_ids.setdefault(self.m.banking(), len(self.key_ids))
+        watched = self.m._bus.write_map[0] is not None     # C64.watch_zero_page
+        key = self.key_ids.setdefault((self.m.banking(), watched), len(self.key_ids))
         self.key = key
         if key not in self.spaces:
             rmap, wmap = self.cpu.read_map, self.m._bus.write_map
@@ -577,10 +743,15 @@ class FastEngine:
                                 "RW": bytes(r & w for r, w in zip(rd, wr)),
                                 "smc": self.code_written}
             self.caches[key] = {}
+            self.space_keys[key] = (rd, bytes(wr), watched)
+            self.spaces[key]["ZPW"] = watched       # page-0 writes: the reference core's
             space = dict(self.spaces[key])
             exec(_generic_code(), space)
-            self.generics[key] = [space.get(f"op_{op:02X}") for op in range(256)]
+            self.generics[key] = [
+                None if watched and _writes_zp(op) else space.get(f"op_{op:02X}")
+                for op in range(256)]
         self.ns = self.spaces[key]
+        self.space_key = self.space_keys[key]
         self.cache = self.caches[key]
         self.generic = self.generics[key]
 
@@ -599,18 +770,30 @@ class FastEngine:
             self.heat[hk] = h
             return None
         t0 = time.perf_counter()
-        gen = _Gen(self, pc, MAX_INSTRUCTIONS)
-        src = gen.source()
-        code = _CODE_CACHE.get(src)
-        if code is None:
-            code = _CODE_CACHE[src] = compile(src, f"<6502 block ${pc:04X}>", "exec")
+        tk = (self.space_key, pc)
+        variants = _TRANSLATIONS.setdefault(tk, [])
+        for tr in variants:
+            if tr.fits(self):
+                for e in tr.stores:
+                    self.stored_to(e)
+                self.reused += 1
+                break
+        else:
+            drops = self.drops
+            gen = _Gen(self, pc, MAX_INSTRUCTIONS)
+            src = gen.source()
+            code = _CODE_CACHE.get(src)
+            if code is None:
+                code = _CODE_CACHE[src] = compile(src, f"<6502 block ${pc:04X}>", "exec")
+            tr = _Translation(gen, code)
+            if self.drops == drops:             # translating changed no other block
+                variants.insert(0, tr)
+                del variants[MAX_VARIANTS:]
         space = dict(self.ns)
-        exec(code, space)
-        b = Block(hk, pc, space["block"], gen.owned, gen.writes, gen.write_pages)
-        owned = set(gen.owned)
-        for t in gen.ins:
-            if t.addr in owned:
-                self.opcodes[t.addr] = 1
+        exec(tr.code, space)
+        b = Block(hk, pc, space["block"], tr.owned, tr.writes, tr.write_pages)
+        for a in tr.opcodes:
+            self.opcodes[a] = 1
         self._add(b)
         self.translations += 1
         self.translate_seconds += time.perf_counter() - t0
@@ -633,6 +816,7 @@ class FastEngine:
             self.snap[addr] = ram[addr]
             self.owners.setdefault(addr, []).append(b)
             pages[addr >> 8].add(b)
+            self.code_pages.add(addr >> 8)
             self.shadow.pop(addr >> 8, None)
         for addr in b.writes:
             self.writers.setdefault(addr, set()).add(b)
@@ -642,6 +826,7 @@ class FastEngine:
     def _drop(self, b: Block) -> None:
         if self.blocks.get(b.key) is not b:
             return
+        self.drops += 1
         del self.blocks[b.key]
         self.caches[b.key[0]].pop(b.pc, None)
         for addr in b.owned:
@@ -653,6 +838,8 @@ class FastEngine:
                     del self.owners[addr]
                     self.code[addr] = 0
             self.page_blocks[addr >> 8].discard(b)
+            if not self.page_blocks[addr >> 8]:
+                self.code_pages.discard(addr >> 8)
         for addr in b.writes:
             self.writers[addr].discard(b)
         for p in b.write_pages:
@@ -684,18 +871,22 @@ class FastEngine:
     def check_pages(self, pages=None) -> None:
         """RAM may have been written behind the CPU's back (from Python, by the KERNAL
         shims): drop the blocks whose bytes changed (in ``pages``, default all)."""
-        ram, code, snap = self.ram, self.code, self.snap
-        for p in range(256) if pages is None else pages:
-            if not self.page_blocks[p]:
+        ram, code, snap, shadow, blocks = self.ram, self.code, self.snap, self.shadow, \
+            self.page_blocks
+        for p in list(self.code_pages) if pages is None else pages:
+            if not blocks[p]:
                 continue
-            lo = p << 8
-            now = bytes(ram[lo:lo + 256])
-            if self.shadow.get(p) == now:
+            lo, hi = p << 8, (p + 1) << 8
+            now = bytes(ram[lo:hi])
+            if shadow.get(p) == now:
                 continue
-            for a in range(lo, lo + 256):
-                if code[a] and ram[a] != snap[a]:
-                    self.drop_at(a)
-            self.shadow[p] = now
+            # a translated byte changed?  (code holds 0/1: times 255, a mask of its bytes)
+            if (int.from_bytes(now) ^ int.from_bytes(snap[lo:hi])) \
+                    & (int.from_bytes(code[lo:hi]) * 255):
+                for a in range(lo, hi):
+                    if code[a] and ram[a] != snap[a]:
+                        self.drop_at(a)
+            shadow[p] = now
 
     # --- running -------------------------------------------------------------------
     def run(self) -> int | None:

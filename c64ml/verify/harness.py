@@ -171,6 +171,12 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
     chunks = [q[i:i + CHUNK] for i in range(0, len(q), CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    parts = []
+    if engine == "fast":
+        # the first chunk runs here: the workers, forked after it, inherit its translated
+        # blocks (c64ml.machine.fast keeps them per process, for any machine)
+        parts.append(_run_rows(build, chunks.pop(0), irq, system, profile=profile,
+                               engine=engine))
     # SIGINT stays blocked while the workers start, until each has chosen to ignore it.
     masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) \
         if hasattr(signal, "pthread_sigmask") else None
@@ -180,7 +186,7 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
         if masked is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, masked)
     with pool:  # on Ctrl-C (or any error) in the parent, __exit__ terminates the workers
-        parts = list(progress(pool.imap(_run_chunk, chunks), label, len(chunks)))
+        parts += progress(pool.imap(_run_chunk, chunks), label, len(chunks))
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),
                       sum(p.irq_cycles for p in parts),
