@@ -273,12 +273,8 @@ class C64:
         """From now on, record each write the CPU makes to $02-$FF as (address, address of
         the writing instruction) in the set returned. Writes the harness makes itself
         (the KERNAL IRQ's scribbling, the emulated KERNAL routines, ``ram``) are not
-        recorded; the machine behaves as before, on the reference engine from now on (the
-        fast engine's translated stores bypass the bus; cycles and results are identical)."""
-        if self._engine is not None:
-            self._engine.flush()
-            self._engine = None
-            self.engine = Engine.REFERENCE
+        recorded; the machine behaves as before (with the fast engine, zero-page stores
+        then go through the bus, so they are seen too)."""
         self._zp_writes: set[tuple[int, int]] = set()
         self._bus.write_map[0] = self._zp_write
         if self._engine is not None:    # its blocks write zero page directly: redo them
