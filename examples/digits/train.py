@@ -18,49 +18,33 @@ to c64ml/demos/data/ (the demo model).
 
 from __future__ import annotations
 
-import argparse
 import shutil
+import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
-from c64ml.model.dataset import Dataset, save_npz
 from c64ml.exec.evaluate import evaluate
+from c64ml.model.dataset import Dataset, save_npz
 from c64ml.model.floatmodel import Model
 from c64ml.quantize.ptq import compress, quantize
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from trainout import output_folder  # noqa: E402  (examples/trainout.py)
+
 BUNDLE = HERE.parent.parent / "c64ml" / "demos" / "data"
 
 
-def output_folder(argv: list[str] | None = None) -> tuple[Path, bool]:
-    """Where to write: ``--out DIR`` (default ``trained/digits`` in the current folder), or
-    with ``--overwrite`` this example's own folder, replacing the committed files (for
-    maintainers: another machine's floating-point sums may change the last digits)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="folder to write to (default: trained/digits in the current folder)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into examples/digits/ itself, replacing the committed files")
-    parser.add_argument("--bundle", action="store_true",
-                        help="also copy qmodel-speed.json and test.npz to c64ml/demos/data/")
-    args = parser.parse_args(argv)
-    if args.overwrite and args.out is not None:
-        parser.error("--out and --overwrite exclude each other")
-    out = HERE if args.overwrite else (args.out or Path("trained") / "digits")
-    if not args.overwrite and out.resolve() == HERE:
-        parser.error(f"{out} holds the committed files: give --overwrite to replace them")
-    out.mkdir(parents=True, exist_ok=True)
-    return out, args.bundle
-
-
 def main() -> None:
-    out, bundle = output_folder()
+    out, args = output_folder(HERE, __doc__, more=lambda p: p.add_argument(
+        "--bundle", action="store_true",
+        help="also copy qmodel-speed.json and test.npz to c64ml/demos/data/"))
+    bundle = args.bundle
     data = load_digits()
     x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=0.3,
                                               random_state=0, stratify=data.target)

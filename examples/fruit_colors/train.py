@@ -12,7 +12,7 @@ the committed files next to this script.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import warnings
 from pathlib import Path
 
@@ -21,36 +21,20 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from c64ml.model.dataset import load_dataset
 from c64ml.exec.evaluate import evaluate
+from c64ml.model.dataset import load_dataset
 from c64ml.model.floatmodel import Model
 from c64ml.quantize.ptq import quantize
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from trainout import output_folder  # noqa: E402  (examples/trainout.py)
+
 CLASSES = ["apple", "banana", "orange"]
 
 
-def output_folder(argv: list[str] | None = None) -> Path:
-    """Where to write: ``--out DIR`` (default ``trained/fruit_colors`` in the current folder), or
-    with ``--overwrite`` this example's own folder, replacing the committed files (for
-    maintainers: another machine's floating-point sums may change the last digits)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="folder to write to (default: trained/fruit_colors in the current folder)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into examples/fruit_colors/ itself, replacing the committed files")
-    args = parser.parse_args(argv)
-    if args.overwrite and args.out is not None:
-        parser.error("--out and --overwrite exclude each other")
-    out = HERE if args.overwrite else (args.out or Path("trained") / "fruit_colors")
-    if not args.overwrite and out.resolve() == HERE:
-        parser.error(f"{out} holds the committed files: give --overwrite to replace them")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
 def main() -> None:
-    out = output_folder()
+    out, _ = output_folder(HERE, __doc__)
     train = load_dataset(HERE / "train.csv", 3)
     test = load_dataset(HERE / "test.csv", 3)
     clf = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=3000, random_state=0))

@@ -9,7 +9,7 @@ to --out DIR; --overwrite replaces the committed files next to this script.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import warnings
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from sklearn.preprocessing import StandardScaler
 from c64ml.model.floatmodel import Model
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from trainout import output_folder  # noqa: E402  (examples/trainout.py)
 
 
 def save_csv(path: Path, x: np.ndarray, y: np.ndarray, names: list[str]) -> None:
@@ -32,27 +34,8 @@ def save_csv(path: Path, x: np.ndarray, y: np.ndarray, names: list[str]) -> None
     path.write_text("\n".join(rows) + "\n")
 
 
-def output_folder(argv: list[str] | None = None) -> Path:
-    """Where to write: ``--out DIR`` (default ``trained/iris`` in the current folder), or
-    with ``--overwrite`` this example's own folder, replacing the committed files (for
-    maintainers: another machine's floating-point sums may change the last digits)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="folder to write to (default: trained/iris in the current folder)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into examples/iris/ itself, replacing the committed files")
-    args = parser.parse_args(argv)
-    if args.overwrite and args.out is not None:
-        parser.error("--out and --overwrite exclude each other")
-    out = HERE if args.overwrite else (args.out or Path("trained") / "iris")
-    if not args.overwrite and out.resolve() == HERE:
-        parser.error(f"{out} holds the committed files: give --overwrite to replace them")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
 def main() -> None:
-    out = output_folder()
+    out, _ = output_folder(HERE, __doc__)
     data = load_iris()
     x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=0.3,
                                               random_state=0, stratify=data.target)

@@ -22,8 +22,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from c64ml.model.dataset import Dataset
+
 from c64ml.exec.evaluate import evaluate
+from c64ml.model.dataset import Dataset
 from c64ml.model.floatmodel import Dense, Model
 from c64ml.quantize.ptq import quantize
 
