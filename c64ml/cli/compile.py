@@ -17,7 +17,6 @@ from c64ml.model.qmodel import QModel
 from c64ml.package.formats import output_kind
 from c64ml.spec import Optimize
 
-_path = path_arg  # checked by the readers and Outputs: one line naming the file
 FORMATS = ("prg", "bin", "asm", "d64", "c")
 #: verify runs every sample in the emulated C64 (hundreds a second for a small model, a few
 #: for a large one): more than this needs --samples, so a huge data set does not run for hours.
@@ -53,8 +52,8 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
 
 
 @click.command(name="compile", short_help="Compile a model to 6502 code (PRG, D64, asm, C).")
-@click.argument("model", type=_path)
-@click.option("-o", "--output", required=True, type=_path, help="The file to write.")
+@click.argument("model", type=path_arg)
+@click.option("-o", "--output", required=True, type=path_arg, help="The file to write.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output kind (default: from the -o extension: .prg, .bin, .d64, .s/.asm/.a, "
                    ".c; prg without one; any other is refused).")
@@ -68,15 +67,15 @@ def _outputs(build, fmt: str, syntax: str, out: str, app: bool) -> dict[str, byt
                    "unrolled code with product tables for every layer that fits in memory "
                    "(about 24 cycles per MAC, interrupts off while it runs; best with a "
                    "weight codebook, see c64ml quantize --codebook).")
-@click.option("--data", type=_path, help="Samples (.npz or .csv): embedded in an app; the "
+@click.option("--data", type=path_arg, help="Samples (.npz or .csv): embedded in an app; the "
               "inputs --report and --listing measure.")
-@click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
+@click.option("--calib", type=path_arg, help="Calibration data, when MODEL is a float model.")
 @click.option("--origin", metavar="ADDR",
               help="Load address for a library, $C000 or 49152 (default: planned).")
 @click.option("--vice-exit", is_flag=True,
               help="App: write the mismatch count to $D7FF at the end (x64sc -debugcart).")
-@click.option("--labels", type=_path, help="Also write a VICE label file.")
-@click.option("--listing", type=_path,
+@click.option("--labels", type=path_arg, help="Also write a VICE label file.")
+@click.option("--listing", type=path_arg,
               help="Also write a listing: address, bytes, cycles and source per line, a "
                    "section per layer and per runtime routine; with --data, the cycles "
                    "measured on all its samples and a summary of where they go.")
@@ -198,9 +197,9 @@ def _pct(v):
 
 
 @click.command(short_help="Check the 6502 code bit for bit on a data set.")
-@click.argument("model", type=_path)
-@click.option("--data", required=True, type=_path, help="Samples (.npz or .csv), raw units.")
-@click.option("--calib", type=_path, help="Calibration data, when MODEL is a float model.")
+@click.argument("model", type=path_arg)
+@click.option("--data", required=True, type=path_arg, help="Samples (.npz or .csv), raw units.")
+@click.option("--calib", type=path_arg, help="Calibration data, when MODEL is a float model.")
 @click.option("--optimize", type=click.Choice([o.value for o in Optimize]), default="size",
               help="Code strategy to verify.")
 @click.option("--no-irq", is_flag=True, help="Switch off the simulated KERNAL interrupt.")

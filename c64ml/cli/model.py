@@ -14,7 +14,6 @@ from c64ml.model.floatmodel import Model
 from c64ml.model.load import load_model_file
 from c64ml.model.qmodel import QModel
 
-_path = path_arg  # checked by the readers and Outputs: one line naming the file
 
 
 def _pct(v: float | None) -> str:
@@ -22,10 +21,10 @@ def _pct(v: float | None) -> str:
 
 
 @click.command(short_help="Quantize a float model to a fixed-point qmodel.")
-@click.argument("model", type=_path)
-@click.option("--calib", required=True, type=_path,
+@click.argument("model", type=path_arg)
+@click.option("--calib", required=True, type=path_arg,
               help="Calibration data (.npz or .csv) in raw feature units.")
-@click.option("-o", "--output", required=True, type=_path, help="Where to write the qmodel JSON.")
+@click.option("-o", "--output", required=True, type=path_arg, help="Where to write the qmodel JSON.")
 @click.option("--codebook", type=int,
               help="At most this many distinct weight magnitudes, shared by all layers, so the "
                    "unrolled code needs few product tables (--optimize speed).")
@@ -99,7 +98,7 @@ def describe(m: Model | QModel) -> dict:
 
 
 @click.command(short_help="Describe a model: layers, parameters, MACs.")
-@click.argument("model", type=_path)
+@click.argument("model", type=path_arg)
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
 def info(model: str, as_json: bool) -> None:
     """Describe a float MODEL or a qmodel: layers, parameters and MACs."""
@@ -119,9 +118,9 @@ def info(model: str, as_json: bool) -> None:
 
 
 @click.command(name="eval", short_help="Float and fixed-point accuracy on a data set.")
-@click.argument("model", type=_path)
-@click.option("--data", required=True, type=_path, help="Data set (.npz or .csv) with labels.")
-@click.option("--calib", type=_path,
+@click.argument("model", type=path_arg)
+@click.option("--data", required=True, type=path_arg, help="Data set (.npz or .csv) with labels.")
+@click.option("--calib", type=path_arg,
               help="For a float MODEL: calibration data (default: the --data set itself).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def eval_cmd(model: str, data: str, calib: str | None, as_json: bool) -> None:

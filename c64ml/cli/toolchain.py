@@ -23,7 +23,6 @@ OUTPUT_KINDS = ("prg", "bin", "d64")  # by extension (c64ml/package/formats.py)
 DEFAULT_MAX_CYCLES = 20_000_000
 DEFAULT_MAX_SECONDS = 60.0
 
-_path = path_arg  # checked by read_bytes/Outputs, for one-line errors
 
 # {name} escapes accepted by --keys, as PETSCII codes.
 KEY_NAMES = {
@@ -80,12 +79,12 @@ def _read_source(path: str) -> str:
 
 
 @click.command(short_help="Assemble 6502 source to a PRG, BIN or D64.")
-@click.argument("source", type=_path)
-@click.option("-o", "--output", required=True, type=_path,
+@click.argument("source", type=path_arg)
+@click.option("-o", "--output", required=True, type=path_arg,
               help="Output file; its extension picks the type: .prg (also for a name without "
                    "an extension), .bin (raw bytes) or .d64.")
-@click.option("--listing", type=_path, help="Also write an address/bytes/cycles listing here.")
-@click.option("--labels", type=_path, help="Also write a VICE label file (al C:xxxx .name) here.")
+@click.option("--listing", type=path_arg, help="Also write an address/bytes/cycles listing here.")
+@click.option("--labels", type=path_arg, help="Also write a VICE label file (al C:xxxx .name) here.")
 @click.option("--export", "export_syntax", type=click.Choice(["acme", "64tass", "ca65"]),
               help="Also write the source translated for this assembler, next to OUTPUT.")
 @click.option("--no-stub", is_flag=True,
@@ -167,7 +166,7 @@ def _limit_error(e: C64mlError, program: str) -> C64mlError:
 
 
 @click.command(short_help="Run a PRG or D64 in the emulated C64.")
-@click.argument("program", type=_path)
+@click.argument("program", type=path_arg)
 @click.option("--keys", default="", show_default=False,
               help=r"Keys to type after RUN; \n or {return} is RETURN.")
 @click.option("--max-cycles", default=DEFAULT_MAX_CYCLES, show_default=True,
@@ -180,7 +179,7 @@ def _limit_error(e: C64mlError, program: str) -> C64mlError:
 @click.option("--sys", "start", metavar="ADDR",
               help="Start at ADDR ($C000 or 49152) as SYS ADDR would, not at the BASIC stub's "
                    "SYS address or the load address.")
-@click.option("--screenshot", type=_path, help="Write the final screen as a PNG here.")
+@click.option("--screenshot", type=path_arg, help="Write the final screen as a PNG here.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the result as JSON (with exit_code and error, null if none).")
 @click.option("--no-irq", is_flag=True, help="Run without the KERNAL's 60 Hz timer interrupt.")
