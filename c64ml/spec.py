@@ -45,6 +45,13 @@ class Strategy(StrEnum):
     UNROLLED = "unrolled"  # c64ml/backend6502/unrolled.py: straight-line code, weights folded in
 
 
+class Requant(StrEnum):
+    """How a layer turns its accumulator into an output (docs/semantics.md §4)."""
+
+    C64ML = "c64ml"    # 8-bit multiplier, shift right with rounding half up (§4.1)
+    TFLITE = "tflite"  # TFLite's 31-bit multiplier, shift and zero point (§4.2)
+
+
 class Optimize(StrEnum):
     """What ``compile --optimize`` favours."""
 
@@ -94,13 +101,17 @@ CLAMP = {Activation.LINEAR: (-128, 127), Activation.RELU: (0, 255),
          Activation.TANH: (-128, 127)}
 TABLE_RANGE = {Activation.SIGMOID: (0, 255), Activation.TANH: (-128, 127)}
 
-MAX_INPUTS = 256
+MAX_INPUTS = 1024
 MAX_UNITS = 255  # a unit index fits an index register
 MAX_LAYERS = 8
-ACC_BITS = 24
-ACC_MAX = 2 ** (ACC_BITS - 1) - 1
+ACC_BITS = 32
+ACC_MAX = 2 ** (ACC_BITS - 1) - 1  # every unit's proven bound (§3)
+NARROW_ACC_MAX = 2 ** 23 - 1  # a unit within this bound may use a 24-bit accumulator
 MAX_SHIFT = 24
 MAX_MULTIPLIER = 255
+#: §4.2: TFLite's quantized multiplier and its shift (positive shifts left).
+TFL_MAX_MULTIPLIER = 2 ** 31 - 1
+TFL_SHIFT_RANGE = (-31, 30)
 
 
 def input_kind(layer_index: int, activations: list[Activation]) -> ValueKind:

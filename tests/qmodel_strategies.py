@@ -20,10 +20,14 @@ from c64ml.spec import (
     KIND_MAX,
     MAX_MULTIPLIER,
     MAX_SHIFT,
+    NARROW_ACC_MAX,
     OUTPUTS,
     REQUANTIZED,
     TABLE_RANGE,
     TABLED,
+    TFL_MAX_MULTIPLIER,
+    Activation,
+    Requant,
     input_kind,
 )
 
@@ -55,7 +59,7 @@ def _weights(style: str, rng: np.random.Generator, n_in: int, n_out: int) -> np.
 
 
 def _biases(style: str, rng: np.random.Generator, room: np.ndarray) -> np.ndarray:
-    """Per-unit biases with |B[j]| ≤ room[j], the slack the 24-bit bound leaves (§3)."""
+    """Per-unit biases with |B[j]| ≤ room[j], the slack the accumulator bound leaves (§3)."""
     if style == "zero":
         return np.zeros_like(room)
     if style == "small":
@@ -85,6 +89,26 @@ def _requant(mstyle: str, sstyle: str, rng: np.random.Generator, bound: np.ndarr
     return m.astype(np.int64), s.astype(np.int64)
 
 
+def _tflite_requant(mstyle: str, sstyle: str, rng: np.random.Generator, bound: np.ndarray):
+    """TFLite multipliers (0 or 2^30 … 2^31 − 1) and shifts ≤ 0 (§4.2); "fitted" maps the
+    unit's bound to about ±128, as a converter's scales would."""
+    n = bound.shape[0]
+    m = {"random": lambda: rng.integers(1 << 30, TFL_MAX_MULTIPLIER + 1, n),
+         "zero": lambda: np.zeros(n, dtype=np.int64),
+         "max": lambda: np.full(n, TFL_MAX_MULTIPLIER),
+         "fitted": lambda: rng.integers(1 << 30, TFL_MAX_MULTIPLIER + 1, n)}[mstyle]()
+    if sstyle == "random":
+        s = rng.integers(-31, 1, n)
+    elif sstyle == "zero":
+        s = np.zeros(n, dtype=np.int64)
+    elif sstyle == "max":
+        s = np.full(n, -31)
+    else:
+        s = -np.ceil(np.log2(np.maximum(bound, 1) / 128.0)).astype(np.int64) + rng.integers(-2, 3, n)
+        s = s.clip(-31, 0)
+    return m.astype(np.int64), s.astype(np.int64)
+
+
 def _table(style: str, rng: np.random.Generator, activation: str) -> np.ndarray:
     lo, hi = TABLE_RANGE[activation]
     if style == "random":
@@ -95,19 +119,29 @@ def _table(style: str, rng: np.random.Generator, activation: str) -> np.ndarray:
 
 
 @st.composite
-def qlayers(draw, n_in: int, in_kind: str, activation: str, max_width: int) -> QLayer:
-    """One valid dense layer reading ``n_in`` values of ``in_kind``."""
+def qlayers(draw, n_in: int, in_kind: str, activation: str, max_width: int,
+            wide: bool = True, tflite: bool = True) -> QLayer:
+    """One valid dense layer reading ``n_in`` values of ``in_kind``. With ``wide``, the
+    accumulator bound may be 32-bit (else 24-bit); with ``tflite``, a linear layer may
+    requantize as TFLite does (§4.2), with a zero point and a clamp."""
     n_out = draw(st.integers(1, max_width))
     rng = np.random.default_rng(draw(seeds))
     w = _weights(draw(st.sampled_from(WEIGHT_STYLES)), rng, n_in, n_out).astype(np.int64)
     wsum = np.abs(w).sum(axis=0) * KIND_MAX[in_kind]
-    room = np.maximum(ACC_MAX - wsum, 0)
+    limit = draw(st.sampled_from([NARROW_ACC_MAX, ACC_MAX])) if wide else NARROW_ACC_MAX
+    room = np.maximum(limit - wsum, 0)
     b = _biases(draw(st.sampled_from(BIAS_STYLES)), rng, room).astype(np.int64)
-    layer = QLayer(w, b, activation)
+    tfl = tflite and activation == Activation.LINEAR and draw(st.booleans())
+    layer = QLayer(w, b, activation, requant=Requant.TFLITE if tfl else Requant.C64ML)
     if activation in REQUANTIZED:
         bound = np.abs(b) + wsum
-        layer.multiplier, layer.shift = _requant(draw(st.sampled_from(MULT_STYLES)),
-                                                 draw(st.sampled_from(SHIFT_STYLES)), rng, bound)
+        pick = _tflite_requant if tfl else _requant
+        layer.multiplier, layer.shift = pick(draw(st.sampled_from(MULT_STYLES)),
+                                             draw(st.sampled_from(SHIFT_STYLES)), rng, bound)
+    if tfl:
+        layer.zero_point = draw(st.integers(-128, 127))
+        lo = draw(st.integers(-128, 127))
+        layer.clamp = (lo, draw(st.integers(lo, 127)))
     if activation in TABLED:
         layer.table = _table(draw(st.sampled_from(TABLE_STYLES)), rng, activation).astype(np.int64)
     return layer
@@ -115,14 +149,16 @@ def qlayers(draw, n_in: int, in_kind: str, activation: str, max_width: int) -> Q
 
 @st.composite
 def qmodels(draw, max_layers: int = 4, max_width: int = 64, max_inputs: int = 64,
-            activations=ACTIVATIONS, outputs=OUTPUTS) -> QModel:
-    """A random valid QModel: 1..max_layers layers, widths 1..max_width, any activation/output."""
+            activations=ACTIVATIONS, outputs=OUTPUTS, wide: bool = True,
+            tflite: bool = True) -> QModel:
+    """A random valid QModel: 1..max_layers layers, widths 1..max_width, any activation/output
+    (``wide`` and ``tflite`` as in :func:`qlayers`)."""
     n_inputs = draw(st.integers(1, max_inputs))
     acts = draw(st.lists(st.sampled_from(activations), min_size=1, max_size=max_layers))
     layers = []
     n_in = n_inputs
     for k, act in enumerate(acts):
-        layer = draw(qlayers(n_in, input_kind(k, acts), act, max_width))
+        layer = draw(qlayers(n_in, input_kind(k, acts), act, max_width, wide, tflite))
         layers.append(layer)
         n_in = layer.n_out
     lo = draw(st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))

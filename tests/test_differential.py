@@ -65,7 +65,7 @@ def test_jit_matches_reference_on_a_large_model_and_batch():
     check()
 
 
-# -- the loader enforces the 24-bit accumulator bound (§3) ---------------------------------------
+# -- the loader enforces the 32-bit accumulator bound (§3) ---------------------------------------
 
 def _doc(weights, bias, layers_before=()) -> dict:
     """A qmodel document whose last layer is linear with these weights and bias."""
@@ -86,8 +86,8 @@ LINEAR_2 = {"type": "dense", "activation": "linear", "weights": [[1, 1]], "bias"
 ])
 @pytest.mark.parametrize("sign", [1, -1])
 def test_loader_rejects_bound_plus_one(w, xmax, before, sign, tmp_path):
-    # room for the bias = 2^23 − 1 − Σ|w|·xmax, computed here from §3, not by the loader
-    room = 2**23 - 1 - sum(abs(row[0]) for row in w) * xmax
+    # room for the bias = 2^31 − 1 − Σ|w|·xmax, computed here from §3, not by the loader
+    room = 2**31 - 1 - sum(abs(row[0]) for row in w) * xmax
     ok = _doc(w, [sign * room], before)
     model = qmodel_from_json(ok)  # exactly at the bound: accepted, and it runs
     q = np.full((1, model.inputs), 255, dtype=np.uint8)

@@ -29,7 +29,7 @@ def small_model(output: str = "argmax") -> QModel:
 
 def test_ir_is_printable_and_valid():
     text = llvm_ir(small_model())
-    for needle in ("define void @\"m0.run\"", "define void @\"m0.map\"", "ashr i32", "sext i8",
+    for needle in ("define void @\"m0.run\"", "define void @\"m0.map\"", "ashr i64", "sext i8",
                    "zext i8", " select ", "private constant [256 x i8]", "llvm.floor.f64"):
         assert needle in text, needle
     mod = llvm.parse_assembly(text)

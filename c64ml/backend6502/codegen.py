@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.backend6502 import labels, unrolled
+from c64ml.backend6502 import labels, unrolled, wide
 from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, tables_source
@@ -35,6 +35,8 @@ class LayerData:
     shift: bytes | None
     table: bytes | None
     thresholds: bytes | None  # B then A, each as n_out low, middle, high bytes
+    wide: bool = False  # the 32-bit path (wide.py): start has one block per chunk, no bias
+    chunk_constants: list[bytes] | None = None
 
 
 def _first_true(pred, n: int) -> np.ndarray:
@@ -85,6 +87,17 @@ def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndar
 def layer_data(model: QModel) -> list[LayerData]:
     out = []
     for layer, kind in zip(model.layers, model.input_kinds()):
+        if wide.is_wide(layer, kind):
+            zero = np.zeros(layer.n_out, dtype=np.int64)
+            consts = [_bytes24(start_constants(zero, layer.weights[r0:r1], kind))
+                      for r0, r1 in wide.chunks(layer.n_in)]
+            out.append(LayerData(
+                weights=bytes((layer.weights + 128).astype(np.uint8).ravel()),
+                start=b"".join(consts), multiplier=None, shift=None,
+                table=None if layer.table is None else bytes(np.mod(layer.table, 256)
+                                                              .astype(np.uint8)),
+                thresholds=None, wide=True, chunk_constants=consts))
+            continue
         c = start_constants(layer.bias, layer.weights, kind)
         start = _bytes24(c)
         th = None
@@ -104,10 +117,16 @@ def layer_data(model: QModel) -> list[LayerData]:
 
 def data_size(model: QModel) -> int:
     """Bytes of per-model data (descriptors, weights, constants, multipliers, shifts, tables)."""
-    return sum(descriptor_size(layer) + len(d.weights) + len(d.start)
-               + (0 if d.multiplier is None else 8 * len(d.shift))
+    return sum((wide.data_size(layer, Strategy.LOOP) if d.wide else
+                descriptor_size(layer) + len(d.weights) + len(d.start)
+                + (0 if d.multiplier is None else 8 * len(d.shift)))
                + (0 if d.table is None else 256) for layer, d in zip(model.layers,
                                                                       layer_data(model)))
+
+
+def has_wide(model: QModel) -> bool:
+    """Whether any layer takes the 32-bit path (and the program needs wide.s and rq32.s)."""
+    return any(wide.is_wide(layer, kind) for layer, kind in zip(model.layers, model.input_kinds()))
 
 
 #: A layer descriptor's fields in the order runtime6502/layer.s copies them: (name, bytes).
@@ -117,8 +136,11 @@ DESCRIPTOR = (("dn_in", 2), ("dn_w", 2), ("dn_c", 2), ("dn_nin", 1), ("dn_mask",
               ("ac_m", 2), ("ac_s", 2), ("ac_tab", 2), ("ac_th", 2))
 
 
-def descriptor_size(layer: QLayer) -> int:
-    """Bytes of the layer's descriptor: 24, or 12 for step and sign (no requantization)."""
+def descriptor_size(layer: QLayer, kind: ValueKind | None = None) -> int:
+    """Bytes of the layer's descriptor: 24, or 12 for step and sign (no requantization),
+    or 0 for a wide layer (given its input ``kind``), which sets its parameters in code."""
+    if kind is not None and wide.is_wide(layer, kind):
+        return 0
     fields = DESCRIPTOR if layer.activation in CLAMP else DESCRIPTOR[:8]
     return sum(size for _, size in fields)
 
@@ -220,6 +242,9 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
           f"{labels.OUT}: .res {last.n_out}"]
     if model.output == "argmax":
         L.append("c64ml_class: .res 1")
+    wide_units = [layer.n_out for layer, d in zip(model.layers, data) if d.wide]
+    if wide_units:
+        L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
     if Strategy.UNROLLED in strategies:
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
         L += unrolled.zero_page_equates()
@@ -236,6 +261,16 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
         buffers.append((src, dst))
         loop = strategies[k] == Strategy.LOOP
+        if d.wide:
+            L.append(f"{labels.layer(k, 'begin')}:              ; layer {k}: {layer.n_in} -> "
+                     f"{layer.n_out}, {layer.activation}, {kind} inputs, {strategies[k]}, "
+                     f"32-bit ({layer.requant} requantization)")
+            code = None if loop else unrolled.layer_code(
+                k, QLayer(layer.weights, np.zeros(layer.n_out, dtype=np.int64), layer.activation),
+                kind, None if k == 0 else src)
+            L += wide.layer_code(k, layer, kind, strategies[k], None if k == 0 else src, dst,
+                                 code)
+            continue
         entry, what = (("ly_set", "dn_* and ac_* from it") if k else
                        ("ly_set_w", "all but dn_in")) if loop else \
             ("ly_set_act", "dn_nout and ac_* from it")
@@ -255,7 +290,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     if model.output == "argmax":
         if last.n_out == 1:
             L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
-                  "        lda dn_acc2", "        eor #$80", "        asl",
+                  f"        lda {'wd_acc3' if data[-1].wide else 'dn_acc2'}", "        eor #$80",
+                  "        asl",
                   "        lda #0", "        rol", "        sta c64ml_class"]
         else:
             signed = 1 if last.out_kind == ValueKind.S8 else 0
@@ -266,13 +302,17 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     if model.output == "argmax":
         L.append("        lda c64ml_class")
     L += ["        rts", ""]
-    L.append(inference_runtime())
+    L.append(inference_runtime(has_wide(model)))
     L += ["c64ml_code_end:", "", "; ---- layer descriptors, weights and per-unit constants ----",
           "c64ml_data:",
           f"{labels.LAYERS}:                   ; one descriptor per layer (runtime6502/layer.s)"]
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
-        L += descriptor(k, layer, d, kind, strategies[k], *buffers[k])
-    for k, d in enumerate(data):
+        if not d.wide:
+            L += descriptor(k, layer, d, kind, strategies[k], *buffers[k])
+    for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
+        if d.wide:
+            L += wide.data_lines(k, layer, kind, strategies[k], byte_lines, d.chunk_constants)
+            continue
         if strategies[k] == Strategy.LOOP:
             L += [f"{labels.layer(k, 'w')}:"] + byte_lines(d.weights)
             L += [f"{labels.layer(k, 'c')}:"] + byte_lines(d.start)

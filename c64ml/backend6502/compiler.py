@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from c64ml.asm.assembler import Program, assemble
 from c64ml.backend6502 import labels, unrolled
-from c64ml.backend6502.codegen import data_size, inference_source
+from c64ml.backend6502.codegen import data_size, has_wide, inference_source
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
     IO_START,
@@ -16,7 +16,7 @@ from c64ml.backend6502.memory_plan import (
     too_big,
     zero_page_used,
 )
-from c64ml.backend6502.runtime import INFERENCE_FILES
+from c64ml.backend6502.runtime import INFERENCE_FILES, WIDE_FILES
 from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.model.qmodel import QModel
 from c64ml.package.prg import BASIC_START
@@ -57,7 +57,8 @@ class Build:
         strategies = layer_strategies(self.strategies, len(self.model.layers))
         borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in zip(self.model.layers, strategies)
                         if st == Strategy.UNROLLED), default=0)
-        return zero_page_used(self.runtime_files,
+        files = self.runtime_files + (WIDE_FILES if has_wide(self.model) else ())
+        return zero_page_used(files,
                               range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
 
     def byte_counts(self) -> dict[str, int]:

@@ -12,6 +12,8 @@ from c64ml.errors import C64mlError
 
 #: The runtime files an inference program needs, in the order they are assembled.
 INFERENCE_FILES = ("activate.s", "requant.s", "mul8.s", "argmax.s", "dense.s", "layer.s")
+#: The runtime files a program with wide layers (c64ml/backend6502/wide.py) adds.
+WIDE_FILES = ("wide.s", "rq32.s")
 #: The runtime files a driver program (the app, the demos) adds to print and time.
 DRIVER_FILES = ("print.s", "timer.s")
 
@@ -159,7 +161,12 @@ def requirements(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def inference_runtime() -> str:
+def inference_files(wide: bool = False) -> tuple[str, ...]:
+    """The runtime files an inference program assembles: WIDE_FILES too if it has wide layers."""
+    return INFERENCE_FILES + (WIDE_FILES if wide else ())
+
+
+def inference_runtime(wide: bool = False) -> str:
     """All runtime files an inference program needs, concatenated."""
     return "\n".join(f"; ---- runtime6502/{name} ----\n" + runtime_source(name)
-                     for name in INFERENCE_FILES)
+                     for name in inference_files(wide))

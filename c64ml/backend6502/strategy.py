@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.backend6502 import labels
+from c64ml.backend6502 import labels, wide
 from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
 from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
@@ -75,9 +75,13 @@ def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
     for k, (layer, d, st) in enumerate(zip(model.layers, layer_data(model),
                                            layer_strategies(build.strategies, len(model.layers)))):
         code = ends[k] - s[labels.layer(k, "begin")]
-        data = descriptor_size(layer) + \
-            (len(d.weights) + len(d.start) if st == Strategy.LOOP else 0) + \
-            (0 if d.multiplier is None else len(d.multiplier) + len(d.shift) + len(d.thresholds))
+        if d.wide:
+            data = wide.data_size(layer, st)
+        else:
+            data = descriptor_size(layer) + \
+                (len(d.weights) + len(d.start) if st == Strategy.LOOP else 0) + \
+                (0 if d.multiplier is None else len(d.multiplier) + len(d.shift)
+                 + len(d.thresholds))
         macs = layer.n_in * layer.n_out
         cycles = float(layer_cycles[:, k].mean())
         out.append({"layer": k, "shape": f"{layer.n_in}x{layer.n_out}",

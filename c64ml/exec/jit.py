@@ -22,7 +22,7 @@ from llvmlite import ir
 
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel, validate_qmodel
-from c64ml.spec import CLAMP, REQUANTIZED, TABLED
+from c64ml.spec import REQUANTIZED, TABLED, Requant
 
 I1, I8, I32, I64, F64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.DoubleType()
 I8P, F64P = I8.as_pointer(), F64.as_pointer()
@@ -104,10 +104,34 @@ def _for(b: ir.IRBuilder, count, body, name: str) -> None:
 
 
 def _clamp(b: ir.IRBuilder, v, lo: int, hi: int):
-    """clamp(v, lo, hi) on i32 with two signed compares and selects."""
-    lo_c, hi_c = ir.Constant(I32, lo), ir.Constant(I32, hi)
+    """clamp(v, lo, hi) with two signed compares and selects, in v's integer type."""
+    lo_c, hi_c = ir.Constant(v.type, lo), ir.Constant(v.type, hi)
     v = b.select(b.icmp_signed("<", v, lo_c), lo_c, v)
     return b.select(b.icmp_signed(">", v, hi_c), hi_c, v)
+
+
+def _c64ml_requant(b: ir.IRBuilder, acc, m, s):
+    """§4.1 in i64: ashr(acc·M + R, S) with R = 2^(S−1), or 0 for S = 0."""
+    s = b.sext(s, I64)
+    half = b.lshr(b.shl(ir.Constant(I64, 1), s), ir.Constant(I64, 1))
+    return b.ashr(b.add(b.mul(b.sext(acc, I64), b.sext(m, I64)), half), s, name="r")
+
+
+def _tflite_requant(b: ir.IRBuilder, acc, m, n):
+    """§4.2 in i64, as TFLite Micro's MultiplyByQuantizedMultiplier: shift left, doubling high
+    multiply (nudge, then a signed division by 2^31 toward zero), rounding right shift."""
+    zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
+    n = b.sext(n, I64)
+    left = b.select(b.icmp_signed(">", n, zero), n, zero)
+    right = b.select(b.icmp_signed("<", n, zero), b.neg(n), zero)
+    ab = b.mul(b.shl(b.sext(acc, I64), left), b.sext(m, I64))
+    nudge = b.select(b.icmp_signed(">=", ab, zero), ir.Constant(I64, 1 << 30),
+                     ir.Constant(I64, 1 - (1 << 30)))
+    h = b.sdiv(b.add(ab, nudge), ir.Constant(I64, 1 << 31))
+    mask = b.sub(b.shl(one, right), one)
+    threshold = b.add(b.ashr(mask, one), b.zext(b.icmp_signed("<", h, zero), I64))
+    up = b.zext(b.icmp_signed(">", b.and_(h, mask), threshold), I64)
+    return b.add(b.ashr(h, right), up, name="r")
 
 
 # -- one layer ----------------------------------------------------------------------------------
@@ -146,9 +170,11 @@ def _emit_layer(b: ir.IRBuilder, module: ir.Module, prefix: str, layer: QLayer, 
             y = b.select(nonneg, ir.Constant(I32, 1), ir.Constant(I32, -1))
         else:
             m, s = _load_at(b, mult, j), _load_at(b, shift, j)
-            half = b.lshr(b.shl(ir.Constant(I32, 1), s), ir.Constant(I32, 1))  # 2^(S-1), 0 if S=0
-            r = b.ashr(b.add(b.mul(acc, m), half), s, name="r")
-            y = _clamp(b, r, *CLAMP[act])
+            if layer.requant == Requant.TFLITE:
+                r = b.add(_tflite_requant(b, acc, m, s), ir.Constant(I64, layer.zero_point))
+            else:
+                r = _c64ml_requant(b, acc, m, s)
+            y = b.trunc(_clamp(b, r, *layer.out_range), I32)
             if act in TABLED:
                 y = _load_at(b, table, b.add(y, ir.Constant(I32, 128)))
         _store_at(b, y if y.type == I8 else b.trunc(y, I8), dst, j)  # y mod 256
@@ -225,6 +251,9 @@ def _emit_map(module: ir.Module, prefix: str, model: QModel) -> None:
         g.linkage, g.global_constant = "private", True
         g.initializer = ir.Constant(arr, [float(v) for v in vals])
     zero, top = ir.Constant(F64, 0.0), ir.Constant(F64, 255.0)
+    if model.input_quant is not None:
+        _emit_map_tflite(b, module, model.input_quant, p_x, p_q, n, model.inputs)
+        return
 
     def element(e):
         i = b.srem(e, ir.Constant(I64, model.inputs))
@@ -240,6 +269,25 @@ def _emit_map(module: ir.Module, prefix: str, model: QModel) -> None:
         _store_at(b, b.fptoui(f, I8), p_q, e)
 
     _for(b, b.mul(n, ir.Constant(I64, model.inputs)), element, "elem")
+    b.ret_void()
+
+
+def _emit_map_tflite(b: ir.IRBuilder, module: ir.Module, input_quant: tuple[float, int],
+                     p_x, p_q, n, inputs: int) -> None:
+    """§1.2: fptrunc to float, fdiv by the scale, llvm.round (halves away from zero), add the
+    zero point, clamp to −128 … 127, add 128."""
+    f32 = ir.FloatType()
+    rnd = module.declare_intrinsic("llvm.round", [f32])
+    scale, zp = input_quant
+
+    def element(e):
+        v = b.fdiv(b.fptrunc(_load_at(b, p_x, e), f32), ir.Constant(f32, scale))
+        r = b.fadd(b.fpext(b.call(rnd, [v]), F64), ir.Constant(F64, float(zp)))
+        r = b.select(b.fcmp_ordered("<", r, ir.Constant(F64, -128.0)), ir.Constant(F64, -128.0), r)
+        r = b.select(b.fcmp_ordered(">", r, ir.Constant(F64, 127.0)), ir.Constant(F64, 127.0), r)
+        _store_at(b, b.fptoui(b.fadd(r, ir.Constant(F64, 128.0)), I8), p_q, e)
+
+    _for(b, b.mul(n, ir.Constant(I64, inputs)), element, "elem")
     b.ret_void()
 
 

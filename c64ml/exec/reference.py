@@ -5,13 +5,28 @@ from __future__ import annotations
 import numpy as np
 
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import CLAMP
+from c64ml.spec import Requant
 
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """§4: floor((acc·M + R) / 2^S), R = 2^(S−1) or 0: multiply, add half, arithmetic shift."""
+    """§4.1: floor((acc·M + R) / 2^S), R = 2^(S−1) or 0: multiply, add half, arithmetic shift."""
     half = np.where(shift > 0, np.left_shift(1, np.maximum(shift - 1, 0)), 0)
     return np.right_shift(acc * multiplier + half, shift)
+
+
+def requantize_tflite(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """§4.2, step by step as TFLite Micro's MultiplyByQuantizedMultiplier: shift left, the
+    doubling high multiply with its nudge and truncation, then the rounding right shift."""
+    acc, m, n = (np.asarray(v, dtype=np.int64) for v in (acc, multiplier, shift))
+    a = acc << np.maximum(n, 0)  # fits int32: the loader checks the bound (§3)
+    ab = a * m  # |ab| < 2^62
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    t = ab + nudge
+    h = np.where(t >= 0, t >> 31, -((-t) >> 31))  # division by 2^31 rounding toward zero
+    e = np.maximum(-n, 0)
+    mask = (np.int64(1) << e) - 1
+    threshold = (mask >> 1) + (h < 0)
+    return (h >> e) + ((h & mask) > threshold)
 
 
 def activate(layer: QLayer, acc: np.ndarray) -> np.ndarray:
@@ -21,9 +36,11 @@ def activate(layer: QLayer, acc: np.ndarray) -> np.ndarray:
         return (acc >= 0).astype(np.int64)
     if act == "sign":
         return np.where(acc >= 0, 1, -1).astype(np.int64)
-    r = requantize(acc, layer.multiplier, layer.shift)
-    lo, hi = CLAMP[act]
-    r = np.clip(r, lo, hi)
+    if layer.requant == Requant.TFLITE:
+        r = requantize_tflite(acc, layer.multiplier, layer.shift) + layer.zero_point
+    else:
+        r = requantize(acc, layer.multiplier, layer.shift)
+    r = np.clip(r, *layer.out_range)
     if layer.table is not None:
         return layer.table[r + 128]
     return r

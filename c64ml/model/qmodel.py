@@ -26,6 +26,7 @@ from c64ml.model.shape import LayerShape, ModelShape
 from c64ml.spec import (
     ACC_MAX,
     ACTIVATIONS,
+    CLAMP,
     KIND_MAX,
     MAX_INPUTS,
     MAX_LAYERS,
@@ -37,10 +38,14 @@ from c64ml.spec import (
     REQUANTIZED,
     TABLE_RANGE,
     TABLED,
+    TFL_MAX_MULTIPLIER,
+    TFL_SHIFT_RANGE,
     Activation,
     OutputMode,
+    Requant,
     ValueKind,
     input_kind,
+    parse,
 )
 
 FORMAT = "c64ml-qmodel"
@@ -51,20 +56,33 @@ class QLayer(LayerShape):
     """An integer dense layer (docs/semantics.md §3–§5).
 
     ``multiplier``/``shift`` exist for requantized activations, ``table`` for sigmoid/tanh.
+    A ``requant == "tflite"`` layer (§4.2) also has an output ``zero_point`` and a ``clamp``.
     ``scale`` is informational: the real value of one output step (not part of the semantics).
     """
 
     weights: np.ndarray  # int64, [input][unit], -128..127
     bias: np.ndarray  # int64, per unit
     activation: Activation
-    multiplier: np.ndarray | None = None  # int64, per unit, 0..255
-    shift: np.ndarray | None = None  # int64, per unit, 0..24
+    multiplier: np.ndarray | None = None  # int64, per unit, 0..255 (tflite: 0..2^31-1)
+    shift: np.ndarray | None = None  # int64, per unit, 0..24 (tflite: -31..30, left if > 0)
     table: np.ndarray | None = None  # int64, 256 entries
     scale: float | None = None
+    requant: Requant = Requant.C64ML
+    zero_point: int = 0  # tflite only: added after requantization
+    clamp: tuple[int, int] | None = None  # tflite only: the output range (the fused activation)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.requant = parse(Requant, self.requant, "requant")
 
     @property
     def out_kind(self) -> ValueKind:
         return OUTPUT_KIND[self.activation]
+
+    @property
+    def out_range(self) -> tuple[int, int]:
+        """The clamp applied after requantization (§5, or the layer's own for §4.2)."""
+        return self.clamp if self.clamp is not None else CLAMP[self.activation]
 
 
 @dataclass
@@ -79,6 +97,7 @@ class QModel(ModelShape):
     classes: list[str] | None = None
     info: dict = field(default_factory=dict)
     float_model: Model | None = None  # the float model it was quantized from, if known
+    input_quant: tuple[float, int] | None = None  # §1.2: TFLite's (scale, zero point)
 
     @property
     def out_bytes(self) -> int:
@@ -95,6 +114,8 @@ class QModel(ModelShape):
         x = np.asarray(x, dtype=np.float64)
         if not np.all(np.isfinite(x)):
             raise C64mlError("raw inputs must be finite numbers", field="input")
+        if self.input_quant is not None:
+            return tflite_input_bytes(x, *self.input_quant)
         # The steps of §1 in order, in place in one temporary (the same IEEE operations, so
         # the same bytes, without four copies of a large data set).
         v = x - self.input_lo
@@ -143,9 +164,16 @@ class QModel(ModelShape):
                 d["table"] = layer.table.tolist()
             if layer.scale is not None:
                 d["scale"] = layer.scale
+            if layer.requant == Requant.TFLITE:
+                d["requant"] = layer.requant
+                d["zero_point"] = layer.zero_point
+                d["clamp"] = list(layer.out_range)
             layers.append(d)
         doc["layers"] = layers
         doc["output"] = self.output
+        if self.input_quant is not None:
+            doc["input_quant"] = {"scale": self.input_quant[0],
+                                  "zero_point": self.input_quant[1]}
         if self.info:
             doc["info"] = self.info
         if self.float_model is not None:
@@ -157,11 +185,46 @@ class QModel(ModelShape):
 
 
 def acc_bounds(model: QModel) -> list[np.ndarray]:
-    """Per layer, per unit: |bias| + Σ|w|·xmax, the bound that must stay ≤ 2^23 − 1."""
+    """Per layer, per unit: |bias| + Σ|w|·xmax, the bound that must stay ≤ 2^31 − 1 (§3)."""
     out = []
     for layer, kind in zip(model.layers, model.input_kinds()):
         out.append(np.abs(layer.bias) + np.abs(layer.weights).sum(axis=0) * KIND_MAX[kind])
     return out
+
+
+def tflite_input_bytes(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """§1.2: q = clamp(round(x / scale) + zp, −128, 127) in binary32, rounding halves away
+    from zero as TFLite's QUANTIZE does; the input byte is q + 128."""
+    v = np.asarray(x, dtype=np.float32) / np.float32(scale)
+    r = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))  # round half away, exact in f32
+    q = np.clip(r.astype(np.float64) + zero_point, -128, 127)
+    return (q + 128).astype(np.uint8)
+
+
+def _check_requant(layer: QLayer, f: str) -> None:
+    """The multiplier, shift, zero point and clamp of one requantized layer (§4)."""
+    tfl = layer.requant == Requant.TFLITE
+    if tfl and layer.activation != Activation.LINEAR:
+        raise C64mlError("a tflite layer's activation is linear (its clamp is the fused "
+                         "activation)", field=f + ".activation")
+    limits = (((0, TFL_MAX_MULTIPLIER), TFL_SHIFT_RANGE) if tfl
+              else ((0, MAX_MULTIPLIER), (0, MAX_SHIFT)))
+    for name, (lo, hi) in zip(("multiplier", "shift"), limits):
+        v = getattr(layer, name)
+        if v.shape != (layer.n_out,):
+            raise C64mlError(f"expected {layer.n_out} entries", field=f"{f}.{name}")
+        _check_range(v, lo, hi, f"{f}.{name}")
+    if not tfl:
+        if layer.zero_point != 0 or layer.clamp is not None:
+            raise C64mlError("only tflite layers have a zero point and a clamp",
+                             field=f + ".requant")
+        return
+    if not -128 <= layer.zero_point <= 127:
+        raise C64mlError(f"value {layer.zero_point} is out of range -128..127",
+                         field=f + ".zero_point")
+    lo, hi = layer.out_range
+    if not -128 <= lo <= hi <= 127:
+        raise C64mlError("expected -128 <= lo <= hi <= 127", field=f + ".clamp")
 
 
 def validate_qmodel(model: QModel) -> None:
@@ -174,6 +237,13 @@ def validate_qmodel(model: QModel) -> None:
             or not np.all(np.isfinite(model.input_hi - model.input_lo))
             or not np.all(model.input_hi > model.input_lo)):
         raise C64mlError("needs finite lo < hi for every input", field="input_range")
+    if model.input_quant is not None:
+        scale, zp = model.input_quant
+        if not (np.isfinite(scale) and scale > 0 and float(np.float32(scale)) == scale):
+            raise C64mlError("expected a positive binary32 scale", field="input_quant.scale")
+        if not -128 <= zp <= 127:
+            raise C64mlError(f"value {zp} is out of range -128..127",
+                             field="input_quant.zero_point")
     if model.output not in OUTPUTS:
         raise C64mlError("expected argmax or scores", field="output")
     n_in = model.inputs
@@ -189,15 +259,14 @@ def validate_qmodel(model: QModel) -> None:
         if layer.bias.shape != (layer.n_out,):
             raise C64mlError(f"expected {layer.n_out} entries", field=f + ".bias")
         needs_rq = layer.activation in REQUANTIZED
-        for name, hi in (("multiplier", MAX_MULTIPLIER), ("shift", MAX_SHIFT)):
-            v = getattr(layer, name)
-            if needs_rq != (v is not None):
+        for name in ("multiplier", "shift"):
+            if needs_rq != (getattr(layer, name) is not None):
                 raise C64mlError("required for this activation" if needs_rq
                                  else "not used by this activation", field=f"{f}.{name}")
-            if v is not None:
-                if v.shape != (layer.n_out,):
-                    raise C64mlError(f"expected {layer.n_out} entries", field=f"{f}.{name}")
-                _check_range(v, 0, hi, f"{f}.{name}")
+        if needs_rq:
+            _check_requant(layer, f)
+        elif layer.requant != Requant.C64ML:
+            raise C64mlError("step and sign layers do not requantize", field=f + ".requant")
         if (layer.activation in TABLED) != (layer.table is not None):
             raise C64mlError("required for sigmoid and tanh" if layer.activation in TABLED
                              else "only sigmoid and tanh layers have a table", field=f + ".table")
@@ -206,12 +275,16 @@ def validate_qmodel(model: QModel) -> None:
                 raise C64mlError("expected 256 entries", field=f + ".table")
             _check_range(layer.table, *TABLE_RANGE[layer.activation], f + ".table")
         n_in = layer.n_out
-    for k, bound in enumerate(acc_bounds(model)):
-        j = int(np.argmax(bound))
-        if bound[j] > ACC_MAX:
+    for k, (layer, bound) in enumerate(zip(model.layers, acc_bounds(model))):
+        left = (np.left_shift(1, np.maximum(layer.shift, 0))
+                if layer.requant == Requant.TFLITE else np.ones_like(bound))
+        j = int(np.argmax(bound * left))
+        if bound[j] * left[j] > ACC_MAX:
+            what = ("the 32-bit accumulator" if left[j] == 1 else
+                    f"the 32-bit accumulator after TFLite's left shift by {int(layer.shift[j])}")
             raise C64mlError(
-                f"unit {j} can reach |acc| = {int(bound[j])}, beyond the 24-bit accumulator "
-                f"({ACC_MAX}); shrink its bias or weights", field=f"layers[{k}]")
+                f"unit {j} can reach |acc| = {int(bound[j])}, beyond {what} ({ACC_MAX}); "
+                f"shrink its bias or weights", field=f"layers[{k}]")
     if model.classes is not None and len(model.classes) != model.n_classes:
         raise C64mlError(f"expected {model.n_classes} class names", field="classes")
 
@@ -233,12 +306,20 @@ def _qlayer_from_json(L, f: str, act: Activation, n_in: int) -> QLayer:
     w = np.array([_int_vector(r, f"{f}.weights[{i}]", n_out, -128, 127)
                   for i, r in enumerate(rows)], dtype=np.int64)
     b = _int_vector(jf.need(L, "bias", f), f + ".bias", n_out, -ACC_MAX, ACC_MAX)
-    layer = QLayer(w, b, act)
+    requant = Requant(jf.as_choice(L.get("requant", "c64ml"), f + ".requant", tuple(Requant)))
+    layer = QLayer(w, b, act, requant=requant)
+    tfl = requant == Requant.TFLITE
     if "multiplier" in L or act in REQUANTIZED:
-        layer.multiplier = _int_vector(jf.need(L, "multiplier", f), f + ".multiplier",
-                                       n_out, 0, MAX_MULTIPLIER)
+        layer.multiplier = _int_vector(jf.need(L, "multiplier", f), f + ".multiplier", n_out,
+                                       0, TFL_MAX_MULTIPLIER if tfl else MAX_MULTIPLIER)
     if "shift" in L or act in REQUANTIZED:
-        layer.shift = _int_vector(jf.need(L, "shift", f), f + ".shift", n_out, 0, MAX_SHIFT)
+        layer.shift = _int_vector(jf.need(L, "shift", f), f + ".shift", n_out,
+                                  *(TFL_SHIFT_RANGE if tfl else (0, MAX_SHIFT)))
+    if "zero_point" in L:
+        layer.zero_point = jf.as_int(L["zero_point"], f + ".zero_point", -128, 127)
+    if "clamp" in L:
+        c = _int_vector(L["clamp"], f + ".clamp", 2, -128, 127)
+        layer.clamp = (int(c[0]), int(c[1]))
     if "table" in L or act in TABLED:
         layer.table = _int_vector(jf.need(L, "table", f), f + ".table", 256, -128, 255)
     if "scale" in L:
@@ -253,6 +334,14 @@ def qmodel_from_json(doc) -> QModel:
                             _qlayer_from_json, QModel)
     if isinstance(doc.get("info"), dict):
         model.info = doc["info"]
+    if "input_quant" in doc:
+        iq = doc["input_quant"]
+        if not isinstance(iq, dict):
+            raise C64mlError("expected an object with scale and zero_point", field="input_quant")
+        model.input_quant = (jf.as_float(jf.need(iq, "scale", "input_quant"),
+                                         "input_quant.scale", 1e15),
+                             jf.as_int(jf.need(iq, "zero_point", "input_quant"),
+                                       "input_quant.zero_point", -128, 127))
     if "float_model" in doc:
         try:
             model.float_model = model_from_json(doc["float_model"])
