@@ -422,9 +422,11 @@ script; the tests need `tflite-micro` to run the models live.)
 
 Each `NAME.tflite` comes with `NAME.npz`: `x` holds 64 input samples (int8 for
 int8-input models, int16 for the 16x8 one, float32 for float-input ones;
-rows 0 and 1 are the lowest and highest input everywhere, row 2 the input zero
-point for quantized inputs, the rest spread over the range and, for float
-inputs, a quarter of the range past each end) and `y` the outputs of the
+rows 0 and 1 are the lowest and highest input everywhere; for integer
+inputs row 2 is the input zero point, row 3 a mix of the two extremes and
+the rest uniform over the whole range; for float inputs row 2 is 0.0 and the
+rest reach a quarter of the range past each end; `int8_wide784_pc` has
+quantized digit images in rows 2-63) and `y` the outputs of the
 `tflite-micro` interpreter for them (a record; `tools/tflite_fixtures/tflm.py`
 shows how to run it). Batch size is 1: the input tensor is `(1, ...)`.
 
@@ -445,13 +447,40 @@ layer is fused by the converter as RELU_N1_TO_1, `ReLU(max_value=6)` as RELU6.
 Only `int8_acts_wideout_pt.tflite` is edited after conversion (with the object
 API of the schema tflite-micro ships, `ModelT.InitFromObj` / `Pack`): the
 converter always gives a fused-activation layer an output range equal to the
-activation's range, so the clamp bounds act_min/act_max coincide with
--128/127 or the zero point. The edit gives the outputs of the three
+activation's range, so the clamp bounds act_min/act_max (almost) coincide
+with -128/127 (RELU, RELU6: scale 6/255, zp -128; RELU_N1_TO_1: scale
+2/255, zp -1, hence [-128, 126]). The edit gives the outputs of the three
 activated layers wider (scale, zero point) so the clamps fall inside the int8
 range: act = round(real / scale) + zp with real 0, 6, -1, 1. The layers
 that read an edited tensor get their int32 biases requantized to the new
 input_scale * weight_scale (and that bias scale), since TFLM checks the bias
-scale of per-tensor layers; weights are unchanged.
+scale of per-tensor layers; weights are unchanged. Resulting clamps:
+RELU [10, 127], RELU6 [-50, 46], RELU_N1_TO_1 [-43, 57].
+
+## What tflite-micro computes for an int8 FULLY_CONNECTED
+
+Established by `tools/tflite_fixtures/rounding_experiment.py` (needs only
+`tflite-micro`, `flatbuffers`, `numpy`; it also re-derives every
+FULLY_CONNECTED-only int8 fixture above bit-exactly):
+
+- Converter output: weights int8 symmetric (zero point 0, values in
+  [-127, 127]), per-channel along dimension 0 (the output unit) with scale
+  max|w_c|/127 (every channel has a +-127); bias int32, zero point 0,
+  scale[c] = float32(input_scale * weight_scale[c]).
+- acc = bias[c] + sum_i w[c,i] * (x[i] - input_zp), int32.
+- real = double(input_scale) * double(weight_scale[c]) / double(output_scale),
+  for per-tensor layers too (the float32 product `input_scale*weight_scale`
+  found in older TFLite source gives different outputs for some scales; the
+  pip tflite-micro does not use it). (M, shift) = QuantizeMultiplier(real):
+  q, shift = frexp(real); M = round_half_away(q * 2^31); if M == 2^31:
+  M = 2^30, shift += 1.
+- y = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc * 2^max(shift,0), M),
+  max(-shift, 0)) + output_zp: the DOUBLE rounding (not TFLITE_SINGLE_ROUNDING's
+  (acc*M + 2^(t-1)) >> t).
+- y clamped to [act_min, act_max]: NONE [-128, 127]; RELU [max(-128, q(0)), 127];
+  RELU6 [max(-128, q(0)), min(127, q(6))]; RELU_N1_TO_1 [max(-128, q(-1)),
+  min(127, q(1))] with q(r) = output_zp + round_half_away(float32(r) /
+  float32(output_scale)) (TfLiteRound on a float32 quotient).
 """
 
 

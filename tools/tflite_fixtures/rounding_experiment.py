@@ -9,12 +9,13 @@ TFLite's MultiplyByQuantizedMultiplier(acc, M, shift) exists in two versions
 TFLITE_SINGLE_ROUNDING):
 
 * double rounding: SaturatingRoundingDoublingHighMul(acc << max(shift, 0), M)
-  (round half away from zero of acc*M / 2^31), then RoundingDivideByPOT by
-  max(-shift, 0) (round half away from zero again);
+  (acc*M / 2^31 to nearest; its nudge and C's truncating division send ties
+  upward, -0.5 -> 0), then RoundingDivideByPOT by max(-shift, 0) (to nearest,
+  ties away from zero, -0.5 -> -1);
 * single rounding: (acc*M + 2^(t-1)) >> t with t = 31 - shift (round half up).
 
-They differ on negative ties (-2.5 -> -3 double, -2 single) and where the
-first rounding of the double version lands on a tie. This script builds
+They differ on negative ties of the final division (-2.5 -> -3 double, -2
+single) and where the first rounding of the double version makes a tie. This script builds
 one-layer int8 FULLY_CONNECTED models from scratch (flatbuffer object API)
 whose multiplier makes such cases frequent, runs them in tflite-micro, and
 compares every output with both formulas; then it does the same for every
