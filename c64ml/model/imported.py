@@ -38,6 +38,7 @@ class DenseChain:
     layers: list[Dense]
     dropped: list[str] = field(default_factory=list)
     operators: list[str] = field(default_factory=list)
+    classes: list[str] | None = None
 
     @property
     def inputs(self) -> int:
@@ -49,7 +50,7 @@ class DenseChain:
         raw samples: each feature's min and max). With neither, ``need_range=False`` gives
         a model fit only to be described (range [0, 1], source :data:`NO_RANGE`)."""
         lo, hi, source = input_range_for(self.inputs, input_range, calibration, need_range)
-        model = Model(self.name, lo, hi, list(self.layers))
+        model = Model(self.name, lo, hi, list(self.layers), classes=self.classes)
         try:  # the same checks as a model file gets: limits, finite numbers, names
             model = model_from_json(model.to_json())
         except C64mlError as e:
