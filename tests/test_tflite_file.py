@@ -111,3 +111,23 @@ def test_byte_flips(flips):
     for i, v in flips:
         data[i] = v
     _check(bytes(data))
+
+
+@pytest.mark.parametrize("name", ["float_mlp.tflite", "int8_2layer_pc.tflite"])
+def test_converter_files_damaged(name):
+    """Files the TFLite converter wrote (tests/fixtures/tflite), truncated and flipped."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "fixtures" / "tflite" / name
+    if not path.exists():
+        pytest.skip(f"fixture {name} is not in this tree")
+    data = path.read_bytes()
+    parse_tflite(data)
+    rng = np.random.default_rng(0)
+    for n in range(0, len(data), max(1, len(data) // 200)):
+        _check(data[:n])
+    for _ in range(400):
+        d = bytearray(data)
+        for i in rng.integers(0, len(d), rng.integers(1, 6)):
+            d[i] = rng.integers(0, 256)
+        _check(bytes(d))

@@ -21,7 +21,18 @@ from c64ml.model.tflite_import import chain_from_graph, model_from_tflite  # noq
 from tflite_build import TfliteBuilder, mlp_tflite, micro_run  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tflite"
-FLOAT_FIXTURES = ["float_mlp.tflite", "float_mlp_softmax.tflite", "float_linear.tflite"]
+FLOAT_FIXTURES = ["float_mlp.tflite", "float_logistic.tflite", "float_tanh.tflite"]
+REFUSED_FIXTURES = {
+    "float_fused.tflite": r"operator 1 \(FULLY_CONNECTED\) has the fused activation RELU6",
+    "refuse_float_conv.tflite": r"operator 0 \(CONV_2D\) is not supported",
+}
+
+
+def _fixture(name: str) -> Path:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"fixture {name} is not in this tree")
+    return path
 
 
 def _layers(seed, sizes):
@@ -72,13 +83,35 @@ def test_agrees_with_tflite_micro(case, tmp_path):
 @pytest.mark.parametrize("name", FLOAT_FIXTURES)
 def test_fixture_agrees_with_tflite_micro(name):
     pytest.importorskip("tflite_micro")
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"fixture {name} is not in this tree")
+    path = _fixture(name)
     x = np.load(path.with_suffix(".npz"))["x"].astype(np.float64)
-    m = load_model_file(path, calibration=x.reshape(len(x), -1))
-    x = x.reshape(len(x), m.inputs)
+    x = x.reshape(len(x), -1)
+    m = load_model_file(path, calibration=x)
+    assert m.inputs == x.shape[1]
     _compare(path.read_bytes(), m, x, "dropped" in m.extra)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_FIXTURES))
+def test_fixture_refused(name):
+    path = _fixture(name)
+    with pytest.raises(C64mlError, match=REFUSED_FIXTURES[name]):
+        load_model_file(path, input_range=[0, 1])
+
+
+def test_every_fixture_reads():
+    if not FIXTURES.is_dir():
+        pytest.skip("no .tflite fixtures in this tree")
+    from c64ml.model.tflite_file import read_tflite
+
+    for path in sorted(FIXTURES.glob("*.tflite")):
+        g = read_tflite(path)
+        assert g.operators and len(g.inputs) == 1, path
+        if path.name.startswith("int8_"):
+            assert not g.is_float()
+            w = g.tensors[next(o for o in g.operators
+                               if o.op == "FULLY_CONNECTED").inputs[1]]
+            assert w.dtype == "int8" and w.data is not None and w.scale is not None
+            assert len(w.scale) in (1, w.shape[0]) and w.zero_point.shape == w.scale.shape
 
 
 def test_weights_are_transposed():
