@@ -134,3 +134,12 @@ def test_too_large(tmp_path):
     p.write_bytes(b"\0" * ((8 << 20) + 1))
     with pytest.raises(C64mlError, match="limit"):
         load_model_file(p, input_range=[0, 1])
+
+
+def test_names_with_escapes_are_shown_safely():
+    onnx = pytest.importorskip("onnx")
+    m = onnx.load(str(FIXTURES / "refuse_conv.onnx"))
+    m.graph.node[0].op_type = "Co\x1b[2Jnv"
+    with pytest.raises(C64mlError) as e:
+        chain_from_onnx_bytes(m.SerializeToString())
+    assert "\x1b" not in str(e.value) and "Co?[2Jnv" in str(e.value)

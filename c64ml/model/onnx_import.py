@@ -25,6 +25,7 @@ from c64ml.errors import C64mlError
 from c64ml.fileio import read_bytes
 from c64ml.model.floatmodel import Dense, Model
 from c64ml.model.imported import DenseChain, combine, name_from_path
+from c64ml.model.tflite_file import shown
 from c64ml.spec import Activation
 from c64ml.text import check_label
 
@@ -82,7 +83,7 @@ def chain_from_onnx_bytes(raw: bytes, name: str = "onnx") -> DenseChain:
 
 
 def _brief(e: BaseException) -> str:
-    return " ".join(f"{type(e).__name__}: {e}".split())[:120] or type(e).__name__
+    return shown(" ".join(f"{type(e).__name__}: {e}".split()), 120) or type(e).__name__
 
 
 class _Walk:
@@ -143,14 +144,15 @@ class _Walk:
             raise C64mlError(f"has {len(g.node)} nodes; c64ml reads at most {MAX_NODES}")
         ops = []
         for k, node in enumerate(g.node):
-            ops.append(f"{k} {node.op_type} {','.join(node.input)} -> {','.join(node.output)}"[:120])
+            ops.append(shown(f"{k} {node.op_type} {','.join(node.input)} -> "
+                             f"{','.join(node.output)}", 120))
             self.node(k, node)
         if not self.layers:
             raise C64mlError("has no Gemm or MatMul layer; c64ml imports dense layers")
         outs = [o.name for o in g.output]
         if not outs or any(o != self.current and o not in self.labels for o in outs):
             raise C64mlError("the graph's outputs are not the end of the chain of layers "
-                             f"({', '.join(o[:40] for o in outs) or 'none'})")
+                             f"({shown(', '.join(outs)) or 'none'})")
         if self.label_ops:
             self.dropped.append("label output (" + ", ".join(self.label_ops) + ")")
         classes = self.classes
@@ -178,7 +180,7 @@ class _Walk:
         return n
 
     def node(self, k: int, node) -> None:
-        op = node.op_type
+        op = shown(node.op_type)
         what = f"node {k} {node.name[:40]!r} ({op})" if node.name else f"node {k} ({op})"
         if node.domain not in ("", "ai.onnx") and not (
                 node.domain == "ai.onnx.ml" and op == "ArrayFeatureExtractor"):

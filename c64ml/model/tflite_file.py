@@ -78,6 +78,12 @@ class Graph:
         return not any(t.dtype in ("int8", "uint8", "int16") for t in self.tensors)
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """Text from a model file as shown in a message or listing: printable ASCII kept, any
+    other character ``?`` (no terminal escapes), cut to ``limit``."""
+    return "".join(c if " " <= c <= "~" else "?" for c in str(text)[:limit])
+
+
 class _Bad(Exception):
     """A structural problem found while walking the flatbuffer."""
 
@@ -119,7 +125,7 @@ def parse_tflite(raw: bytes) -> Graph:
     except RecursionError:
         raise C64mlError("not a valid .tflite file (nested too deeply)") from None
     except Exception as e:  # the accessors raise many kinds on damaged bytes
-        text = " ".join(f"{type(e).__name__}: {e}".split())[:120]
+        text = shown(" ".join(f"{type(e).__name__}: {e}".split()), 120)
         raise C64mlError(f"not a valid .tflite file ({text})") from None
 
 
@@ -172,7 +178,7 @@ def _parse(tfl, raw: bytes) -> Graph:
         if name is None:
             raise _Bad(f"operator code {i} has unknown builtin {code}")
         if name == "CUSTOM":
-            name = "CUSTOM:" + _text(oc.CustomCode())[:64]
+            name = "CUSTOM:" + shown(_text(oc.CustomCode()), 64)
         codes.append(name)
 
     sg = m.Subgraphs(0)
@@ -324,4 +330,5 @@ def _options(tfl, o, option_names: dict[int, str], raw: bytes) -> tuple[str | No
     return fused, out
 
 
-__all__ = ["Graph", "Operator", "Tensor", "parse_tflite", "read_tflite", "MAX_TFLITE_BYTES"]
+__all__ = ["Graph", "Operator", "Tensor", "parse_tflite", "read_tflite", "shown",
+           "MAX_TFLITE_BYTES"]

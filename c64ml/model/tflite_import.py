@@ -25,7 +25,7 @@ import numpy as np
 from c64ml.errors import C64mlError
 from c64ml.model.floatmodel import Dense, Model
 from c64ml.model.imported import DenseChain, combine, name_from_path
-from c64ml.model.tflite_file import Graph, Operator, read_tflite
+from c64ml.model.tflite_file import Graph, Operator, read_tflite, shown
 from c64ml.spec import Activation
 
 _FUSED = {"NONE": Activation.LINEAR, "RELU": Activation.RELU,
@@ -79,7 +79,7 @@ def chain_from_graph(graph: Graph, name: str = "tflite") -> DenseChain:
     """The dense layers of a float graph (see the module docstring), or one C64mlError."""
     for t in graph.tensors:
         if t.dtype != "float32" and t.data is None:
-            raise C64mlError(f"tensor {t.index} ({t.name[:40]}) is {t.dtype}; a float model "
+            raise C64mlError(f"tensor {t.index} ({shown(t.name)}) is {t.dtype}; a float model "
                              "has float32 activations")
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise C64mlError(f"has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; "
