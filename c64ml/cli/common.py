@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
 from c64ml.errors import C64mlError
 from c64ml.model.dataset import load_dataset
@@ -29,14 +30,81 @@ def parse_address(text: str | None, option: str) -> int | None:
     return value
 
 
+def parse_input_range(text: str | None) -> list[float] | None:
+    """``--input-range LO,HI`` as ``[lo, hi]`` (finite, LO < HI)."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        lo, hi = (float(p) for p in parts)
+    except ValueError:
+        lo = hi = float("nan")
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise C64mlError(f"{text!r} is not LO,HI with LO < HI (like 0,1 or -1.5,2)",
+                         field="--input-range")
+    return [lo, hi]
+
+
+def imported_note(m) -> dict:
+    """For a model imported from .onnx or .tflite: where its input range came from and
+    what was dropped (empty for a c64ml model file)."""
+    extra = getattr(m, "extra", None) or {}
+    if "imported_from" not in extra:
+        return {}
+    note = {"imported_from": extra["imported_from"],
+            "input_range_source": extra["input_range_source"]}
+    if "dropped" in extra:
+        note["dropped"] = extra["dropped"]
+    return note
+
+
+def imported_lines(note: dict, calib: str | None = None,
+                   input_range: list[float] | None = None) -> list[str]:
+    """``imported_note`` as lines for the terminal."""
+    if not note:
+        return []
+    if input_range is not None:
+        src = f"--input-range {input_range[0]:g},{input_range[1]:g}"
+    else:
+        src = note["input_range_source"] + (f" ({calib})" if calib else "")
+    lines = [f"input range: {src}"]
+    if "dropped" in note:
+        lines.append(f"dropped: {note['dropped']} (the class is the same)")
+    return lines
+
+
+def float_model_arg(model: str, calib: str | None, input_range: list[float] | None = None):
+    """A float or qmodel file; a model imported from .onnx or .tflite gets its input range
+    from ``input_range`` or else the ``calib`` data's per-feature min and max. Returns
+    (model, calibration data set or None)."""
+    from c64ml.model.imported import with_input_range
+
+    m = load_model_file(model, need_range=False)
+    data = None
+    if calib is not None and not isinstance(m, QModel):
+        data = load_dataset(calib, m.inputs)
+    if not isinstance(m, QModel):
+        try:
+            m = with_input_range(m, input_range, None if data is None else data.x)
+        except C64mlError as e:
+            raise e.at(model) from None
+    elif input_range is not None:
+        raise C64mlError("is a qmodel; --input-range is only for .onnx and .tflite models",
+                         model)
+    return m, data
+
+
 def qmodel_arg(model: str, calib: str | None) -> QModel:
     """A qmodel file as is, or a float model quantized with ``--calib``."""
     from c64ml.quantize import quantize
 
-    m = load_model_file(model)
-    if isinstance(m, QModel):
-        return m
     if calib is None:
+        m = load_model_file(model, need_range=False)
+        if isinstance(m, QModel):
+            return m
         raise C64mlError("is a float model: give --calib DATA to quantize it, or pass a qmodel",
                          model)
-    return quantize(m, load_dataset(calib, m.inputs).x)
+    m, data = float_model_arg(model, calib)
+    if isinstance(m, QModel):
+        return m
+    return quantize(m, data.x)

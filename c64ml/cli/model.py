@@ -7,7 +7,13 @@ import json
 import click
 
 from c64ml import jsonfile
-from c64ml.cli.common import path_arg
+from c64ml.cli.common import (
+    float_model_arg,
+    imported_lines,
+    imported_note,
+    parse_input_range,
+    path_arg,
+)
 from c64ml.fileio import Outputs
 from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.floatmodel import Model
@@ -32,26 +38,37 @@ def _pct(v: float | None) -> str:
               help="Zero this fraction of each layer's least important weights (|w| times "
                    "the mean size of its input on the calibration data); zero weights cost "
                    "no cycles or code in unrolled layers.")
+@click.option("--input-range", "input_range", metavar="LO,HI",
+              help="For an .onnx or .tflite MODEL: the range of every input feature "
+                   "(default: each feature's min and max over the calibration data).")
 @click.option("--json", "as_json", is_flag=True, help="Print the accuracies as JSON.")
 def quantize(model: str, calib: str, output: str, codebook: int | None, prune: float,
-             as_json: bool) -> None:
+             input_range: str | None, as_json: bool) -> None:
     """Quantize a float MODEL to a fixed-point qmodel, using calibration data.
 
-    Prints the float and fixed-point accuracy on the calibration data when it
-    has labels; with --codebook or --prune also the accuracy before them, so
-    their cost is plain.
+    MODEL is a c64ml model file (.json), an .onnx file or a float .tflite file
+    (docs/import.md). Prints the float and fixed-point accuracy on the
+    calibration data when it has labels; with --codebook or --prune also the
+    accuracy before them, so their cost is plain.
     """
     from c64ml.exec.evaluate import evaluate
     from c64ml.quantize.ptq import check_compression, compress
     from c64ml.quantize.ptq import quantize as run_quantize
 
     check_compression(codebook, prune)  # before any work: --prune -0.1, nan, 1.0 alike
+    lohi = parse_input_range(input_range)
     outs = Outputs(inputs=(model, calib))
     outs.claim(output)
-    m = load_model_file(model, Model)
-    data = load_dataset(calib, m.inputs)
+    m, data = float_model_arg(model, calib, lohi)
+    if not isinstance(m, Model):
+        m = load_model_file(model, Model)  # the one-line refusal of a qmodel
     check_labels(data, m.n_classes, calib)
+    note = imported_note(m)
+    if note and lohi is not None:
+        note["input_range_source"] = "--input-range"
     qm = run_quantize(m, data.x)
+    if note:
+        qm.info["import"] = note
     plain = None
     if codebook is not None or prune > 0:
         plain = evaluate(None, qm, data).fixed_accuracy
@@ -65,8 +82,10 @@ def quantize(model: str, calib: str, output: str, codebook: int | None, prune: f
     outs.commit()
     if as_json:
         extra = {} if plain is None else {"fixed_before_compression": plain}
-        click.echo(json.dumps({**ev.to_json(), **extra, "output": output}))
+        click.echo(json.dumps({**ev.to_json(), **extra, **note, "output": output}))
         return
+    for line in imported_lines(note, calib, lohi):
+        click.echo(line)
     if plain is not None and ev.labelled:
         click.echo(f"codebook {codebook or 'off'}, prune {prune:g}: fixed-point accuracy "
                    f"{_pct(plain)} before, {_pct(ev.fixed_accuracy)} after")
@@ -92,20 +111,36 @@ def describe(m: Model | QModel) -> dict:
             d["input_kind"] = kind
             d["output_kind"] = layer.out_kind
         layers.append(d)
-    return {"name": m.name, "kind": "qmodel" if is_q else "model", "inputs": m.inputs,
-            "output": m.output, "classes": m.classes, "layers": layers,
-            "params": int(m.params()), "macs": int(m.macs())}
+    d = {"name": m.name, "kind": "qmodel" if is_q else "model", "inputs": m.inputs,
+         "output": m.output, "classes": m.classes, "layers": layers,
+         "params": int(m.params()), "macs": int(m.macs())}
+    extra = getattr(m, "extra", None) or {}
+    if "imported_from" in extra:
+        d["imported"] = {"from": extra["imported_from"],
+                         "operators": list(extra.get("operators", []))}
+        if "dropped" in extra:
+            d["imported"]["dropped"] = extra["dropped"]
+    return d
 
 
 @click.command(short_help="Describe a model: layers, parameters, MACs.")
 @click.argument("model", type=path_arg)
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
 def info(model: str, as_json: bool) -> None:
-    """Describe a float MODEL or a qmodel: layers, parameters and MACs."""
-    d = describe(load_model_file(model))
+    """Describe a float MODEL or a qmodel: layers, parameters and MACs.
+
+    MODEL may also be an .onnx or .tflite file: its operators are listed too."""
+    d = describe(load_model_file(model, need_range=False))
     if as_json:
         click.echo(json.dumps(d))
         return
+    imp = d.get("imported")
+    if imp:
+        click.echo(f"{model}: {imp['from']} operators:")
+        for op in imp["operators"]:
+            click.echo(f"  {op}")
+        if "dropped" in imp:
+            click.echo(f"dropped: {imp['dropped']} (the class is the same)")
     click.echo(f"{d['name']} ({d['kind']}): {d['inputs']} inputs, output {d['output']}")
     if d["classes"]:
         click.echo("classes: " + ", ".join(d["classes"]))
@@ -132,13 +167,12 @@ def eval_cmd(model: str, data: str, calib: str | None, as_json: bool) -> None:
     from c64ml.exec.evaluate import evaluate
     from c64ml.quantize.ptq import quantize as run_quantize
 
-    m = load_model_file(model)
+    m, cal = float_model_arg(model, calib if calib is not None else data)
     ds = load_dataset(data, m.inputs)
     check_labels(ds, m.n_classes, data)
     if isinstance(m, QModel):
         fm, qm = m.float_model, m
     else:
-        cal = ds if calib is None else load_dataset(calib, m.inputs)
         fm, qm = m, run_quantize(m, cal.x)
     ev = evaluate(fm, qm, ds)
     if as_json:
