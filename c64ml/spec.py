@@ -52,6 +52,14 @@ class Requant(StrEnum):
     TFLITE = "tflite"  # TFLite's 31-bit multiplier, shift and zero point (§4.2)
 
 
+class Executor(StrEnum):
+    """Who computes a qmodel's outputs (``c64ml predict --on``)."""
+
+    NUMPY = "numpy"  # c64ml/exec/reference.py
+    JIT = "jit"      # c64ml/exec/jit.py
+    C64 = "c64"      # the compiled 6502 code in the emulated C64
+
+
 class Optimize(StrEnum):
     """What ``compile --optimize`` favours."""
 

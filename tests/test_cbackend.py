@@ -119,7 +119,7 @@ def test_iris_bit_exact(tmp_path, flags):
 # -- random and hand-made models ----------------------------------------------------------------
 
 @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(models_with_inputs(), min_size=20, max_size=20))
+@given(st.lists(models_with_inputs(wide=False, tflite=False), min_size=20, max_size=20))
 def test_random_qmodels_bit_exact(tmp_path_factory, batch):
     results = run_host(batch, tmp_path_factory.mktemp("rand"))
     for (model, q), got in zip(batch, results):
@@ -340,3 +340,22 @@ def test_doc_main_runs_on_the_host(tmp_path):
     cls = output_bytes(model, np.array([[10, 200, 37, 99]]))[0, -1]
     assert out.stdout == f"class {cls}\n"
     assert f"prints `class {cls}`" in DOC.read_text()
+
+
+@settings(max_examples=30, deadline=None)
+@given(models_with_inputs(max_layers=2, max_width=6, max_inputs=6))
+def test_wide_and_tflite_layers_are_refused_in_one_line(case):
+    """What the C backend cannot run exactly (a 64-bit product) is refused, naming the layer;
+    everything else it accepts."""
+    from c64ml.backend6502.wide import is_wide
+    from c64ml.backend_c.csource import check_narrow
+
+    model, _ = case
+    wide = [k for k, (layer, kind) in enumerate(zip(model.layers, model.input_kinds()))
+            if is_wide(layer, kind)]
+    if not wide:
+        check_narrow(model)
+        return
+    with pytest.raises(C64mlError) as e:
+        c_source(model)
+    assert e.value.line().count("\n") == 0 and f"layer {wide[0]}:" in e.value.line()

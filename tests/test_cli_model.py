@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from testpaths import EXAMPLES, ROOT
 from testpaths import run_cli as run
@@ -98,12 +99,33 @@ def test_bad_data_and_model_too_big_for_the_c64(tmp_path):
     p.write_text("1,2,3\n")
     r = run("eval", IRIS / "model.json", "--data", p)
     assert r.exit_code == 2 and "bad.csv" in r.output and "columns" in r.output
-    big = {"format": "c64ml-model", "version": 1, "inputs": 300, "input_range": [0, 1],
-           "layers": [{"type": "dense", "activation": "relu", "weights": [[0.0]] * 300,
+    big = {"format": "c64ml-model", "version": 1, "inputs": 1025, "input_range": [0, 1],
+           "layers": [{"type": "dense", "activation": "relu", "weights": [[0.0]] * 1025,
                        "bias": [0.0]}]}
     (tmp_path / "big.json").write_text(json.dumps(big))
     r = run("info", tmp_path / "big.json")
     assert r.exit_code == 2 and "big.json: inputs: " in r.output
+    # within the limits, but 1,000 × 60 + 60 × 60 weights are more than the C64's memory
+    rng = np.random.default_rng(0)
+    huge = {"format": "c64ml-model", "version": 1, "inputs": 1000, "input_range": [0, 1],
+            "layers": [{"type": "dense", "activation": "relu",
+                        "weights": rng.normal(size=(1000, 60)).tolist(), "bias": [0.0] * 60},
+                       {"type": "dense", "activation": "linear",
+                        "weights": rng.normal(size=(60, 3)).tolist(), "bias": [0.0] * 3}]}
+    (tmp_path / "huge.json").write_text(json.dumps(huge))
+    r = run("compile", tmp_path / "huge.json", "--calib", p_ok(tmp_path, 1000), "-o",
+            tmp_path / "huge.prg")
+    assert r.exit_code == 2 and "huge" in r.output and "bytes" in r.output, r.output
+    assert r.output.count("\n") == 1 and not (tmp_path / "huge.prg").exists()
+
+
+def p_ok(tmp_path, n: int):
+    """A small valid calibration set of ``n`` features."""
+    p = tmp_path / "calib.csv"
+    rng = np.random.default_rng(1)
+    p.write_text("\n".join(",".join(f"{v:.3f}" for v in row) + ",0"
+                           for row in rng.random((8, n))) + "\n")
+    return p
 
 
 def test_real_process_prints_no_traceback(tmp_path):

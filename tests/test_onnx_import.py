@@ -4,7 +4,6 @@ give one C64mlError line. Fixtures: tools/onnx_fixtures/make_fixtures.py."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,8 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+
+from corrupt_files import corruption_tests  # noqa: E402
 
 from c64ml.errors import C64mlError  # noqa: E402
 from c64ml.model.imported import FROM_CALIBRATION  # noqa: E402
@@ -98,35 +97,8 @@ def test_needs_range_and_extra(tmp_path):
 VALID = (FIXTURES / "skl_mlp_iris.onnx").read_bytes()
 
 
-def _check(data: bytes) -> None:
-    start = time.monotonic()
-    try:
-        chain_from_onnx_bytes(data)
-    except C64mlError as e:
-        assert "\n" not in str(e)
-    assert time.monotonic() - start < 2
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=600))
-def test_random_bytes(data):
-    _check(data)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, len(VALID)))
-def test_truncations(n):
-    _check(VALID[:n])
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)),
-                min_size=1, max_size=6))
-def test_byte_flips(flips):
-    data = bytearray(VALID)
-    for i, v in flips:
-        data[i] = v
-    _check(bytes(data))
+test_random_bytes, test_truncations, test_byte_flips = corruption_tests(
+    VALID, chain_from_onnx_bytes)
 
 
 def test_too_large(tmp_path):

@@ -109,6 +109,64 @@ def test_accumulator_at_the_24_bit_bound():
     assert outputs(bottom, [0]) == [[129]]
 
 
+def test_accumulator_at_the_32_bit_bound():
+    # one u8 input, W = 127: the bias may reach 2147483647 − 32385 = 2147451262.
+    # q = 255: acc = 2^31 − 1.  M = 255, S = 24: 2147483647·255 = 547608329985;
+    # + 8388608 = 547616718593; / 16777216 = 32640.4.. -> 32640, clamped to 127 (linear)
+    top = model(layer([[127]], [2147451262], "linear", [255], [24]))
+    assert outputs(top, [255]) == [[127]]
+    # M = 1, S = 24: (2^31 − 1 + 2^23) / 2^24 = 128.49.. -> 128 -> relu keeps 128
+    relu = model(layer([[127]], [2147451262], "relu", [1], [24]))
+    assert outputs(relu, [255]) == [[128]]
+    # mirror: acc = −(2^31 − 1), M = 1, S = 24: (−2147483647 + 8388608) / 2^24 = −127.49..
+    # -> floor −128 -> linear −128 = 0x80
+    bottom = model(layer([[-127]], [-2147451262], "linear", [1], [24]))
+    assert outputs(bottom, [255]) == [[128]]
+
+
+def tflite_layer(W, B, M, n, zp, clamp) -> QLayer:
+    a = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
+    L = QLayer(a(W), a(B), "linear", a(M), a(n), requant="tflite")
+    L.zero_point, L.clamp = zp, clamp
+    return L
+
+
+def test_worked_tflite_example_of_section_8():
+    # acc = −1000 (one u8 input 0, bias −1000): semantics §8 works it out to y = −108 = 148
+    m = model(tflite_layer([[5]], [-1000], [1518500250], [-3], -20, (-128, 127)))
+    assert outputs(m, [0]) == [[148]]
+    # input 200: acc = −1000 + 1000 = 0: p = 0, N = 2^30, h = 0, r = 0, y = −20 = 236
+    assert outputs(m, [200]) == [[236]]
+
+
+@pytest.mark.parametrize("acc, n, want", [
+    # M = 2^30 (one half): h = round-ties-up(acc / 2), then the rounding shift by rs
+    (-1, 0, 0),     # p = −2^30: (−2^30 + 1 − 2^30) / 2^31 = −0.99.. -> toward zero: 0
+    (1, 0, 1),      # (2^30 + 2^30) / 2^31 = 1
+    (-3, 0, -1),    # (−3·2^30 + 1 − 2^30)/2^31 = −1.99.. -> −1 (−1.5 rounds up to −1)
+    (3, 0, 2),      # (3·2^30 + 2^30)/2^31 = 2 (1.5 rounds up to 2)
+    (-4, -2, -1),   # h = −2; −2/4 = −0.5 -> away from zero: −1
+    (4, -2, 1),     # h = 2; 2/4 = 0.5 -> 1
+    (-12, -3, -1),  # h = −6; −6/8 = −0.75 -> −1
+    (-4, -3, 0),    # h = −2; −2/8 = −0.25 -> 0
+    (5, 1, 5),      # left shift: a = 10, h = (10·2^30 + 2^30)/2^31 = 5.5 -> 5
+    (-5, 1, -5),    # a = −10: (−10·2^30 + 1 − 2^30)/2^31 = −5.49.. -> −5
+])
+def test_tflite_double_rounding(acc, n, want):
+    # one u8 input 0, bias acc, zero point 0, full clamp: y = r
+    m = model(tflite_layer([[1]], [acc], [1 << 30], [n], 0, (-128, 127)))
+    assert outputs(m, [0]) == [[want % 256]]
+
+
+def test_tflite_zero_point_and_clamp():
+    # acc = 100, M = 2^30, n = 0: r = 50; + zp 30 = 80; clamp [−5, 60] -> 60
+    m = model(tflite_layer([[1]], [100], [1 << 30], [0], 30, (-5, 60)))
+    assert outputs(m, [0]) == [[60]]
+    # acc = −100: r = −50; + 30 = −20 -> clamp −5 = 251
+    m = model(tflite_layer([[1]], [-100], [1 << 30], [0], 30, (-5, 60)))
+    assert outputs(m, [0]) == [[251]]
+
+
 # -- §5 activations ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("act, r, y", [

@@ -99,7 +99,7 @@ def test_regressors_are_refused_at_import(make):
 
 
 def test_a_model_beyond_the_limits_is_refused_at_import():
-    x, y = make_classification(n_samples=60, n_features=300, n_informative=5, random_state=0)
+    x, y = make_classification(n_samples=60, n_features=1100, n_informative=5, random_state=0)
     clf = Perceptron(random_state=0).fit(x, y)
     with pytest.raises(C64mlError, match=r"Perceptron cannot be imported: inputs: .*out of range"):
         Model.from_sklearn(clf, input_range=[-5, 5])

@@ -3,19 +3,17 @@ give one C64mlError line, never another exception or a hang."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 pytest.importorskip("tflite")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+
+from corrupt_files import check_one_line, corruption_tests  # noqa: E402
+from tflite_build import TfliteBuilder, mlp_tflite  # noqa: E402
 
 from c64ml.errors import C64mlError  # noqa: E402
 from c64ml.model.tflite_file import parse_tflite, read_tflite  # noqa: E402
-from tflite_build import TfliteBuilder, mlp_tflite  # noqa: E402
 
 
 def _layers(seed=0, sizes=(4, 6, 3)):
@@ -81,36 +79,8 @@ def test_buffer_size_must_match_shape():
         parse_tflite(t.finish([x], [x]))
 
 
-def _check(data: bytes) -> None:
-    start = time.monotonic()
-    try:
-        parse_tflite(data)
-    except C64mlError as e:
-        assert "\n" not in str(e)
-    assert time.monotonic() - start < 2
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=600))
-def test_random_bytes(data):
-    _check(data)
-    _check(data[:4] + b"TFL3" + data[8:])
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, len(VALID)))
-def test_truncations(n):
-    _check(VALID[:n])
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)),
-                min_size=1, max_size=6))
-def test_byte_flips(flips):
-    data = bytearray(VALID)
-    for i, v in flips:
-        data[i] = v
-    _check(bytes(data))
+test_random_bytes, test_truncations, test_byte_flips = corruption_tests(
+    VALID, parse_tflite, variants=lambda d: [d, d[:4] + b"TFL3" + d[8:]])
 
 
 @pytest.mark.parametrize("name", ["float_mlp.tflite", "int8_2layer_pc.tflite"])
@@ -125,9 +95,9 @@ def test_converter_files_damaged(name):
     parse_tflite(data)
     rng = np.random.default_rng(0)
     for n in range(0, len(data), max(1, len(data) // 200)):
-        _check(data[:n])
+        check_one_line(parse_tflite, data[:n])
     for _ in range(400):
         d = bytearray(data)
         for i in rng.integers(0, len(d), rng.integers(1, 6)):
             d[i] = rng.integers(0, 256)
-        _check(bytes(d))
+        check_one_line(parse_tflite, bytes(d))

@@ -11,6 +11,8 @@ import pytest
 
 pytest.importorskip("tflite")
 
+from tflite_build import TfliteBuilder, micro_run, mlp_tflite  # noqa: E402
+
 from c64ml.errors import C64mlError  # noqa: E402
 from c64ml.model.floatmodel import Model  # noqa: E402
 from c64ml.model.imported import FROM_CALIBRATION, FROM_GIVEN, NO_RANGE  # noqa: E402
@@ -18,7 +20,6 @@ from c64ml.model.load import load_model_file  # noqa: E402
 from c64ml.model.qmodel import QModel  # noqa: E402
 from c64ml.model.tflite_file import parse_tflite  # noqa: E402
 from c64ml.model.tflite_import import chain_from_graph, model_from_tflite  # noqa: E402
-from tflite_build import TfliteBuilder, mlp_tflite, micro_run  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tflite"
 FLOAT_FIXTURES = ["float_mlp.tflite", "float_logistic.tflite", "float_tanh.tflite"]

@@ -77,7 +77,7 @@ def text_lines(label: str, text: str) -> list[str]:
 
 def _records(model: QModel, ds: Dataset, labelled: bool) -> tuple[bytes, int]:
     """All samples as records [label] + expected output bytes + input bytes; (bytes, size)."""
-    q = model.input_bytes(ds.x)
+    q = model.data_bytes(ds.x, ds.x_dtype)
     expected = output_bytes(model, q)
     parts = [expected, q]
     if labelled:
@@ -163,8 +163,7 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
     if total > 0xFFFF:
         total = 0xFFFF  # a 16-bit sample counter; far more than memory holds anyway
     labelled = model.output == "argmax" and dataset.y is not None
-    records, size = _records(model, Dataset(dataset.x[:total], None if dataset.y is None
-                                            else dataset.y[:total]), labelled)
+    records, size = _records(model, dataset.head(total), labelled)
 
     def src(k: int, bank: bool) -> str:
         return app_source(model, records, size, k, total, labelled, vice_exit, bank, strategies)

@@ -39,19 +39,6 @@ class LayerData:
     chunk_constants: list[bytes] | None = None
 
 
-def _first_true(pred, n: int) -> np.ndarray:
-    """Per unit, the smallest acc in −2^23 … 2^23 − 1 where the monotone ``pred`` holds
-    (2^23 where it never does)."""
-    lo = np.full(n, -(1 << 23), dtype=np.int64)
-    hi = np.full(n, 1 << 23, dtype=np.int64)
-    while np.any(lo < hi):
-        mid = (lo + hi) // 2
-        ok = pred(mid)
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid + 1)
-    return lo
-
-
 def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
     """B, A for runtime6502/activate.s: acc < B gives r ≤ lo and acc > A gives r ≥ hi
     (semantics §4–§5), both clamped into the 24-bit range, which keeps them safe."""
@@ -60,8 +47,8 @@ def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = CLAMP[layer.activation]
     m, s = layer.multiplier, layer.shift
     n = layer.n_out
-    b = _first_true(lambda a: requantize(a, m, s) > lo, n)
-    a = _first_true(lambda a: requantize(a, m, s) >= hi, n) - 1
+    b = wide.first_true(lambda a: requantize(a, m, s) > lo, n, 24)
+    a = wide.first_true(lambda a: requantize(a, m, s) >= hi, n, 24) - 1
     top = (1 << 23) - 1
     return np.clip(b, -(1 << 23), top), np.clip(a, -(1 << 23), top)
 

@@ -84,11 +84,11 @@ def requantize_sm(layer: QLayer, acc: np.ndarray) -> np.ndarray:
     return np.clip(np.where(acc >= 0, r, -r) + layer.zero_point, *layer.out_range)
 
 
-def _first_true(pred, n: int) -> np.ndarray:
-    """Per unit, the smallest acc in −2^31 … 2^31 − 1 where the monotone ``pred`` holds
-    (2^31 where it never does)."""
-    lo = np.full(n, _LOW, dtype=np.int64)
-    hi = np.full(n, _HIGH + 1, dtype=np.int64)
+def first_true(pred, n: int, bits: int = 32) -> np.ndarray:
+    """Per unit, the smallest acc in −2^(bits−1) … 2^(bits−1) − 1 where the monotone ``pred``
+    holds (2^(bits−1) where it never does): a binary search of all units at once."""
+    lo = np.full(n, -(1 << (bits - 1)), dtype=np.int64)
+    hi = np.full(n, 1 << (bits - 1), dtype=np.int64)
     while np.any(lo < hi):
         mid = (lo + hi) // 2
         ok = pred(mid)
@@ -105,8 +105,8 @@ def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
     if layer.activation in STEP_SIGN:
         return np.full(n, -1), np.full(n, -1)
     lo, hi = layer.out_range
-    low = _first_true(lambda a: requantize_sm(layer, a) > lo, n) - 1
-    high = _first_true(lambda a: requantize_sm(layer, a) >= hi, n) - 1
+    low = first_true(lambda a: requantize_sm(layer, a) > lo, n) - 1
+    high = first_true(lambda a: requantize_sm(layer, a) >= hi, n) - 1
     return np.clip(low, _LOW, _HIGH), np.clip(high, _LOW, _HIGH)
 
 

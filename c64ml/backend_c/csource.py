@@ -16,7 +16,7 @@ import numpy as np
 
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel, acc_bounds
-from c64ml.spec import CLAMP, REQUANTIZED
+from c64ml.spec import CLAMP, NARROW_ACC_MAX, REQUANTIZED, Requant
 from c64ml.text import c_comment
 
 INT16_MAX = 32767
@@ -40,7 +40,23 @@ def c_source(model: QModel, prefix: str = "c64ml", name: str | None = None) -> d
         raise C64mlError(f"{name!r} is not a plain file name (letters, digits, _ . -)",
                          field="name")
     model.validate()
+    check_narrow(model)
     return {f"{name}.c": _source(model, prefix, f"{name}.h"), f"{name}.h": _header(model, prefix)}
+
+
+def check_narrow(model: QModel) -> None:
+    """The C backend runs what fits C's 32-bit ``long`` without a 64-bit product: at most 256
+    inputs, unit bounds within 2^23 − 1 and §4.1 requantization. Anything wider (the
+    6502 backend's wide layers, TFLite requantization) is refused in one line."""
+    for k, (layer, bound) in enumerate(zip(model.layers, acc_bounds(model))):
+        why = ("it requantizes as TFLite does (a 64-bit product)"
+               if layer.requant == Requant.TFLITE else
+               f"it has {layer.n_in} inputs (at most 256)" if layer.n_in > 256 else
+               f"a unit's bound is {int(bound.max())} (at most {NARROW_ACC_MAX})"
+               if int(bound.max()) > NARROW_ACC_MAX else None)
+        if why:
+            raise C64mlError(f"layer {k}: the C backend does not support this layer: {why}; "
+                             "the 6502 backend does")
 
 
 def acc_types(model: QModel) -> list[str]:

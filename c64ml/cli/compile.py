@@ -1,4 +1,4 @@
-"""CLI commands for the 6502 backend: ``compile`` and ``verify``."""
+"""CLI commands for the 6502 backend: ``compile``, ``verify`` and ``predict``."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from c64ml.cli.common import parse_address, path_arg, qmodel_arg
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs
 from c64ml.machine.c64 import Engine
-from c64ml.model.dataset import Dataset, check_labels, load_dataset
+from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.qmodel import QModel
 from c64ml.package.formats import output_kind
-from c64ml.spec import Optimize
+from c64ml.spec import Executor, Optimize, ValueKind
 
 FORMATS = ("prg", "bin", "asm", "d64", "c")
 #: verify runs every sample in the emulated C64 (hundreds a second for a small model, a few
@@ -184,7 +184,8 @@ def _measure(build, qm: QModel, data: str | None, calib: str | None, first: int 
 
     path = data or calib
     if path is not None:
-        q = qm.input_bytes(load_dataset(path, qm.inputs).x[:first])
+        ds = load_dataset(path, qm.inputs).head(first)
+        q = qm.data_bytes(ds.x, ds.x_dtype)
         source = f"{len(q)} samples of {path}"
     else:
         q = np.random.default_rng(0).integers(0, 256, (16, qm.inputs)).astype(np.uint8)
@@ -224,7 +225,7 @@ def verify(model, data, calib, optimize, no_irq, engine, limit, as_json) -> None
                          "emulated C64 unless told (give --samples N to verify the first N)",
                          data)
     if limit is not None and limit < len(ds):
-        ds = Dataset(ds.x[:limit], None if ds.y is None else ds.y[:limit])
+        ds = ds.head(limit)
     build = build_optimized(qm, optimize)
     v = run_verify(build, ds, qm.float_model, irq=not no_irq, engine=engine)
     if as_json:
@@ -251,4 +252,82 @@ def verify(model, data, calib, optimize, no_irq, engine, limit, as_json) -> None
         raise SystemExit(1)
 
 
-COMMANDS = [compile_cmd, verify]
+def predictions(qm: QModel, q, executor: Executor, optimize: str) -> dict:
+    """Output values and classes of every row of input bytes ``q`` by ``executor``."""
+    import numpy as np
+
+    from c64ml.exec import reference
+    from c64ml.verify.verify import classes_from_bytes
+
+    ref = reference.output_bytes(qm, q)
+    result: dict = {}
+    if executor == Executor.NUMPY:
+        out = ref
+    elif executor == Executor.JIT:
+        from c64ml.exec.jit import compile_qmodel
+
+        out = compile_qmodel(qm).output_bytes(q)
+    else:
+        from c64ml.backend6502.strategy import build_optimized
+        from c64ml.verify.harness import run_build
+
+        run = run_build(build_optimized(qm, optimize), q)
+        out = run.outputs
+        c = run.cycles
+        result["cycles"] = {"min": int(c.min()), "mean": float(c.mean()), "max": int(c.max())}
+    values = out[:, :qm.n_out].astype(np.int64)
+    if qm.layers[-1].out_kind == ValueKind.S8:
+        values = np.where(values >= 128, values - 256, values)
+    classes = classes_from_bytes(qm, out, ref, reference.predict(qm, q))
+    return {"outputs": values.tolist(), "classes": classes.tolist(), **result}
+
+
+@click.command(short_help="Each sample's output values and class.")
+@click.argument("model", type=path_arg)
+@click.option("--data", required=True, type=path_arg,
+              help="Samples (.npz or .csv): raw values, or an .npz whose x is int8 (an int8 "
+                   "model's input tensor values) or uint8 (input bytes), used as they are.")
+@click.option("--calib", type=path_arg, help="Calibration data, when MODEL is a float model.")
+@click.option("--on", "executor", type=click.Choice([e.value for e in Executor]),
+              default="numpy", show_default=True,
+              help="Who computes: the NumPy reference, the LLVM JIT, or the compiled 6502 "
+                   "code in the emulated C64.")
+@click.option("--optimize", type=click.Choice([o.value for o in Optimize]), default="size",
+              help="Code strategy for --on c64.")
+@click.option("--samples", "limit", type=click.IntRange(1), metavar="N",
+              help="The first N samples only.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: outputs (one list of integers per sample) and classes.")
+def predict(model, data, calib, executor, optimize, limit, as_json) -> None:
+    """Print each sample's output values (the last layer's integers, signed or unsigned as
+    the model defines them) and its class."""
+    qm = qmodel_arg(model, calib)
+    ds = load_dataset(data, qm.inputs).head(limit)
+    try:
+        q = qm.data_bytes(ds.x, ds.x_dtype)
+    except C64mlError as e:
+        raise e.at(data) from None
+    executor = Executor(executor)
+    if executor == Executor.C64 and len(q) > MAX_VERIFY_SAMPLES:
+        raise C64mlError(f"{len(q)} samples; the emulated C64 runs at most "
+                         f"{MAX_VERIFY_SAMPLES} unless told (give --samples N)", data)
+    p = predictions(qm, q, executor, optimize)
+    dropped = [d["operator"] for d in qm.info.get("dropped", [])]
+    if as_json:
+        click.echo(json.dumps({"model": qm.name, "on": executor.value, "samples": len(q),
+                               "output_kind": qm.layers[-1].out_kind.value,
+                               "dropped": dropped, **p}))
+        return
+    names = qm.classes
+    for i, (vals, cls) in enumerate(zip(p["outputs"], p["classes"])):
+        label = f" ({names[cls]})" if names else ""
+        click.echo(f"{i}: {' '.join(str(v) for v in vals)} -> class {cls}{label}")
+    if dropped:
+        click.echo(f"(dropped at import: {', '.join(dropped)}: the outputs are the values "
+                   "before it)")
+    if "cycles" in p:
+        c = p["cycles"]
+        click.echo(f"cycles min/mean/max: {c['min']} / {c['mean']:.0f} / {c['max']}")
+
+
+COMMANDS = [compile_cmd, verify, predict]

@@ -19,7 +19,8 @@ from c64ml.model.dataset import check_labels, load_dataset
 from c64ml.model.floatmodel import Model
 from c64ml.model.load import load_model_file
 from c64ml.model.qmodel import QModel
-
+from c64ml.model.tflite_int8 import IMPORTED_FROM as TFLITE_INT8
+from c64ml.spec import Requant
 
 
 def _pct(v: float | None) -> str:
@@ -110,11 +111,23 @@ def describe(m: Model | QModel) -> dict:
         if is_q:
             d["input_kind"] = kind
             d["output_kind"] = layer.out_kind
+            d["requant"] = layer.requant
+            if layer.requant == Requant.TFLITE:
+                d["zero_point"] = layer.zero_point
+                d["clamp"] = list(layer.out_range)
+                d["multiplier"] = layer.multiplier.tolist()
+                d["shift"] = layer.shift.tolist()
+                d["scale"] = layer.scale
         layers.append(d)
     d = {"name": m.name, "kind": "qmodel" if is_q else "model", "inputs": m.inputs,
          "output": m.output, "classes": m.classes, "layers": layers,
          "params": int(m.params()), "macs": int(m.macs())}
     extra = getattr(m, "extra", None) or {}
+    if is_q and m.info.get("imported_from") == TFLITE_INT8:
+        d["imported"] = {"from": TFLITE_INT8, "operators": list(m.info["operators"]),
+                         "input": m.info["input"], "output": m.info["output"]}
+        if m.info["dropped"]:
+            d["imported"]["dropped"] = [x["operator"] for x in m.info["dropped"]]
     if "imported_from" in extra:
         d["imported"] = {"from": extra["imported_from"],
                          "operators": list(extra.get("operators", []))}
@@ -141,6 +154,11 @@ def info(model: str, as_json: bool) -> None:
             click.echo(f"  {op}")
         if "dropped" in imp:
             click.echo(f"dropped: {imp['dropped']} (the class is the same)")
+        if "input" in imp:
+            i, o = imp["input"], imp["output"]
+            click.echo(f"input: {i['dtype']}, int8 scale {i['scale']:.6g} zero point "
+                       f"{i['zero_point']}; output: int8 scale {o['scale']:.6g} zero point "
+                       f"{o['zero_point']}")
     click.echo(f"{d['name']} ({d['kind']}): {d['inputs']} inputs, output {d['output']}")
     if d["classes"]:
         click.echo("classes: " + ", ".join(d["classes"]))
@@ -149,6 +167,12 @@ def info(model: str, as_json: bool) -> None:
     for L in d["layers"]:
         click.echo(f"{L['index']:>5} {L['inputs']:>6} {L['units']:>5} {L['activation']:<10} "
                    f"{L['params']:>7} {L['macs']:>7}")
+    for L in d["layers"]:
+        if L.get("requant") == Requant.TFLITE:
+            m, sh = L["multiplier"], L["shift"]
+            click.echo(f"layer {L['index']}: TFLite requantization, output zero point "
+                       f"{L['zero_point']}, clamp {L['clamp'][0]}..{L['clamp'][1]}, "
+                       f"multipliers {min(m)}..{max(m)}, shifts {min(sh)}..{max(sh)}")
     click.echo(f"total: {d['params']} parameters, {d['macs']} multiply-accumulates per inference")
 
 

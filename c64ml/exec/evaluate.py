@@ -26,13 +26,14 @@ class Evaluation:
                 "accuracy": {"float": self.float_accuracy, "fixed": self.fixed_accuracy}}
 
 
-def fixed_predictions(qmodel: QModel, x: np.ndarray) -> np.ndarray:
-    """Class predictions of the qmodel via the LLVM JIT, in batches with a progress bar."""
+def fixed_predictions(qmodel: QModel, x: np.ndarray, x_dtype: str = "float64") -> np.ndarray:
+    """Class predictions of the qmodel via the LLVM JIT, in batches with a progress bar
+    (``x_dtype`` as :meth:`QModel.data_bytes` takes it)."""
     from c64ml.exec.jit import compile_qmodel
 
     jit = compile_qmodel(qmodel)
     starts = range(0, len(x), BATCH)
-    parts = [jit.predict(qmodel.input_bytes(x[s:s + BATCH]))
+    parts = [jit.predict(qmodel.data_bytes(x[s:s + BATCH], x_dtype))
              for s in progress(starts, "running the JIT", len(starts))]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
@@ -43,6 +44,8 @@ def evaluate(model: Model | None, qmodel: QModel | None, data: Dataset) -> Evalu
     Works through the samples in batches of ``BATCH`` (with a progress bar), so memory
     beyond the data set itself stays small however many samples there are."""
     labelled = data.y is not None
+    if data.x_dtype in ("int8", "uint8"):  # input tensor values, not raw features
+        model = None
     if not labelled or (model is None and qmodel is None):
         return Evaluation(len(data), None, None, labelled)
     jit = None
@@ -57,7 +60,8 @@ def evaluate(model: Model | None, qmodel: QModel | None, data: Dataset) -> Evalu
         if model is not None:
             right_float += int(np.count_nonzero(model.predict(x) == y))
         if jit is not None:
-            right_fixed += int(np.count_nonzero(jit.predict(qmodel.input_bytes(x)) == y))
+            right_fixed += int(np.count_nonzero(jit.predict(qmodel.data_bytes(x, data.x_dtype))
+                                                == y))
     n = len(data)
     return Evaluation(n, None if model is None else right_float / n,
                       None if jit is None else right_fixed / n, labelled)

@@ -29,13 +29,21 @@ MAX_LABEL = 255
 
 @dataclass
 class Dataset:
-    """Raw features ``x`` (N × inputs, float64) and optional integer class indices ``y``."""
+    """Raw features ``x`` (N × inputs, float64) and optional integer class indices ``y``.
+
+    ``x_dtype`` is the type ``x`` had in the file: ``int8`` and ``uint8`` data are input
+    tensor values, not raw features (:meth:`c64ml.model.qmodel.QModel.data_bytes`)."""
 
     x: np.ndarray
     y: np.ndarray | None = None
+    x_dtype: str = "float64"
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def head(self, n: int | None) -> "Dataset":
+        """The first ``n`` samples (all with None)."""
+        return Dataset(self.x[:n], None if self.y is None else self.y[:n], self.x_dtype)
 
 
 def load_dataset(path: str | os.PathLike, inputs: int | None = None) -> Dataset:
@@ -108,7 +116,7 @@ def _load_npz(raw: bytes, path) -> Dataset:
         if y.ndim != 1:
             raise C64mlError(f"expected a 1-D array, got shape {y.shape}", path, "y")
         y = _labels(y, path, "y")
-    return Dataset(xf, y)
+    return Dataset(xf, y, str(x.dtype))
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:

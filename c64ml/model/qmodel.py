@@ -126,6 +126,27 @@ class QModel(ModelShape):
         np.clip(v, 0, 255, out=v)
         return v.astype(np.uint8)
 
+    def data_bytes(self, x: np.ndarray, x_dtype: str = "float64") -> np.ndarray:
+        """Input bytes for a data set's ``x`` given the type it had in its file: ``int8``
+        values are an int8 input tensor's (a TFLite model's; the byte is q + 128, §1.2),
+        ``uint8`` values are the input bytes themselves, anything else is raw features
+        mapped by §1 (:meth:`input_bytes`)."""
+        if x_dtype == "int8":
+            if self.input_quant is None:
+                raise C64mlError("holds int8 values, which are for a model with an int8 input "
+                                 "tensor (an int8 .tflite model); this model maps raw values: "
+                                 "give floats, or uint8 input bytes", field="x")
+            a = np.asarray(x)
+            if a.size and (a.min() < -128 or a.max() > 127):
+                raise C64mlError("int8 values out of range", field="x")
+            return (a.astype(np.int16) + 128).astype(np.uint8)
+        if x_dtype == "uint8":
+            if self.input_quant is not None:
+                raise C64mlError("holds uint8 values, but this model's input tensor is int8: "
+                                 "give int8 values, or raw floats to quantize", field="x")
+            return self.checked_input_bytes(x)
+        return self.input_bytes(x)
+
     def checked_input_bytes(self, q) -> np.ndarray:
         """``q`` as a contiguous (N, inputs) uint8 array, or one C64mlError saying what is wrong
         (shape, type, or values that are not whole numbers 0..255)."""

@@ -29,6 +29,8 @@ from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel, validate_qmodel
 from c64ml.spec import Activation, OutputMode, Requant
 
+#: ``QModel.info["imported_from"]`` of a qmodel made here.
+IMPORTED_FROM = "tflite int8"
 #: Fused activations and the real-valued range each clamps to (None: no bound).
 FUSED = {"NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0),
          "RELU_N1_TO_1": (-1.0, 1.0)}
@@ -40,6 +42,7 @@ DROPPABLE = {"SOFTMAX": "the outputs are the logits (int8), not the probabilitie
              "DEQUANTIZE": "the outputs are the int8 values; multiply by the output scale after "
                            "subtracting the zero point for the real values"}
 PASS_THROUGH = ("RESHAPE",)
+SUPPORTED = ("FULLY_CONNECTED", "QUANTIZE", *PASS_THROUGH, *DROPPABLE)
 
 
 def round_half_away(x: float) -> int:
@@ -100,6 +103,11 @@ def _convert(graph, path: Path) -> QModel:
                          "c64ml runs one input and one output")
     ops = list(graph.operators)
     tensors = graph.tensors
+    for i, op in enumerate(ops):  # name an unsupported operator before any other complaint
+        if op.op not in SUPPORTED:
+            raise C64mlError(f"operator {i} ({op.op}) is not supported (c64ml runs "
+                             "FULLY_CONNECTED layers with RESHAPE, QUANTIZE/DEQUANTIZE at the "
+                             "edges and a trailing SOFTMAX or LOGISTIC)")
     current = graph.inputs[0]
     input_quant_tensor = None
     dropped: list[str] = []
@@ -168,7 +176,7 @@ def _convert(graph, path: Path) -> QModel:
     model = QModel(_name(path), lo, hi, layers, output=OutputMode.ARGMAX,
                    input_quant=(scale, zp))
     model.info = {
-        "imported_from": "tflite int8", "file": path.name, "operators": described,
+        "imported_from": IMPORTED_FROM, "file": path.name, "operators": described,
         "input": {"dtype": model_input.dtype, "scale": scale, "zero_point": zp},
         "output": {"scale": float(s_out[0]), "zero_point": int(z_out[0])},
         "dropped": [{"operator": d, "effect": DROPPABLE[d]} for d in dropped],

@@ -18,7 +18,7 @@ from c64ml.backend6502.app import build_app
 from c64ml.backend6502.strategy import build_optimized
 from c64ml.errors import C64mlError
 from c64ml.machine import C64
-from c64ml.model.dataset import Dataset, load_dataset
+from c64ml.model.dataset import load_dataset
 from c64ml.model.qmodel import load_qmodel
 from c64ml.verify.harness import run_build
 
@@ -52,7 +52,7 @@ def emulator_bench(prg_with_stub, samples: int = 100) -> dict:
                          "checkout", path)
     qm = load_qmodel(path)
     ds = load_dataset(EXAMPLES / "digits" / "test.npz", qm.inputs)
-    sub = Dataset(ds.x[:samples], None if ds.y is None else ds.y[:samples])
+    sub = ds.head(samples)
     runs = []
     for optimize in ("size", "speed"):
         strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies

@@ -60,7 +60,7 @@ def verify(build: Build, data: Dataset, float_model: Model | None = None,
     from c64ml.exec.jit import compile_qmodel
 
     qm = build.model
-    q = qm.input_bytes(data.x)
+    q = qm.data_bytes(data.x, data.x_dtype)
     ref = reference.output_bytes(qm, q)
     jit = compile_qmodel(qm).output_bytes(q)
     t0 = time.perf_counter()

@@ -34,9 +34,12 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 OUT = ROOT / "tests" / "fixtures" / "tflite"
+sys.path.insert(0, str(HERE.parent.parent / "tests"))  # tests/tflm.py
 sys.path.insert(0, str(HERE))
 
 from tflm import run as tflm_run  # noqa: E402
+
+from digits28 import digits28  # noqa: E402  (NumPy and scikit-learn only)
 
 import flatbuffers  # noqa: E402
 import keras  # noqa: E402
@@ -358,21 +361,6 @@ def make_float():
     fixture("float_tanh",
             convert_float(dense_model(5, [(6, "tanh"), (3, None)], 18)),
             float_samples((5,), -3.0, 5.0, 190), special="TANH as a separate op")
-
-
-def digits28():
-    """sklearn's 8x8 digits scaled up to 28x28 (bilinear), values in [0, 1]."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    img = d.images.astype(np.float32) / 16.0
-    pos = (np.arange(28) + 0.5) * 8 / 28 - 0.5
-    i0 = np.clip(np.floor(pos).astype(int), 0, 7)
-    i1 = np.clip(i0 + 1, 0, 7)
-    f = np.clip(pos - i0, 0.0, 1.0).astype(np.float32)
-    rows = img[:, i0, :] * (1 - f)[None, :, None] + img[:, i1, :] * f[None, :, None]
-    out = rows[:, :, i0] * (1 - f)[None, None, :] + rows[:, :, i1] * f[None, None, :]
-    return out.reshape(len(img), 784), d.target
 
 
 def make_wide():

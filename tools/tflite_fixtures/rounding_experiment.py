@@ -36,33 +36,17 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "tests" / "fixtures" / "tflite"
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent.parent / "tests"))  # tests/tflm.py
+sys.path.insert(0, str(HERE.parent.parent))  # c64ml (NumPy only for these modules)
 from tflm import run as tflm_run  # noqa: E402
+
+from c64ml.model.tflite_int8 import quantize_multiplier, round_half_away  # noqa: E402,F401
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 ACT = fb.ActivationFunctionType
 
 
 # ----------------------------------------------------------------- the formulas
-
-def round_half_away(v: float) -> int:
-    """C's round()/std::round (TfLiteRound): halves away from zero."""
-    return int(math.copysign(math.floor(abs(v) + 0.5), v))
-
-
-def quantize_multiplier(real: float) -> tuple[int, int]:
-    """TFLite QuantizeMultiplier: real = M * 2^(shift - 31), M in [2^30, 2^31)."""
-    if real == 0.0:
-        return 0, 0
-    q, shift = math.frexp(real)
-    m = round_half_away(q * (1 << 31))
-    if m == 1 << 31:
-        m //= 2
-        shift += 1
-    if shift < -31:
-        return 0, 0
-    return m, shift
-
 
 def srdhm(a: int, b: int) -> int:
     """gemmlowp SaturatingRoundingDoublingHighMul on int32."""

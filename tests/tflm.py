@@ -3,8 +3,8 @@
 Needs only the pip packages ``tflite-micro`` and ``numpy`` (no TensorFlow).
 The interpreter takes one sample at a time (batch 1), so ``run`` loops.
 
-    from tflm import run
-    y = run(open("model.tflite", "rb").read(), x)   # x: (n, *input_shape[1:])
+    from tflm import run          # tests/ on sys.path (pytest puts it there)
+    y = run(open("model.tflite", "rb").read(), x)   # x: (n, *input_shape[1:]) or (n, features)
 
 The calls it makes are the whole API the tests need::
 
@@ -38,7 +38,7 @@ def run(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
     dtype = np.dtype(details["dtype"])
     outs = []
     for sample in np.asarray(x):
-        interp.set_input(np.asarray(sample, dtype=dtype).reshape(shape), 0)
+        interp.set_input(np.asarray(sample).astype(dtype).reshape(shape), 0)
         interp.invoke()
         outs.append(np.array(interp.get_output(0)).reshape(-1))
     return np.stack(outs)
