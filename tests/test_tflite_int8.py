@@ -151,3 +151,28 @@ def test_activation_ranges():
     assert activation_range("RELU6", 1 / 16, -3) == (-3, 93)
     assert activation_range("RELU_N1_TO_1", 1 / 16, -3) == (-19, 13)
     assert activation_range("RELU6", 0.01, -128) == (-128, 127)  # 6/0.01 saturates
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+def test_predict_and_verify_say_what_was_dropped(tmp_path):
+    """A dropped SOFTMAX: one note line on stderr naming the file, and `dropped` in --json."""
+    import json
+
+    from click.testing import CliRunner
+
+    from c64ml.cli import main
+
+    path = FIXTURES / "int8_softmax_pc.tflite"
+    x = np.load(FIXTURES / "int8_softmax_pc.npz")["x"]
+    data = tmp_path / "d.npz"
+    np.savez(data, x=x.reshape(len(x), -1)[:5])
+    r = CliRunner().invoke(main, ["predict", str(path), "--data", str(data), "--json"])
+    assert r.exit_code == 0, r.output
+    notes = [ln for ln in r.stderr.splitlines() if "SOFTMAX dropped" in ln]
+    assert len(notes) == 1 and str(path) in notes[0] and "same except on ties" in notes[0]
+    doc = json.loads(r.stdout)
+    assert doc["dropped"] == ["SOFTMAX"] and len(doc["outputs"]) == 5
+    want = reference.output_bytes(load_model_file(path), _bytes_of(x[:5]))
+    assert doc["classes"] == want[:, -1].tolist()
+    assert doc["outputs"] == want[:, :-1].view(np.int8).tolist()

@@ -94,13 +94,26 @@ def float_model_arg(model: str, calib: str | None, input_range: list[float] | No
     return m, data
 
 
+def dropped_operators(qm: QModel) -> list[str]:
+    """Operators an importer left out of ``qm`` (a trailing SOFTMAX, say), for ``--json``."""
+    return [d["operator"] for d in qm.info.get("dropped", [])]
+
+
+def note_dropped(qm: QModel, path: str) -> None:
+    """One line on stderr for each operator the importer dropped, saying what changes."""
+    for d in qm.info.get("dropped", []):
+        click.echo(f"c64ml: note: {path}: {d['operator']} dropped: {d['effect']}", err=True)
+
+
 def qmodel_arg(model: str, calib: str | None) -> QModel:
-    """A qmodel file as is, or a float model quantized with ``--calib``."""
+    """A qmodel file as is (with a note on stderr for what an importer dropped), or a float
+    model quantized with ``--calib``."""
     from c64ml.quantize import quantize
 
     if calib is None:
         m = load_model_file(model, need_range=False)
         if isinstance(m, QModel):
+            note_dropped(m, model)
             return m
         raise C64mlError("is a float model: give --calib DATA to quantize it, or pass a qmodel",
                          model)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from c64ml.backend6502 import labels
-from c64ml.cli.common import parse_address, path_arg, qmodel_arg
+from c64ml.cli.common import dropped_operators, parse_address, path_arg, qmodel_arg
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs
 from c64ml.machine.c64 import Engine
@@ -229,7 +229,7 @@ def verify(model, data, calib, optimize, no_irq, engine, limit, as_json) -> None
     build = build_optimized(qm, optimize)
     v = run_verify(build, ds, qm.float_model, irq=not no_irq, engine=engine)
     if as_json:
-        click.echo(json.dumps(v.to_json()))
+        click.echo(json.dumps({**v.to_json(), "dropped": dropped_operators(qm)}))
     else:
         c, t, b = v.cycles, v.time_ms, v.bytes
         rows = [("samples", str(v.samples)),
@@ -312,7 +312,7 @@ def predict(model, data, calib, executor, optimize, limit, as_json) -> None:
         raise C64mlError(f"{len(q)} samples; the emulated C64 runs at most "
                          f"{MAX_VERIFY_SAMPLES} unless told (give --samples N)", data)
     p = predictions(qm, q, executor, optimize)
-    dropped = [d["operator"] for d in qm.info.get("dropped", [])]
+    dropped = dropped_operators(qm)
     if as_json:
         click.echo(json.dumps({"model": qm.name, "on": executor.value, "samples": len(q),
                                "output_kind": qm.layers[-1].out_kind.value,
@@ -322,9 +322,6 @@ def predict(model, data, calib, executor, optimize, limit, as_json) -> None:
     for i, (vals, cls) in enumerate(zip(p["outputs"], p["classes"])):
         label = f" ({names[cls]})" if names else ""
         click.echo(f"{i}: {' '.join(str(v) for v in vals)} -> class {cls}{label}")
-    if dropped:
-        click.echo(f"(dropped at import: {', '.join(dropped)}: the outputs are the values "
-                   "before it)")
     if "cycles" in p:
         c = p["cycles"]
         click.echo(f"cycles min/mean/max: {c['min']} / {c['mean']:.0f} / {c['max']}")

@@ -11,7 +11,7 @@ This script needs TensorFlow, so run it from a separate venv outside the repo:
 
 For every fixture NAME.tflite it also writes NAME.npz: ``x`` (64 seeded input
 samples, int8 for int8-input models, float32 for float-input ones, spread over
-the whole input range and a little past it) and ``y`` (what the tflite-micro
+the whole input range and a little past it) and ``tflm`` (what the tflite-micro
 interpreter outputs for them, kept as a record; the tests run tflite-micro
 live). It then rewrites README.md there with the table of fixtures.
 
@@ -215,7 +215,7 @@ def fixture(name, buf, x, special="", edited=""):
     except Exception as exc:  # noqa: BLE001 - a record of what TFLM does
         print(f"  {name}: tflite-micro failed: {exc}")
         y = np.zeros((0,), np.float32)
-    np.savez_compressed(OUT / f"{name}.npz", x=x, y=y)
+    np.savez_compressed(OUT / f"{name}.npz", x=x, tflm=y)
     info = describe(buf)
     info.update(name=name, special=special, edited=edited, size=len(buf))
     FIXTURES.append(info)
@@ -414,8 +414,8 @@ rows 0 and 1 are the lowest and highest input everywhere; for integer
 inputs row 2 is the input zero point, row 3 a mix of the two extremes and
 the rest uniform over the whole range; for float inputs row 2 is 0.0 and the
 rest reach a quarter of the range past each end; `int8_wide784_pc` has
-quantized digit images in rows 2-63) and `y` the outputs of the
-`tflite-micro` interpreter for them (a record; `tools/tflite_fixtures/tflm.py`
+quantized digit images in rows 2-63) and `tflm` the outputs of the
+`tflite-micro` interpreter for them (a record; `tests/tflm.py`
 shows how to run it). Batch size is 1: the input tensor is `(1, ...)`.
 
 Names: `_pc` per-channel weight scales (the converter's default for Dense
