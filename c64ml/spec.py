@@ -42,7 +42,15 @@ class Strategy(StrEnum):
     """How the 6502 backend runs one layer (c64ml/backend6502/strategy.py)."""
 
     LOOP = "loop"          # runtime6502/dense.s: code that does not grow with the weights
-    UNROLLED = "unrolled"  # c64ml/backend6502/unrolled.py: straight-line code, weights folded in
+    UNROLLED = "unrolled"  # c64ml/backend6502/unrolled.py: straight-line code, weights folded in,
+    #                        and each unit's activation specialised (unit_act.py)
+    UNROLLED_MACS = "unrolled-macs"  # the same accumulation, then runtime6502/activate.s: less
+    #                                  code, for a layer whose specialised units do not fit
+
+    @property
+    def unrolled(self) -> bool:
+        """Whether the layer's multiply-accumulates are straight-line code."""
+        return self != Strategy.LOOP
 
 
 class Requant(StrEnum):

@@ -20,7 +20,7 @@ from c64ml.exec import reference
 from c64ml.exec.jit import compile_qmodel
 from c64ml.model.qmodel import QLayer, QModel
 from c64ml.quantize.ptq import compress
-from c64ml.spec import ACC_MAX, KIND_MAX, Strategy
+from c64ml.spec import ACC_MAX, KIND_MAX, NARROW_ACC_MAX, Strategy
 from c64ml.verify.harness import run_build
 
 COUNT = {"models": 0}
@@ -76,10 +76,18 @@ def _model(layers, output="argmax", n_in=None):
 
 
 EDGE = {
-    # one input, one unit, accumulator at +/- the 24-bit bound
-    "acc_top": _model([_layer([[127]], [ACC_MAX - 127 * 255], "linear", 1, 24)], "scores"),
-    "acc_bottom": _model([_layer([[-128]], [-(ACC_MAX - 128 * 255)], "linear", 255, 0)],
+    # one input, one unit, accumulator at +/- the 24-bit bound (the narrow path's limit)
+    "acc_top": _model([_layer([[127]], [NARROW_ACC_MAX - 127 * 255], "linear", 1, 24)],
+                      "scores"),
+    "acc_bottom": _model([_layer([[-128]], [-(NARROW_ACC_MAX - 128 * 255)], "linear", 255, 0)],
                          "scores"),
+    # ... and at +/- the 32-bit bound (the wide path, runtime6502/wide.s and rq32.s)
+    "acc32_top": _model([_layer([[127]], [ACC_MAX - 127 * 255], "relu", 1, 24)], "scores"),
+    "acc32_bottom": _model([_layer([[-128]], [-(ACC_MAX - 128 * 255)], "linear", 255, 24)],
+                           "scores"),
+    "inputs_1024": _model([_layer(np.random.default_rng(3).integers(-128, 128, (1024, 3)),
+                                  [0, -1000, 1000], "linear", 5, 20),
+                           _layer([[1, -1], [2, 3], [-4, 5]], [0, 0], "step")]),
     # saturation both ways in each clamped activation
     "saturate": _model([_layer([[127] * 3] * 4, [0, 0, 0], "relu", 255, 0),
                         _layer([[-128, 127]] * 3, [5, -5], "hardtanh", 255, 0)]),
@@ -108,7 +116,7 @@ def test_edge_models(name, strategy):
     n = model.inputs
     q = np.vstack([np.zeros(n), np.full(n, 255), rng.integers(0, 256, (6, n))]).astype(np.uint8)
     mags = set().union(*(set(np.abs(L.weights).ravel()) - {0} for L in model.layers))
-    if strategy == "unrolled" and len(mags) > 64:  # 512 bytes of table per magnitude
+    if Strategy(strategy).unrolled and len(mags) > 64:  # 512 bytes of table per magnitude
         with pytest.raises(C64mlError, match="needs .* bytes"):
             build_library(model, origin=0x1000, strategies=[strategy] * len(model.layers))
         return
@@ -117,7 +125,8 @@ def test_edge_models(name, strategy):
 
 def test_bounds_really_are_extreme():
     """The edge models sit exactly on the accumulator bound of docs/semantics.md §3."""
-    for name in ("acc_top", "acc_bottom"):
+    for name, top in (("acc_top", NARROW_ACC_MAX), ("acc_bottom", NARROW_ACC_MAX),
+                      ("acc32_top", ACC_MAX), ("acc32_bottom", ACC_MAX)):
         layer = EDGE[name].layers[0]
         bound = np.abs(layer.bias) + np.abs(layer.weights).sum(0) * KIND_MAX["u8"]
-        assert bound.max() == ACC_MAX
+        assert bound.max() == top

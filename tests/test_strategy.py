@@ -109,7 +109,7 @@ def test_reserve_rejects_a_candidate_whose_real_size_is_over_its_estimate(three_
     if est == real:
         pytest.skip("estimate is exact for this model")
     b = build_optimized(m, "speed", reserve=BUDGET - real + 1)
-    assert b.strategies == ["loop"] * 3
+    assert b.strategies != chosen and b.byte_counts()["total"] <= real - 1
     _bit_exact(b, q[:2])
 
 
@@ -168,11 +168,11 @@ def test_unrolled_layers_are_faster_per_mac_than_loops():
     qm = load_qmodel(EXAMPLES / "digits" / "qmodel-speed.json")
     q = qm.input_bytes(load_dataset(EXAMPLES / "digits" / "test.npz", qm.inputs).x[:3])
     speed, size = build_optimized(qm, "speed"), build_optimized(qm, "size")
-    assert speed.strategies == ["unrolled"] * 2 and size.strategies == ["loop"] * 2
+    assert all(st.unrolled for st in speed.strategies) and size.strategies == ["loop"] * 2
     fast = layer_report(speed, _bit_exact(speed, q).layer_cycles)
     slow = layer_report(size, _bit_exact(size, q).layer_cycles)
     for f, s in zip(fast, slow):
-        assert f["strategy"] == "unrolled" and s["strategy"] == "loop"
+        assert f["strategy"].unrolled and s["strategy"] == "loop"
         assert f["cycles_per_mac"] < s["cycles_per_mac"]
         assert f["macs"] == s["macs"] == int(np.prod([int(n) for n in f["shape"].split("x")]))
     # the whole network: dense cycles per MAC as the issue states them
@@ -193,8 +193,9 @@ def test_unrolled_code_names_its_zero_page_and_comments_every_weight():
     m = _model([l0, l1], "commented")
     build = build_library(m, 0x1000, ["unrolled"] * 2)
     weight = re.compile(r"; acc\[(\d+)\] \+= (-?\d+)\*(\(?)x\[(\d+)\](\+128\))?$")
+    ends = ["c64ml_l1_begin:", "c64ml_layers_end:"]
     for k, layer in enumerate(m.layers):
-        src = build.source.split(f"c64ml_l{k}_begin:")[1].split("jsr ac_run")[0]
+        src = build.source.split(f"c64ml_l{k}_begin:")[1].split(ends[k])[0]
         seen = np.zeros_like(layer.weights)
         for line in src.splitlines():
             hit = weight.search(line)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.backend6502 import labels, unrolled, wide
+from c64ml.backend6502 import labels, unit_act, unrolled, wide
 from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, tables_source
@@ -111,6 +111,12 @@ def data_size(model: QModel) -> int:
                                                                       layer_data(model)))
 
 
+def layer_param_bytes(layer: QLayer) -> int:
+    """Bytes of a narrow layer's descriptor, multipliers, shifts and thresholds: what a layer
+    with specialised unit code (unit_act.py) does without."""
+    return descriptor_size(layer) + (8 * layer.n_out if layer.multiplier is not None else 0)
+
+
 def has_wide(model: QModel) -> bool:
     """Whether any layer takes the 32-bit path (and the program needs wide.s and rq32.s)."""
     return any(wide.is_wide(layer, kind) for layer, kind in zip(model.layers, model.input_kinds()))
@@ -173,6 +179,23 @@ def descriptor(k: int, layer: QLayer, d: LayerData, kind: str, strategy: Strateg
     return L
 
 
+def argmax_code(n: int, kind: ValueKind) -> list[str]:
+    """The class as straight-line compares of c64ml_out (semantics §6: the first largest;
+    s8 scores compared as unsigned after EOR #$80). The running maximum stays in A, its
+    index in X."""
+    flip = ["        eor #$80"] if kind == ValueKind.S8 else []
+    best = unit_act.SCRATCH_T
+    L = ["        ; class = first index of the largest score, unrolled",
+         "        ldx #0", "        lda c64ml_out", *flip]
+    for j in range(1, n):
+        keep, nxt = f"{labels.PREFIX}amax{j}", f"{labels.PREFIX}amax{j}n"
+        L += [f"        sta {best}", f"        lda c64ml_out+{j}", *flip,
+              f"        cmp {best}", f"        bcc {keep}", f"        beq {keep}",
+              f"        ldx #{j}                 ; larger: the new maximum",
+              f"        bcs {nxt}", f"{keep}:", f"        lda {best}", f"{nxt}:"]
+    return L + ["        stx c64ml_class"]
+
+
 def accumulator_area(widest: int) -> list[str]:
     """dn_acc0/1/2 so that indexing from dn_accN-1 with X = 1..n never crosses a page, in
     whole pages: one page when 3·widest + 1 ≤ 256, else one array a page."""
@@ -196,7 +219,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     n = len(model.layers)
     strategies = layer_strategies(strategies, n)
     unrolled_mags = set().union(*(unrolled.magnitudes(layer) for layer, st in
-                                  zip(model.layers, strategies) if st == Strategy.UNROLLED))
+                                  zip(model.layers, strategies) if st.unrolled))
     widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
     last = model.layers[-1]
     L: list[str] = [
@@ -232,9 +255,15 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     wide_units = [layer.n_out for layer, d in zip(model.layers, data) if d.wide]
     if wide_units:
         L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
-    if Strategy.UNROLLED in strategies:
+    fused = [st == Strategy.UNROLLED and not d.wide for st, d in zip(strategies, data)]
+    once = all(fused)  # zero page borrowed once for the whole inference
+    borrowed = max(unrolled.zp_bytes(layer.n_out) for layer in model.layers)
+    if any(st.unrolled for st in strategies):
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
         L += unrolled.zero_page_equates()
+    if any(fused):
+        L += [f"{unit_act.SCRATCH_T}: .res {unit_act.SCRATCH_BYTES[0]}",
+              f"{unit_act.SCRATCH_P}: .res {unit_act.SCRATCH_BYTES[1]}"]
     L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
         L += bank_out("c64ml_save01") + ["        jsr c64ml_body"] + bank_back("c64ml_save01")
@@ -258,6 +287,15 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += wide.layer_code(k, layer, kind, strategies[k], None if k == 0 else src, dst,
                                  code)
             continue
+        if fused[k]:
+            L.append(f"{labels.layer(k, 'begin')}:              ; layer {k}: {layer.n_in} -> "
+                     f"{layer.n_out}, {layer.activation}, {kind} inputs, unrolled")
+            if once and k == 0:  # zero page borrowed once, for every layer
+                L += unrolled.save_zero_page(borrowed, "c64ml_zp")
+            L += unrolled.layer_code(k, layer, kind, None if k == 0 else src, dst, save=not once,
+                                     class_byte=k == n - 1 and layer.n_out == 1
+                                     and model.output == "argmax")
+            continue
         entry, what = (("ly_set", "dn_* and ac_* from it") if k else
                        ("ly_set_w", "all but dn_in")) if loop else \
             ("ly_set_act", "dn_nout and ac_* from it")
@@ -273,8 +311,13 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                       "        sta dn_in", "        lda c64ml_inptr+1", "        sta dn_in+1"]
             L.append("        jsr dn_run              ; the accumulators (runtime6502/dense.s)")
         L.append("        jsr ac_run              ; the outputs (runtime6502/activate.s)")
+    if once:
+        L += unrolled.restore_zero_page(borrowed, "c64ml_zp")
     L.append("c64ml_layers_end:")
-    if model.output == "argmax":
+    if model.output == "argmax" and fused[-1]:
+        if last.n_out > 1:
+            L += argmax_code(last.n_out, last.out_kind)
+    elif model.output == "argmax":
         if last.n_out == 1:
             L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
                   f"        lda {'wd_acc3' if data[-1].wide else 'dn_acc2'}", "        eor #$80",
@@ -294,7 +337,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
           "c64ml_data:",
           f"{labels.LAYERS}:                   ; one descriptor per layer (runtime6502/layer.s)"]
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
-        if not d.wide:
+        if not d.wide and not fused[k]:
             L += descriptor(k, layer, d, kind, strategies[k], *buffers[k])
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
         if d.wide:
@@ -303,7 +346,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         if strategies[k] == Strategy.LOOP:
             L += [f"{labels.layer(k, 'w')}:"] + byte_lines(d.weights)
             L += [f"{labels.layer(k, 'c')}:"] + byte_lines(d.start)
-        if d.multiplier is not None:
+        if d.multiplier is not None and not fused[k]:
             L += [f"{labels.layer(k, 'm')}:"] + byte_lines(d.multiplier)
             L += [f"{labels.layer(k, 's')}:"] + byte_lines(d.shift)
             L += [f"{labels.layer(k, 'th')}:"] + byte_lines(d.thresholds)

@@ -6,8 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from c64ml.asm.assembler import Program, assemble
-from c64ml.backend6502 import labels, unrolled
-from c64ml.backend6502.codegen import data_size, has_wide, inference_source
+from c64ml.backend6502 import labels, unit_act, unrolled, wide
+from c64ml.backend6502.codegen import (
+    data_size,
+    has_wide,
+    inference_source,
+    layer_param_bytes,
+)
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
     IO_START,
@@ -56,7 +61,7 @@ class Build:
         interrupts off (docs/abi.md)."""
         strategies = layer_strategies(self.strategies, len(self.model.layers))
         borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in zip(self.model.layers, strategies)
-                        if st == Strategy.UNROLLED), default=0)
+                        if st.unrolled), default=0)
         files = self.runtime_files + (WIDE_FILES if has_wide(self.model) else ())
         return zero_page_used(files,
                               range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
@@ -126,10 +131,12 @@ def estimate_bytes(model: QModel, strategies: list[Strategy] | None) -> int:
     strategies = layer_strategies(strategies, len(model.layers))
     size = data_size(model) + RUNTIME_BYTES
     mags: set[int] = set()
-    for layer, st in zip(model.layers, strategies):
-        if st == Strategy.UNROLLED:
+    for k, (layer, st, kind) in enumerate(zip(model.layers, strategies, model.input_kinds())):
+        if st.unrolled:
             size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
             mags |= unrolled.magnitudes(layer)
+        if st == Strategy.UNROLLED and not wide.is_wide(layer, kind):
+            size += unit_act.code_bytes(k, layer, kind) - layer_param_bytes(layer)
     return size + 512 * len(mags)
 
 

@@ -26,19 +26,28 @@ from c64ml.spec import Optimize, Strategy, layer_strategies, parse
 
 
 def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list[list[Strategy]]:
-    """Strategy lists to try in order, fastest first, pre-filtered by estimated size."""
+    """Strategy lists to try in order, fastest first, pre-filtered by estimated size.
+
+    Speed: every layer unrolled with specialised units; then, layer by layer (the most
+    units first), unrolled with the generic activation (less code); then the same again
+    with the layers of most nonzero weights turned into loops, one more at a time."""
     n = len(model.layers)
     if parse(Optimize, optimize, "optimize") == Optimize.SIZE:
         return [layer_strategies(None, n)]
-    order = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
-    current = [Strategy.UNROLLED] * n
-    out = []
-    for k in [None] + order:
+    by_weights = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
+    by_units = sorted(range(n), key=lambda k: -model.layers[k].n_out)
+    out: list[list[Strategy]] = []
+    loops: list[int] = []
+    for k in [None] + by_weights:
         if k is not None:
-            current = current.copy()
-            current[k] = Strategy.LOOP
-        if estimate_bytes(model, current) <= budget:
-            out.append(current)
+            loops.append(k)
+        current = [Strategy.LOOP if i in loops else Strategy.UNROLLED for i in range(n)]
+        variants = [current.copy()]
+        for j in by_units:
+            if current[j] == Strategy.UNROLLED:
+                current[j] = Strategy.UNROLLED_MACS
+                variants.append(current.copy())
+        out += [v for v in variants if v not in out and estimate_bytes(model, v) <= budget]
     return out or [layer_strategies(None, n)]
 
 

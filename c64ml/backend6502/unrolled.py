@@ -85,28 +85,51 @@ def _signed24(v: int) -> int:
     return v - (1 << 24) if v >= 1 << 23 else v
 
 
-def layer_code(k: int, layer: QLayer, kind: str, src: str | None) -> list[str]:
-    """Assembly for layer ``k``: leaves acc[j] in dn_acc0/1/2 like runtime6502/dense.s.
+def save_zero_page(nbytes: int, tag: str) -> list[str]:
+    """Interrupts off, then the ``nbytes`` borrowed zero-page bytes to c64ml_zpsave:
+    straight-line (7 cycles a byte) for up to 64 bytes, else a loop (16 a byte)."""
+    return ["        php                     ; interrupts off while zero page is borrowed",
+            "        sei"] + _copy_zero_page(nbytes, tag, save=True)
+
+
+def restore_zero_page(nbytes: int, tag: str) -> list[str]:
+    """The borrowed zero page back from c64ml_zpsave, then the interrupt flag as it was."""
+    return _copy_zero_page(nbytes, tag, save=False) + ["        plp"]
+
+
+def _copy_zero_page(nbytes: int, tag: str, save: bool) -> list[str]:
+    src, dst = (labels.ZP_BASE, "c64ml_zpsave") if save else ("c64ml_zpsave", labels.ZP_BASE)
+    if nbytes <= 64:
+        return [line for i in range(nbytes)
+                for line in (f"        lda {src}+{i}", f"        sta {dst}+{i}")]
+    loop = f"{tag}_{'save' if save else 'restore'}"
+    return ["        ldx #0", f"{loop}:", f"        lda {src},x", f"        sta {dst},x",
+            "        inx", f"        cpx #{nbytes}", f"        bne {loop}"]
+
+
+def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
+               save: bool = True, class_byte: bool = False) -> list[str]:
+    """Assembly for layer ``k``.
 
     ``src`` is the label of the input buffer, or None for layer 0 (read via c64ml_inptr).
     The accumulators are named ``c64ml_l{k}_acc{j}_lo/_mid/_hi`` (zero page equates), and
-    each weight's code carries its weight as a comment.
+    each weight's code carries its weight as a comment. With ``dst``, each unit's output
+    byte goes to ``dst+j`` by code specialised for the unit (c64ml/backend6502/unit_act.py),
+    and with ``class_byte`` (a one-unit argmax layer) the class to c64ml_class; without
+    ``dst``, the accumulators are left in dn_acc0/1/2 like runtime6502/dense.s (for
+    wide.s). ``save``: borrow zero page for this layer alone (else the caller has).
     """
+    from c64ml.backend6502 import unit_act
+
     c = start_constants(layer.bias, layer.weights, kind)
     n_in, n_out = layer.weights.shape
     s8 = kind == "s8"
+    plans = unit_act.unit_plan(layer, kind) if dst is not None else None
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
          f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
-         "in zero page",
-         "        php                     ; interrupts off while zero page is borrowed",
-         "        sei",
-         "        ldx #0",
-         f"{labels.layer(k, 'save')}:",
-         f"        lda {labels.ZP_BASE},x",
-         "        sta c64ml_zpsave,x",
-         "        inx",
-         f"        cpx #{zp_bytes(n_out)}",
-         f"        bne {labels.layer(k, 'save')}"]
+         "in zero page"]
+    if save:
+        L += save_zero_page(zp_bytes(n_out), labels.layer(k, "zp"))
     if src is None:
         L += ["        lda c64ml_inptr", f"        sta {labels.ZP_IN}",
               "        lda c64ml_inptr+1", f"        sta {labels.ZP_IN}+1"]
@@ -166,16 +189,20 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None) -> list[str]:
                           f"        sta {acc(1, j)}", "        bcs *+5",
                           f"        dec {acc(2, j)}", "        sec"]
             L.append(f"{nxt}:")
-        L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where ac_run reads them")
+        if dst is None:
+            L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where wide.s reads "
+                     "them")
+            for j in units:
+                for byte in range(3):
+                    L += [f"        lda {acc(byte, j)}", f"        sta dn_acc{byte}+{j}"]
+            continue
         for j in units:
-            for byte in range(3):
-                L += [f"        lda {acc(byte, j)}", f"        sta dn_acc{byte}+{j}"]
-    L += ["        ldx #0",
-          f"{labels.layer(k, 'restore')}:",
-          "        lda c64ml_zpsave,x",
-          f"        sta {labels.ZP_BASE},x",
-          "        inx",
-          f"        cpx #{zp_bytes(n_out)}",
-          f"        bne {labels.layer(k, 'restore')}",
-          "        plp"]
+            names = tuple(acc(byte, j) for byte in range(3))
+            L += unit_act.unit_code(k, j, layer, plans[j], names, dst)
+            if class_byte:
+                L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
+                      f"        lda {names[2]}", "        eor #$80", "        asl",
+                      "        lda #0", "        rol", "        sta c64ml_class"]
+    if save:
+        L += restore_zero_page(zp_bytes(n_out), labels.layer(k, "zp"))
     return L

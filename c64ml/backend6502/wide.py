@@ -154,7 +154,7 @@ def layer_code(k: int, layer: QLayer, kind: ValueKind, strategy: Strategy, src: 
     L: list[str] = []
     for c, (r0, r1) in enumerate(chunks(layer.n_in)):
         rows = r1 - r0
-        if strategy == Strategy.UNROLLED:
+        if strategy.unrolled:
             L += unrolled_code
         else:
             L.append(f"        ; inputs {r0}..{r1 - 1}: 24-bit sums without the bias (dense.s)")
@@ -170,7 +170,7 @@ def layer_code(k: int, layer: QLayer, kind: ValueKind, strategy: Strategy, src: 
                   "        sta dn_nin",
                   f"        lda #${0x80 if kind == ValueKind.S8 else 0:02X}", "        sta dn_mask"]
         L += [f"        lda #{layer.n_out}", "        sta dn_nout"]
-        if strategy != Strategy.UNROLLED:
+        if not strategy.unrolled:
             L.append("        jsr dn_run")
         if c == 0:
             L += _set("wd_b", labels.layer(k, "b"), "32-bit biases")
