@@ -184,7 +184,7 @@ def argmax_code(n: int, kind: ValueKind) -> list[str]:
     s8 scores compared as unsigned after EOR #$80). The running maximum stays in A, its
     index in X."""
     flip = ["        eor #$80"] if kind == ValueKind.S8 else []
-    best = unit_act.SCRATCH_T
+    best = "c64ml_best"
     L = ["        ; class = first index of the largest score, unrolled",
          "        ldx #0", "        lda c64ml_out", *flip]
     for j in range(1, n):
@@ -257,13 +257,13 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
     fused = [st == Strategy.UNROLLED and not d.wide for st, d in zip(strategies, data)]
     once = all(fused)  # zero page borrowed once for the whole inference
-    borrowed = max(unrolled.zp_bytes(layer.n_out) for layer in model.layers)
+    borrowed = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
+                   for k, kind in enumerate(model.input_kinds()))
     if any(st.unrolled for st in strategies):
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
         L += unrolled.zero_page_equates()
     if any(fused):
-        L += [f"{unit_act.SCRATCH_T}: .res {unit_act.SCRATCH_BYTES[0]}",
-              f"{unit_act.SCRATCH_P}: .res {unit_act.SCRATCH_BYTES[1]}"]
+        L.append("c64ml_best: .res 1")
     L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
         L += bank_out("c64ml_save01") + ["        jsr c64ml_body"] + bank_back("c64ml_save01")
@@ -294,7 +294,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                 L += unrolled.save_zero_page(borrowed, "c64ml_zp")
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src, dst, save=not once,
                                      class_byte=k == n - 1 and layer.n_out == 1
-                                     and model.output == "argmax")
+                                     and model.output == "argmax",
+                                     x_range=unit_act.input_range(model.layers, k))
             continue
         entry, what = (("ly_set", "dn_* and ac_* from it") if k else
                        ("ly_set_w", "all but dn_in")) if loop else \

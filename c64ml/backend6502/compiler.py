@@ -60,8 +60,8 @@ class Build:
         runtime files' headers declare, and what its unrolled layers borrow from $02 with
         interrupts off (docs/abi.md)."""
         strategies = layer_strategies(self.strategies, len(self.model.layers))
-        borrowed = max((unrolled.zp_bytes(L.n_out) for L, st in zip(self.model.layers, strategies)
-                        if st.unrolled), default=0)
+        borrowed = max(unit_act.layer_zp_bytes(self.model.layers, k, kind, st) for k, (st, kind)
+                       in enumerate(zip(strategies, self.model.input_kinds())))
         files = self.runtime_files + (WIDE_FILES if has_wide(self.model) else ())
         return zero_page_used(files,
                               range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
@@ -136,7 +136,7 @@ def estimate_bytes(model: QModel, strategies: list[Strategy] | None) -> int:
             size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
             mags |= unrolled.magnitudes(layer)
         if st == Strategy.UNROLLED and not wide.is_wide(layer, kind):
-            size += unit_act.code_bytes(k, layer, kind) - layer_param_bytes(layer)
+            size += unit_act.code_bytes(model.layers, k) - layer_param_bytes(layer)
     return size + 512 * len(mags)
 
 

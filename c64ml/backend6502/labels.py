@@ -31,6 +31,7 @@ START = "c64ml_start"              # an app's entry (behind the BASIC stub)
 # -- zero page borrowed by unrolled layers (c64ml/backend6502/unrolled.py) ----------
 ZP_BASE = "c64ml_zpbase"           # first byte borrowed
 ZP_IN = "c64ml_zpin"               # pointer to layer 0's inputs
+ZP_SCRATCH = "c64ml_zpt"           # scratch of the specialised unit code
 
 
 def layer(k: int, part: str) -> str:

@@ -86,6 +86,8 @@ def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
         code = ends[k] - s[labels.layer(k, "begin")]
         if d.wide:
             data = wide.data_size(layer, st)
+        elif st == Strategy.UNROLLED:  # specialised units: constants live in the code
+            data = 0
         else:
             data = descriptor_size(layer) + \
                 (len(d.weights) + len(d.start) if st == Strategy.LOOP else 0) + \

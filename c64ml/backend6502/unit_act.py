@@ -15,7 +15,7 @@ emits, per unit, code for exactly that unit's multiplier, shift and clamp (docs/
   window needs, one ``mul8`` product per byte, and the 8 result bits picked out of ``P``;
 - step and sign are a sign test; a table is indexed with the result.
 
-Scratch: ``c64ml_t`` (the bytes of d) and ``c64ml_p`` (P), in RAM.
+Scratch: 8 bytes of the zero page the unrolled layer borrows (``c64ml_zpt``).
 """
 
 from __future__ import annotations
@@ -25,11 +25,7 @@ import numpy as np
 from c64ml.backend6502 import labels, wide
 from c64ml.exec.reference import requantize
 from c64ml.model.qmodel import QLayer
-from c64ml.spec import CLAMP, KIND_MAX, TABLED, Activation, ValueKind
-
-SCRATCH_T = "c64ml_t"  # up to 3 bytes: d
-SCRATCH_P = "c64ml_p"  # up to 6 bytes: P
-SCRATCH_BYTES = (3, 6)
+from c64ml.spec import CLAMP, TABLED, Activation, Strategy, ValueKind
 
 
 def _nbytes(v: int) -> int:
@@ -40,9 +36,34 @@ def _byte(v: int, k: int) -> int:
     return (int(v) >> (8 * k)) & 0xFF
 
 
-def unit_plan(layer: QLayer, kind: ValueKind) -> list[dict]:
-    """Per unit: what its code must do, from its constants and its proven bound."""
-    bound = (np.abs(layer.bias) + np.abs(layer.weights).sum(axis=0) * KIND_MAX[kind])
+def input_range(layers: list[QLayer], k: int) -> tuple[int, int]:
+    """The values layer ``k``'s inputs can take: input bytes for layer 0, else what the
+    previous layer's activation (its clamp, or its table's values) can give."""
+    if k == 0:
+        return 0, 255
+    prev = layers[k - 1]
+    if prev.table is not None:
+        return int(prev.table.min()), int(prev.table.max())
+    if prev.activation == Activation.STEP:
+        return 0, 1
+    if prev.activation == Activation.SIGN:
+        return -1, 1
+    return prev.out_range
+
+
+def acc_interval(layer: QLayer, x_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit, the smallest and largest accumulator its inputs can give: the bias plus, for
+    each input, the lesser and greater of w·lo and w·hi (tighter than §3's bound)."""
+    lo, hi = x_range
+    w = layer.weights.astype(np.int64)
+    return (layer.bias + np.minimum(w * lo, w * hi).sum(axis=0),
+            layer.bias + np.maximum(w * lo, w * hi).sum(axis=0))
+
+
+def unit_plan(layer: QLayer, x_range: tuple[int, int]) -> list[dict]:
+    """Per unit: what its code must do, from its constants and the accumulators its inputs
+    (in ``x_range``) can give."""
+    amin, amax = acc_interval(layer, x_range)
     out = []
     if layer.activation in (Activation.STEP, Activation.SIGN):
         return [{"kind": layer.activation} for _ in range(layer.n_out)]
@@ -52,16 +73,17 @@ def unit_plan(layer: QLayer, kind: ValueKind) -> list[dict]:
     first_above_lo = wide.first_true(lambda a: requantize(a, m, s) > lo, n, 25)
     first_at_hi = wide.first_true(lambda a: requantize(a, m, s) >= hi, n, 25)
     for j in range(n):
-        b, a, top = int(first_above_lo[j]), int(first_at_hi[j]) - 1, int(bound[j])
+        b, a = int(first_above_lo[j]), int(first_at_hi[j]) - 1
+        bottom, top = int(amin[j]), int(amax[j])
         plan = {"kind": "rq", "lo": lo, "hi": hi, "m": int(m[j]), "s": int(s[j])}
         if b > top:  # every reachable acc is below b: r ≤ lo
             plan.update(kind="const", value=lo)
-        elif a < -top:  # every reachable acc is above a: r ≥ hi
+        elif a < bottom:  # every reachable acc is above a: r ≥ hi
             plan.update(kind="const", value=hi)
         else:
-            plan["test_lo"] = b if b > -top else None  # acc < b: lo
+            plan["test_lo"] = b if b > bottom else None  # acc < b: lo
             plan["test_hi"] = a if a < top else None  # acc > a: hi
-            base = max(b, -top)
+            base = max(b, bottom)
             width = min(a, top) - base
             if b > a:  # no window: below b lo, from b on hi
                 plan.update(window=None, test_hi=None)
@@ -73,18 +95,45 @@ def unit_plan(layer: QLayer, kind: ValueKind) -> list[dict]:
     return out
 
 
-def _compare_const(acc: tuple[str, str, str], value: int, greater: bool) -> list[str]:
-    """N set when acc < value (greater=False) or acc > value (greater=True): a signed
-    24-bit compare with a constant, the sign of the difference corrected for overflow."""
+def needs_scratch(plans: list[dict] | None) -> bool:
+    """Whether any unit multiplies (uses the zero-page scratch); None: the generic path."""
+    return plans is None or any(p["kind"] == "rq" and p.get("window") is not None
+                                and p["m"] != 0 for p in plans)
+
+
+def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Strategy) -> int:
+    """Zero-page bytes layer ``k`` borrows: none for a loop; pointer, scratch (if its units
+    multiply) and accumulators for an unrolled one."""
+    from c64ml.backend6502.unrolled import zp_bytes
+
+    layer = layers[k]
+    if not strategy.unrolled:
+        return 0
+    fused = strategy == Strategy.UNROLLED and not wide.is_wide(layer, kind)
+    plans = unit_plan(layer, input_range(layers, k)) if fused else None
+    return zp_bytes(layer.n_out, needs_scratch(plans))
+
+
+def _signed_test(acc: tuple[str, str, str], value: int, greater: bool,
+                 keep_d: bool = False) -> list[str]:
+    """N set when acc < value (greater=False) or acc > value (greater=True): a signed 24-bit
+    compare with a constant, the sign corrected for overflow. With ``keep_d`` (acc < value
+    only) the low bytes of acc − value stay behind: byte 0 in Y, bytes 1 and 2 in ZT."""
     v = value & 0xFFFFFF
+    b = [v & 0xFF, (v >> 8) & 0xFF, v >> 16]
     if greater:  # value − acc < 0
-        return [f"        lda #${v & 0xFF:02X}", f"        cmp {acc[0]}",
-                f"        lda #${(v >> 8) & 0xFF:02X}", f"        sbc {acc[1]}",
-                f"        lda #${v >> 16:02X}", f"        sbc {acc[2]}",
+        return [f"        lda #${b[0]:02X}", f"        cmp {acc[0]}",
+                f"        lda #${b[1]:02X}", f"        sbc {acc[1]}",
+                f"        lda #${b[2]:02X}", f"        sbc {acc[2]}",
                 "        bvc *+4", "        eor #$80"]
-    return [f"        lda {acc[0]}", f"        cmp #${v & 0xFF:02X}",
-            f"        lda {acc[1]}", f"        sbc #${(v >> 8) & 0xFF:02X}",
-            f"        lda {acc[2]}", f"        sbc #${v >> 16:02X}",
+    if not keep_d:
+        return [f"        lda {acc[0]}", f"        cmp #${b[0]:02X}",
+                f"        lda {acc[1]}", f"        sbc #${b[1]:02X}",
+                f"        lda {acc[2]}", f"        sbc #${b[2]:02X}",
+                "        bvc *+4", "        eor #$80"]
+    return ["        sec", f"        lda {acc[0]}", f"        sbc #${b[0]:02X}", "        tay",
+            f"        lda {acc[1]}", f"        sbc #${b[1]:02X}", f"        sta {ZT}",
+            f"        lda {acc[2]}", f"        sbc #${b[2]:02X}", f"        sta {ZT}+1",
             "        bvc *+4", "        eor #$80"]
 
 
@@ -111,46 +160,73 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
         return [f"        lda #${_out_value(layer, plan['value']):02X}"
                 f"            ; unit {j}: {plan['value']} whatever its accumulator", store]
     L = [f"        ; unit {j}: M = {plan['m']}, S = {plan['s']}"]
+    window = plan["window"]
+    d_ready = plan["test_lo"] is not None and window is not None \
+        and window[0] == plan["test_lo"]
     # each saturated case: an inverted short branch over its constant and a JMP to the store
     if plan["test_lo"] is not None:
-        L += _compare_const(acc, plan["test_lo"], greater=False)
+        L += _signed_test(acc, plan["test_lo"], greater=False, keep_d=d_ready)
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['lo']):02X}",
               f"        jmp {done}"]
     if plan["test_hi"] is not None:
-        L += _compare_const(acc, plan["test_hi"], greater=True)
+        L += _signed_test(acc, plan["test_hi"], greater=True)
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['hi']):02X}",
               f"        jmp {done}"]
-    if plan["window"] is None:
+    if window is None:
         L.append(f"        lda #${_out_value(layer, plan['hi']):02X}")
     else:
-        L += _window_code(k, layer, plan, acc)
+        L += _window_code(k, layer, plan, acc, d_ready)
     return L + [f"{done}:", store]
 
 
-def _window_code(k: int, layer: QLayer, plan: dict, acc: tuple[str, str, str]) -> list[str]:
-    """r = q + floor((d·M + c0) / 2^S) with d = acc − base, as the output byte in A."""
+ZT = f"{labels.ZP_SCRATCH}+1"  # d's bytes 1 and 2
+ZL = labels.ZP_SCRATCH  # a product's low byte
+ZP = f"{labels.ZP_SCRATCH}+3"  # P, up to 5 bytes
+
+
+def _window_code(k: int, layer: QLayer, plan: dict, acc: tuple[str, str, str],
+                 d_ready: bool) -> list[str]:
+    """r = q + floor((d·M + c0) / 2^S), d = acc − base, as the output byte in A: one
+    quarter-square product per byte of d, with M's table offsets as constants."""
     base, width, q, c0 = plan["window"]
     m, s = plan["m"], plan["s"]
-    L: list[str] = []
     if m == 0:  # r = q everywhere in the window
         return [f"        lda #${_out_value(layer, q + (c0 >> s)):02X}"]
     nd = _nbytes(width)
     np_ = max(nd + 1, (s >> 3) + 2)
-    t = [f"{SCRATCH_T}+{i}" for i in range(nd)]
-    p = [f"{SCRATCH_P}+{i}" for i in range(np_)]
-    L.append(f"        sec                     ; d = acc - {base}")
-    for i in range(nd):
-        L += [f"        lda {acc[i]}", f"        sbc #${_byte(base, i):02X}", f"        sta {t[i]}"]
-    for i in range(np_):  # P = c0
-        L += [f"        lda #${_byte(c0, i):02X}", f"        sta {p[i]}"]
-    for i in range(nd):  # P += d·M, one mul8 product per byte of d
-        L += [f"        ldy {t[i]}"]
-        L += ([f"        lda #{m}", "        jsr mul8"] if i == 0 else ["        jsr mul8_by"])
-        L += ["        clc", f"        lda {p[i]}", "        adc mul8_lo", f"        sta {p[i]}",
-              f"        lda {p[i + 1]}", "        adc mul8_hi", f"        sta {p[i + 1]}"]
-        for k2 in range(i + 2, np_):
-            L += [f"        lda {p[k2]}", "        adc #0", f"        sta {p[k2]}"]
     byte, bits = s >> 3, s & 7
+    L: list[str] = []
+    if not d_ready:
+        L += [f"        sec                     ; d = acc - {base}",
+              f"        lda {acc[0]}", f"        sbc #${_byte(base, 0):02X}", "        tay"]
+        for i in range(1, nd):
+            L += [f"        lda {acc[i]}", f"        sbc #${_byte(base, i):02X}",
+                  f"        sta {ZT}+{i - 1}"]
+    else:
+        L.append(f"        ; d = acc - {base}: Y and {ZT}")
+    p = [f"{ZP}+{i}" for i in range(np_)]
+    for i in range(nd):  # P (+)= d_i·M·2^(8i), the first time with c0 added
+        if i:
+            L.append(f"        ldy {ZT}+{i - 1}")
+        L += ["        clc", f"        lda SQ1LO+{m},y", f"        sbc SQ2LO+{255 - m},y",
+              f"        sta {ZL}", f"        lda SQ1HI+{m},y", f"        sbc SQ2HI+{255 - m},y",
+              "        tax                     ; d byte * M: high in X, low in ZL",
+              "        clc", f"        lda {ZL}"]
+        if i == 0:
+            L.append(f"        adc #${_byte(c0, 0):02X}")
+            if byte == 0:
+                L.append(f"        sta {p[0]}")
+            L += ["        txa", f"        adc #${_byte(c0, 1):02X}", f"        sta {p[1]}"]
+            for k2 in range(2, np_):
+                L += [f"        lda #${_byte(c0, k2):02X}", "        adc #0",
+                      f"        sta {p[k2]}"]
+        else:
+            L += [f"        adc {p[i]}"]
+            if i >= byte:
+                L.append(f"        sta {p[i]}")
+            L += ["        txa", f"        adc {p[i + 1]}", f"        sta {p[i + 1]}"]
+            for k2 in range(i + 2, np_):
+                L += [f"        lda {p[k2]}", "        adc #0", f"        sta {p[k2]}"]
     if bits == 0:
         L.append(f"        lda {p[byte]}")
     elif bits <= 4:
@@ -170,9 +246,10 @@ def _window_code(k: int, layer: QLayer, plan: dict, acc: tuple[str, str, str]) -
     return L
 
 
-def code_bytes(k: int, layer: QLayer, kind: ValueKind) -> int:
-    """A lower bound on the bytes of the layer's unit code (two a line of instruction)."""
-    plans = unit_plan(layer, kind)
+def code_bytes(layers: list[QLayer], k: int) -> int:
+    """A lower bound on the bytes of layer ``k``'s unit code (two a line of instruction)."""
+    layer = layers[k]
+    plans = unit_plan(layer, input_range(layers, k))
     acc = ("a0", "a1", "a2")
     return sum(2 * sum(1 for line in unit_code(k, j, layer, plan, acc, "d")
                        if line.startswith("        ") and not line.strip().startswith(";"))

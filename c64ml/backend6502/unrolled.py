@@ -23,14 +23,20 @@ from c64ml.backend6502.sqtables import byte_lines
 from c64ml.model.qmodel import QLayer
 
 ZP_PTR = 0x02
-ZP_ACC = 0x04
-CHUNK = 82  # 3 bytes per unit: $04 + 3·82 = $FA
+ZP_SCRATCH = 0x04  # 8 bytes for the unit code (unit_act.py): the product, d and P
+ZP_ACC = 0x0C
+CHUNK = 78  # 3 bytes per unit: $0C + 3·78 = $F8
 ZP_SAVE = ZP_ACC + 3 * CHUNK - ZP_PTR  # the most zero page bytes ever borrowed
 
 
-def zp_bytes(n_out: int) -> int:
+def acc_base(scratch: bool) -> int:
+    """Where a layer's accumulators start: after the unit code's scratch if it needs it."""
+    return ZP_ACC if scratch else ZP_SCRATCH
+
+
+def zp_bytes(n_out: int, scratch: bool = True) -> int:
     """Zero page bytes a layer of ``n_out`` units borrows (pointer + accumulators)."""
-    return ZP_ACC - ZP_PTR + 3 * min(n_out, CHUNK)
+    return acc_base(scratch) - ZP_PTR + 3 * min(n_out, CHUNK)
 
 #: Bytes of code per nonzero weight (lda/adc/sta twice, bcc, inc/dec, clc/sec).
 BYTES_PER_WEIGHT = 19
@@ -73,7 +79,9 @@ def zero_page_equates() -> list[str]:
     return [f"{labels.ZP_BASE} = ${ZP_PTR:02X}             ; first zero page byte unrolled "
             "layers borrow (saved at c64ml_zpsave)",
             f"{labels.ZP_IN} = ${ZP_PTR:02X}               ; pointer to layer 0's inputs "
-            "(a copy of c64ml_inptr)"]
+            "(a copy of c64ml_inptr)",
+            f"{labels.ZP_SCRATCH} = ${ZP_SCRATCH:02X}          ; 8 bytes of scratch for the "
+            "units' requantization (unit_act.py)"]
 
 
 def _ins(text: str, comment: str = "") -> str:
@@ -108,7 +116,8 @@ def _copy_zero_page(nbytes: int, tag: str, save: bool) -> list[str]:
 
 
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
-               save: bool = True, class_byte: bool = False) -> list[str]:
+               save: bool = True, class_byte: bool = False,
+               x_range: tuple[int, int] | None = None) -> list[str]:
     """Assembly for layer ``k``.
 
     ``src`` is the label of the input buffer, or None for layer 0 (read via c64ml_inptr).
@@ -118,18 +127,21 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     and with ``class_byte`` (a one-unit argmax layer) the class to c64ml_class; without
     ``dst``, the accumulators are left in dn_acc0/1/2 like runtime6502/dense.s (for
     wide.s). ``save``: borrow zero page for this layer alone (else the caller has).
+    ``x_range``: the values the inputs can take (unit_act.input_range), for ``dst``.
     """
     from c64ml.backend6502 import unit_act
 
     c = start_constants(layer.bias, layer.weights, kind)
     n_in, n_out = layer.weights.shape
     s8 = kind == "s8"
-    plans = unit_act.unit_plan(layer, kind) if dst is not None else None
+    plans = unit_act.unit_plan(layer, x_range) if dst is not None else None
+    scratch = unit_act.needs_scratch(plans)
+    zp = zp_bytes(n_out, scratch)
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
          f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
          "in zero page"]
     if save:
-        L += save_zero_page(zp_bytes(n_out), labels.layer(k, "zp"))
+        L += save_zero_page(zp, labels.layer(k, "zp"))
     if src is None:
         L += ["        lda c64ml_inptr", f"        sta {labels.ZP_IN}",
               "        lda c64ml_inptr+1", f"        sta {labels.ZP_IN}+1"]
@@ -142,7 +154,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
 
         L.append(f"        ; units {start}..{units[-1]}: their accumulators in zero page")
         for j in units:
-            L += [f"{acc(byte, j)} = ${ZP_ACC + byte * n + j - start:02X}" for byte in range(3)]
+            L += [f"{acc(byte, j)} = ${acc_base(scratch) + byte * n + j - start:02X}"
+                  for byte in range(3)]
         L.append(f"        ; units {start}..{units[-1]}: start constants C[j] (the bias"
                  + (", and -128 * the sum of the unit's weights for the s8 offset)"
                     if s8 else ")"))
@@ -204,5 +217,5 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                       f"        lda {names[2]}", "        eor #$80", "        asl",
                       "        lda #0", "        rol", "        sta c64ml_class"]
     if save:
-        L += restore_zero_page(zp_bytes(n_out), labels.layer(k, "zp"))
+        L += restore_zero_page(zp, labels.layer(k, "zp"))
     return L

@@ -1,0 +1,70 @@
+"""The specialised unit code of unrolled layers (c64ml/backend6502/unit_act.py), exhaustively
+over its input: one-input layers (so every accumulator a unit can reach is hit by one of
+the 256 input bytes, or all 256 s8 values after a linear layer) with random multipliers,
+shifts, biases, weights, clamps and tables, every output byte checked against the NumPy
+reference with the KERNAL interrupt live."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from c64ml.backend6502 import unit_act
+from c64ml.backend6502.compiler import build_library
+from c64ml.exec import reference
+from c64ml.model.qmodel import QLayer, QModel
+from c64ml.spec import REQUANTIZED, TABLE_RANGE, TABLED, Activation
+from c64ml.verify.harness import run_build
+
+ALL_BYTES = np.arange(256, dtype=np.uint8)[:, None]
+
+
+@st.composite
+def one_input_layers(draw, activation: Activation) -> QLayer:
+    n = draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    w = rng.integers(-128, 128, (1, n))
+    scale = draw(st.sampled_from([1, 100, 10_000, 1_000_000, 8_000_000]))
+    bias = rng.integers(-scale, scale + 1, n).clip(-(2**23 - 1) + 128 * 255, 2**23 - 1 - 128 * 255)
+    layer = QLayer(w.astype(np.int64), bias.astype(np.int64), activation)
+    if activation in REQUANTIZED:
+        layer.multiplier = rng.integers(0, 256, n)
+        layer.shift = rng.integers(0, 25, n)
+    if activation in TABLED:
+        lo, hi = TABLE_RANGE[activation]
+        layer.table = rng.integers(lo, hi + 1, 256)
+    return layer
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(list(Activation)).flatmap(
+    lambda a: st.tuples(st.just(a), one_input_layers(a))), st.booleans())
+def test_every_input_byte(case, after_linear):
+    activation, layer = case
+    layers = [layer]
+    if after_linear:  # the unit reads s8 values: put a 1-to-1 linear layer in front
+        first = QLayer(np.array([[1]]), np.array([-128]), Activation.LINEAR,
+                       multiplier=np.array([1]), shift=np.array([0]))
+        layers = [first, layer]
+    model = QModel("unit", np.zeros(1), np.ones(1), layers, output="scores")
+    model.validate()
+    build = build_library(model, 0x1000, ["unrolled"] * len(layers))
+    run = run_build(build, ALL_BYTES)
+    want = reference.output_bytes(model, ALL_BYTES)
+    bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
+    assert bad.size == 0, f"input {bad[0]}: {run.outputs[bad[0]]} != {want[bad[0]]}"
+
+
+def test_plans_use_the_bound():
+    """A unit whose accumulator cannot reach a threshold gets no test for it, and one that can
+    only saturate is a constant: decided from the interval its inputs allow."""
+    layer = QLayer(np.array([[1, 1, 1]]), np.array([-1000, 1000, 0]), Activation.RELU,
+                   multiplier=np.array([1, 1, 64]), shift=np.array([0, 0, 7]))
+    p = unit_act.unit_plan(layer, (0, 255))
+    # acc = x − 1000 ≤ −745 < 0: relu is 0 everywhere
+    assert p[0] == {**p[0], "kind": "const", "value": 0}
+    # acc = x + 1000 ≥ 1000 > 255: relu is 255 everywhere
+    assert p[1]["kind"] == "const" and p[1]["value"] == 255
+    # acc = x in 0..255, r = floor((64x + 64) / 128) <= 128: no high test; the low test at 1
+    assert p[2]["kind"] == "rq" and p[2]["test_hi"] is None and p[2]["test_lo"] == 1
