@@ -27,6 +27,7 @@ ZP_SCRATCH = 0x04  # 8 bytes for the unit code (unit_act.py): the product, d and
 ZP_ACC = 0x0C
 CHUNK = 78  # 3 bytes per unit: $0C + 3·78 = $F8
 ZP_SAVE = ZP_ACC + 3 * CHUNK - ZP_PTR  # the most zero page bytes ever borrowed
+STRAIGHT_COPY = 64  # up to this many bytes are saved/restored by straight-line code
 
 
 def acc_base(scratch: bool) -> int:
@@ -95,7 +96,7 @@ def _signed24(v: int) -> int:
 
 def save_zero_page(nbytes: int, tag: str) -> list[str]:
     """Interrupts off, then the ``nbytes`` borrowed zero-page bytes to c64ml_zpsave:
-    straight-line (7 cycles a byte) for up to 64 bytes, else a loop (16 a byte)."""
+    straight-line (7 cycles a byte) for up to STRAIGHT_COPY bytes, else a loop (16 a byte)."""
     return ["        php                     ; interrupts off while zero page is borrowed",
             "        sei"] + _copy_zero_page(nbytes, tag, save=True)
 
@@ -107,7 +108,7 @@ def restore_zero_page(nbytes: int, tag: str) -> list[str]:
 
 def _copy_zero_page(nbytes: int, tag: str, save: bool) -> list[str]:
     src, dst = (labels.ZP_BASE, "c64ml_zpsave") if save else ("c64ml_zpsave", labels.ZP_BASE)
-    if nbytes <= 64:
+    if nbytes <= STRAIGHT_COPY:
         return [line for i in range(nbytes)
                 for line in (f"        lda {src}+{i}", f"        sta {dst}+{i}")]
     loop = f"{tag}_{'save' if save else 'restore'}"
