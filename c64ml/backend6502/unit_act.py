@@ -96,9 +96,10 @@ def unit_plan(layer: QLayer, x_range: tuple[int, int]) -> list[dict]:
 
 
 def needs_scratch(plans: list[dict] | None) -> bool:
-    """Whether any unit multiplies (uses the zero-page scratch); None: the generic path."""
-    return plans is None or any(p["kind"] == "rq" and p.get("window") is not None
-                                and p["m"] != 0 for p in plans)
+    """Whether any unit multiplies (uses the zero-page scratch); None (the generic
+    activation, runtime6502/activate.s) needs none."""
+    return plans is not None and any(p["kind"] == "rq" and p.get("window") is not None
+                                     and p["m"] != 0 for p in plans)
 
 
 def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Strategy) -> int:
