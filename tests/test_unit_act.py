@@ -14,7 +14,7 @@ from c64ml.backend6502 import unit_act
 from c64ml.backend6502.compiler import build_library
 from c64ml.exec import reference
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import REQUANTIZED, TABLE_RANGE, TABLED, Activation
+from c64ml.spec import REQUANTIZED, TABLE_RANGE, TABLED, Activation, Requant
 from c64ml.verify.harness import run_build
 
 ALL_BYTES = np.arange(256, dtype=np.uint8)[:, None]
@@ -50,6 +50,37 @@ def test_every_input_byte(case, after_linear):
     model = QModel("unit", np.zeros(1), np.ones(1), layers, output="scores")
     model.validate()
     build = build_library(model, 0x1000, ["unrolled"] * len(layers))
+    run = run_build(build, ALL_BYTES)
+    want = reference.output_bytes(model, ALL_BYTES)
+    bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
+    assert bad.size == 0, f"input {bad[0]}: {run.outputs[bad[0]]} != {want[bad[0]]}"
+
+
+@st.composite
+def one_input_tflite_layers(draw) -> QLayer:
+    """TFLite requantization (semantics §4.2): random 31-bit multipliers, right shifts that
+    put the ±255 output window anywhere from a few to tens of thousands of accumulator
+    steps, zero points and clamps; biases that move the window across zero."""
+    n = draw(st.integers(1, 5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    w = rng.integers(-128, 128, (1, n))
+    bias = rng.integers(-60_000, 60_000, n)
+    layer = QLayer(w.astype(np.int64), bias.astype(np.int64), Activation.LINEAR,
+                   multiplier=rng.integers(1 << 30, 1 << 31, n) * (rng.random(n) > 0.1),
+                   shift=rng.integers(-16, 1, n), requant=Requant.TFLITE)
+    layer.zero_point = draw(st.integers(-128, 127))
+    lo = draw(st.integers(-128, 127))
+    layer.clamp = (lo, draw(st.integers(lo, 127)))
+    return layer
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_input_tflite_layers())
+def test_every_input_byte_tflite(layer):
+    model = QModel("unit", np.zeros(1), np.ones(1), [layer], output="scores")
+    model.validate()
+    build = build_library(model, 0x1000, ["unrolled"])
+    assert "rq32_run" not in build.source.split("c64ml_layers_end")[0]  # specialised, in line
     run = run_build(build, ALL_BYTES)
     want = reference.output_bytes(model, ALL_BYTES)
     bad = np.flatnonzero(np.any(run.outputs != want, axis=1))

@@ -102,24 +102,32 @@ def layer_data(model: QModel) -> list[LayerData]:
     return out
 
 
-def data_size(model: QModel) -> int:
-    """Bytes of per-model data (descriptors, weights, constants, multipliers, shifts, tables)."""
-    return sum((wide.data_size(layer, Strategy.LOOP) if d.wide else
-                descriptor_size(layer) + len(d.weights) + len(d.start)
-                + (0 if d.multiplier is None else 8 * len(d.shift)))
-               + (0 if d.table is None else 256) for layer, d in zip(model.layers,
-                                                                      layer_data(model)))
+def data_size(model: QModel, strategies: list[Strategy] | None = None) -> int:
+    """Bytes of per-model data (descriptors, weights, constants, multipliers, shifts, tables)
+    with these strategies (None: loops); a layer with specialised units has only its table."""
+    strategies = layer_strategies(strategies, len(model.layers))
+    total = 0
+    for layer, d, kind, st in zip(model.layers, layer_data(model), model.input_kinds(),
+                                  strategies):
+        if wide.takes_wide_path(layer, kind, st):
+            total += wide.data_size(layer, Strategy.LOOP)
+        elif st != Strategy.UNROLLED:
+            total += descriptor_size(layer) + len(d.weights) + len(d.start) \
+                + (0 if d.multiplier is None else 8 * len(d.shift))
+        total += 0 if d.table is None else 256
+    return total
 
 
-def layer_param_bytes(layer: QLayer) -> int:
-    """Bytes of a narrow layer's descriptor, multipliers, shifts and thresholds: what a layer
-    with specialised unit code (unit_act.py) does without."""
-    return descriptor_size(layer) + (8 * layer.n_out if layer.multiplier is not None else 0)
+def wide_layers(model: QModel, strategies: list[Strategy] | None = None) -> list[bool]:
+    """Per layer, whether it takes the 32-bit path with these strategies (None: loops)."""
+    strategies = layer_strategies(strategies, len(model.layers))
+    return [wide.takes_wide_path(layer, kind, st)
+            for layer, kind, st in zip(model.layers, model.input_kinds(), strategies)]
 
 
-def has_wide(model: QModel) -> bool:
+def has_wide(model: QModel, strategies: list[Strategy] | None = None) -> bool:
     """Whether any layer takes the 32-bit path (and the program needs wide.s and rq32.s)."""
-    return any(wide.is_wide(layer, kind) for layer, kind in zip(model.layers, model.input_kinds()))
+    return any(wide_layers(model, strategies))
 
 
 #: A layer descriptor's fields in the order runtime6502/layer.s copies them: (name, bytes).
@@ -252,10 +260,11 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
           f"{labels.OUT}: .res {last.n_out}"]
     if model.output == "argmax":
         L.append("c64ml_class: .res 1")
-    wide_units = [layer.n_out for layer, d in zip(model.layers, data) if d.wide]
+    wides = wide_layers(model, strategies)
+    wide_units = [layer.n_out for layer, w in zip(model.layers, wides) if w]
     if wide_units:
         L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
-    fused = [st == Strategy.UNROLLED and not d.wide for st, d in zip(strategies, data)]
+    fused = [st == Strategy.UNROLLED and not w for st, w in zip(strategies, wides)]
     once = all(fused)  # zero page borrowed once for the whole inference
     borrowed = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
                    for k, kind in enumerate(model.input_kinds()))
@@ -277,7 +286,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         dst = "c64ml_out" if k == n - 1 else ("c64ml_bufa" if k % 2 == 0 else "c64ml_bufb")
         buffers.append((src, dst))
         loop = strategies[k] == Strategy.LOOP
-        if d.wide:
+        if wides[k]:
             L.append(f"{labels.layer(k, 'begin')}:              ; layer {k}: {layer.n_in} -> "
                      f"{layer.n_out}, {layer.activation}, {kind} inputs, {strategies[k]}, "
                      f"32-bit ({layer.requant} requantization)")
@@ -333,16 +342,18 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     if model.output == "argmax":
         L.append("        lda c64ml_class")
     L += ["        rts", ""]
-    L.append(inference_runtime(has_wide(model)))
+    L.append(inference_runtime(any(wides)))
     L += ["c64ml_code_end:", "", "; ---- layer descriptors, weights and per-unit constants ----",
           "c64ml_data:",
           f"{labels.LAYERS}:                   ; one descriptor per layer (runtime6502/layer.s)"]
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
-        if not d.wide and not fused[k]:
+        if not wides[k] and not fused[k]:
             L += descriptor(k, layer, d, kind, strategies[k], *buffers[k])
     for k, (layer, d, kind) in enumerate(zip(model.layers, data, model.input_kinds())):
-        if d.wide:
+        if wides[k]:
             L += wide.data_lines(k, layer, kind, strategies[k], byte_lines, d.chunk_constants)
+            continue
+        if fused[k]:
             continue
         if strategies[k] == Strategy.LOOP:
             L += [f"{labels.layer(k, 'w')}:"] + byte_lines(d.weights)

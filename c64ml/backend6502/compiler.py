@@ -11,7 +11,6 @@ from c64ml.backend6502.codegen import (
     data_size,
     has_wide,
     inference_source,
-    layer_param_bytes,
 )
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
@@ -62,7 +61,7 @@ class Build:
         strategies = layer_strategies(self.strategies, len(self.model.layers))
         borrowed = max(unit_act.layer_zp_bytes(self.model.layers, k, kind, st) for k, (st, kind)
                        in enumerate(zip(strategies, self.model.input_kinds())))
-        files = self.runtime_files + (WIDE_FILES if has_wide(self.model) else ())
+        files = self.runtime_files + (WIDE_FILES if has_wide(self.model, strategies) else ())
         return zero_page_used(files,
                               range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
 
@@ -129,14 +128,14 @@ def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
 def estimate_bytes(model: QModel, strategies: list[Strategy] | None) -> int:
     """A lower bound on a build's size: model data, unrolled code, product tables, runtime."""
     strategies = layer_strategies(strategies, len(model.layers))
-    size = data_size(model) + RUNTIME_BYTES
+    size = data_size(model, strategies) + RUNTIME_BYTES
     mags: set[int] = set()
     for k, (layer, st, kind) in enumerate(zip(model.layers, strategies, model.input_kinds())):
         if st.unrolled:
             size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
             mags |= unrolled.magnitudes(layer)
-        if st == Strategy.UNROLLED and not wide.is_wide(layer, kind):
-            size += unit_act.code_bytes(model.layers, k) - layer_param_bytes(layer)
+        if st == Strategy.UNROLLED and not wide.takes_wide_path(layer, kind, st):
+            size += unit_act.code_bytes(model.layers, k)
     return size + 512 * len(mags)
 
 

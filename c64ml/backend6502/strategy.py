@@ -84,7 +84,7 @@ def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
     for k, (layer, d, st) in enumerate(zip(model.layers, layer_data(model),
                                            layer_strategies(build.strategies, len(model.layers)))):
         code = ends[k] - s[labels.layer(k, "begin")]
-        if d.wide:
+        if wide.takes_wide_path(layer, model.input_kinds()[k], st):
             data = wide.data_size(layer, st)
         elif st == Strategy.UNROLLED:  # specialised units: constants live in the code
             data = 0

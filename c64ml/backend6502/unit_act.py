@@ -25,7 +25,7 @@ import numpy as np
 from c64ml.backend6502 import labels, wide
 from c64ml.exec.reference import requantize
 from c64ml.model.qmodel import QLayer
-from c64ml.spec import CLAMP, TABLED, Activation, Strategy, ValueKind
+from c64ml.spec import CLAMP, TABLED, Activation, Requant, Strategy, ValueKind
 
 
 def _nbytes(v: int) -> int:
@@ -60,46 +60,84 @@ def acc_interval(layer: QLayer, x_range: tuple[int, int]) -> tuple[np.ndarray, n
             layer.bias + np.maximum(w * lo, w * hi).sum(axis=0))
 
 
+def _outputs(layer: QLayer):
+    """y as a function of per-unit accumulators, clamped (semantics §4–§5), before a table."""
+    if layer.requant == Requant.TFLITE:
+        return lambda a: wide.requantize_sm(layer, a)
+    lo, hi = CLAMP[layer.activation]
+    return lambda a: np.clip(requantize(a, layer.multiplier, layer.shift), lo, hi)
+
+
+def _pieces(layer: QLayer, j: int, start: int, end: int) -> list[dict]:
+    """The unclamped window ``start`` … ``end`` of unit ``j`` as pieces, each
+    ``y = add + sign·floor((e·m + c0) / 2^t)`` with ``e = acc − base`` (sign +1) or
+    ``e = base − acc`` (sign −1), ``0 ≤ e ≤ width``."""
+    m, t, kp, kn = (v[j] for v in wide.sign_magnitude(layer))
+    zp = layer.zero_point if layer.requant == Requant.TFLITE else 0
+    out = []
+    if layer.requant != Requant.TFLITE:  # floor((acc·M + R) / 2^S) is affine for any sign
+        q, c0 = divmod(start * m + kp, 1 << t)
+        return [{"sign": 1, "base": start, "width": end - start, "m": m, "t": t, "c0": c0,
+                 "add": q}]
+    if end >= 0:  # acc ≥ 0: floor((acc·M + Kp) / 2^T)
+        base = max(start, 0)
+        q, c0 = divmod(base * m + kp, 1 << t)
+        out.append({"sign": 1, "base": base, "width": end - base, "m": m, "t": t, "c0": c0,
+                    "add": q + zp})
+    if start < 0:  # acc < 0: −floor((|acc|·M + Kn) / 2^T), |acc| = −top + e
+        top = min(end, -1)
+        q, c0 = divmod(-top * m + kn, 1 << t)
+        out.append({"sign": -1, "base": top, "width": top - start, "m": m, "t": t, "c0": c0,
+                    "add": zp - q})
+    return out
+
+
 def unit_plan(layer: QLayer, x_range: tuple[int, int]) -> list[dict]:
     """Per unit: what its code must do, from its constants and the accumulators its inputs
     (in ``x_range``) can give."""
     amin, amax = acc_interval(layer, x_range)
-    out = []
     if layer.activation in (Activation.STEP, Activation.SIGN):
         return [{"kind": layer.activation} for _ in range(layer.n_out)]
-    lo, hi = CLAMP[layer.activation]
-    m, s = layer.multiplier, layer.shift
+    lo, hi = layer.out_range
+    y = _outputs(layer)
     n = layer.n_out
-    first_above_lo = wide.first_true(lambda a: requantize(a, m, s) > lo, n, 25)
-    first_at_hi = wide.first_true(lambda a: requantize(a, m, s) >= hi, n, 25)
+    first_above_lo = wide.first_true(lambda a: y(a) > lo, n, 25)
+    first_at_hi = wide.first_true(lambda a: y(a) >= hi, n, 25)
+    out = []
     for j in range(n):
         b, a = int(first_above_lo[j]), int(first_at_hi[j]) - 1
         bottom, top = int(amin[j]), int(amax[j])
-        plan = {"kind": "rq", "lo": lo, "hi": hi, "m": int(m[j]), "s": int(s[j])}
-        if b > top:  # every reachable acc is below b: r ≤ lo
+        plan = {"kind": "rq", "lo": lo, "hi": hi, "m": int(layer.multiplier[j]),
+                "s": int(layer.shift[j])}
+        if b > top:  # every reachable acc is below b: y = lo
             plan.update(kind="const", value=lo)
-        elif a < bottom:  # every reachable acc is above a: r ≥ hi
+        elif a < bottom:  # every reachable acc is above a: y = hi
             plan.update(kind="const", value=hi)
         else:
             plan["test_lo"] = b if b > bottom else None  # acc < b: lo
             plan["test_hi"] = a if a < top else None  # acc > a: hi
-            base = max(b, bottom)
-            width = min(a, top) - base
             if b > a:  # no window: below b lo, from b on hi
-                plan.update(window=None, test_hi=None)
+                plan.update(pieces=[], test_hi=None)
             else:
-                q, c0 = divmod(base * int(m[j]) + ((1 << (int(s[j]) - 1)) if s[j] else 0),
-                               1 << int(s[j]))
-                plan.update(window=(base, width, q, c0))
+                plan["pieces"] = _pieces(layer, j, max(b, bottom), min(a, top))
         out.append(plan)
     return out
 
 
-def needs_scratch(plans: list[dict] | None) -> bool:
-    """Whether any unit multiplies (uses the zero-page scratch); None (the generic
+def _scratch_of(piece: dict) -> int:
+    """Zero-page scratch a piece needs: a product byte, e's upper bytes, and P."""
+    return 3 + _p_bytes(piece)
+
+
+def _p_bytes(piece: dict) -> int:
+    return max(_nbytes(piece["width"]) + _nbytes(piece["m"]), (piece["t"] >> 3) + 2)
+
+
+def needs_scratch(plans: list[dict] | None) -> int:
+    """Zero-page scratch bytes the units need (0 if none multiplies); None (the generic
     activation, runtime6502/activate.s) needs none."""
-    return plans is not None and any(p["kind"] == "rq" and p.get("window") is not None
-                                     and p["m"] != 0 for p in plans)
+    return max((_scratch_of(piece) for p in plans or () if p["kind"] == "rq"
+                for piece in p.get("pieces", ()) if piece["m"]), default=0)
 
 
 def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Strategy) -> int:
@@ -110,7 +148,7 @@ def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Stra
     layer = layers[k]
     if not strategy.unrolled:
         return 0
-    fused = strategy == Strategy.UNROLLED and not wide.is_wide(layer, kind)
+    fused = strategy == Strategy.UNROLLED and not wide.takes_wide_path(layer, kind, strategy)
     plans = unit_plan(layer, input_range(layers, k)) if fused else None
     return zp_bytes(layer.n_out, needs_scratch(plans))
 
@@ -160,10 +198,10 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
     if plan["kind"] == "const":
         return [f"        lda #${_out_value(layer, plan['value']):02X}"
                 f"            ; unit {j}: {plan['value']} whatever its accumulator", store]
-    L = [f"        ; unit {j}: M = {plan['m']}, S = {plan['s']}"]
-    window = plan["window"]
-    d_ready = plan["test_lo"] is not None and window is not None \
-        and window[0] == plan["test_lo"]
+    L = [f"        ; unit {j}: M = {plan['m']}, shift {plan['s']}"]
+    pieces = plan["pieces"]
+    first = pieces[0] if pieces else None
+    d_ready = first is not None and first["sign"] == 1 and plan["test_lo"] == first["base"]
     # each saturated case: an inverted short branch over its constant and a JMP to the store
     if plan["test_lo"] is not None:
         L += _signed_test(acc, plan["test_lo"], greater=False, keep_d=d_ready)
@@ -173,78 +211,101 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
         L += _signed_test(acc, plan["test_hi"], greater=True)
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['hi']):02X}",
               f"        jmp {done}"]
-    if window is None:
+    if not pieces:
         L.append(f"        lda #${_out_value(layer, plan['hi']):02X}")
-    else:
-        L += _window_code(k, layer, plan, acc, d_ready)
-    return L + [f"{done}:", store]
-
-
-ZT = f"{labels.ZP_SCRATCH}+1"  # d's bytes 1 and 2
-ZL = labels.ZP_SCRATCH  # a product's low byte
-ZP = f"{labels.ZP_SCRATCH}+3"  # P, up to 5 bytes
-
-
-def _window_code(k: int, layer: QLayer, plan: dict, acc: tuple[str, str, str],
-                 d_ready: bool) -> list[str]:
-    """r = q + floor((d·M + c0) / 2^S), d = acc − base, as the output byte in A: one
-    quarter-square product per byte of d, with M's table offsets as constants."""
-    base, width, q, c0 = plan["window"]
-    m, s = plan["m"], plan["s"]
-    if m == 0:  # r = q everywhere in the window
-        return [f"        lda #${_out_value(layer, q + (c0 >> s)):02X}"]
-    nd = _nbytes(width)
-    np_ = max(nd + 1, (s >> 3) + 2)
-    byte, bits = s >> 3, s & 7
-    L: list[str] = []
-    if not d_ready:
-        L += [f"        sec                     ; d = acc - {base}",
-              f"        lda {acc[0]}", f"        sbc #${_byte(base, 0):02X}", "        tay"]
-        for i in range(1, nd):
-            L += [f"        lda {acc[i]}", f"        sbc #${_byte(base, i):02X}",
-                  f"        sta {ZT}+{i - 1}"]
-    else:
-        L.append(f"        ; d = acc - {base}: Y and {ZT}")
-    p = [f"{ZP}+{i}" for i in range(np_)]
-    for i in range(nd):  # P (+)= d_i·M·2^(8i), the first time with c0 added
-        if i:
-            L.append(f"        ldy {ZT}+{i - 1}")
-        L += ["        clc", f"        lda SQ1LO+{m},y", f"        sbc SQ2LO+{255 - m},y",
-              f"        sta {ZL}", f"        lda SQ1HI+{m},y", f"        sbc SQ2HI+{255 - m},y",
-              "        tax                     ; d byte * M: high in X, low in ZL",
-              "        clc", f"        lda {ZL}"]
-        if i == 0:
-            L.append(f"        adc #${_byte(c0, 0):02X}")
-            if byte == 0:
-                L.append(f"        sta {p[0]}")
-            L += ["        txa", f"        adc #${_byte(c0, 1):02X}", f"        sta {p[1]}"]
-            for k2 in range(2, np_):
-                L += [f"        lda #${_byte(c0, k2):02X}", "        adc #0",
-                      f"        sta {p[k2]}"]
-        else:
-            L += [f"        adc {p[i]}"]
-            if i >= byte:
-                L.append(f"        sta {p[i]}")
-            L += ["        txa", f"        adc {p[i + 1]}", f"        sta {p[i + 1]}"]
-            for k2 in range(i + 2, np_):
-                L += [f"        lda {p[k2]}", "        adc #0", f"        sta {p[k2]}"]
-    if bits == 0:
-        L.append(f"        lda {p[byte]}")
-    elif bits <= 4:
-        L.append(f"        lda {p[byte]}")
-        for _ in range(bits):
-            L += [f"        lsr {p[byte + 1]}", "        ror"]
-    else:
-        L.append(f"        lda {p[byte]}")
-        for _ in range(8 - bits):
-            L += ["        asl", f"        rol {p[byte + 1]}"]
-        L.append(f"        lda {p[byte + 1]}")
-    if q & 0xFF:
-        L += ["        clc", f"        adc #${q & 0xFF:02X}          ; + q = {q}"]
+    elif len(pieces) == 1:
+        L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"))
+    else:  # TFLite: the non-negative and the negative accumulators round apart
+        neg = labels.layer(k, f"n{j}")
+        L += [f"        lda {acc[2]}", "        bpl *+5", f"        jmp {neg}"]
+        L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"))
+        L += [f"        jmp {done}", f"{neg}:"]
+        L += _piece_code(layer, pieces[1], acc, False, labels.layer(k, f"m{j}"))
     if layer.activation in TABLED:
         L += ["        eor #$80                ; table index y + 128", "        tax",
               f"        lda {labels.layer(k, 't')},x"]
+    return L + [f"{done}:", store]
+
+
+ZL = labels.ZP_SCRATCH  # a product's low byte
+ZT = f"{labels.ZP_SCRATCH}+1"  # e's bytes 1 and 2
+ZP = f"{labels.ZP_SCRATCH}+3"  # P
+
+
+def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: bool,
+                tag: str) -> list[str]:
+    """y = add ± floor((e·m + c0) / 2^t) as the output byte in A (before a table): e from
+    the accumulator, one quarter-square product per byte of e and nonzero byte of m, with
+    m's bytes as constant table offsets, and the 8 result bits picked out of P."""
+    m, t, c0, add, sign = piece["m"], piece["t"], piece["c0"], piece["add"], piece["sign"]
+    if m == 0:  # floor(c0 / 2^t) everywhere
+        return [f"        lda #${(add + sign * (c0 >> t)) & 0xFF:02X}"]
+    nd, np_ = _nbytes(piece["width"]), _p_bytes(piece)
+    base = piece["base"]
+    L: list[str] = []
+    if d_ready:
+        L.append(f"        ; e = acc - {base}: Y and {ZT}")
+    elif sign == 1:
+        L += [f"        sec                     ; e = acc - {base}",
+              f"        lda {acc[0]}", f"        sbc #${_byte(base, 0):02X}", "        tay"]
+        L += [line for i in range(1, nd) for line in
+              (f"        lda {acc[i]}", f"        sbc #${_byte(base, i):02X}",
+               f"        sta {ZT}+{i - 1}")]
+    else:
+        L += [f"        sec                     ; e = {base} - acc",
+              f"        lda #${_byte(base, 0):02X}", f"        sbc {acc[0]}", "        tay"]
+        L += [line for i in range(1, nd) for line in
+              (f"        lda #${_byte(base, i):02X}", f"        sbc {acc[i]}",
+               f"        sta {ZT}+{i - 1}")]
+    p = [f"{ZP}+{i}" for i in range(np_)]
+    terms = [(i, b, mb) for i in range(nd) for b, mb in enumerate(_bytes_of(m)) if mb]
+    # byte by byte of e (Y holds one at a time); each product's carry runs to P's top,
+    # so the order of the additions does not matter
+    if terms[0][0] + terms[0][1] != 0:  # P = c0, unless the first product starts at byte 0
+        L += [line for i in range(np_)
+              for line in (f"        lda #${_byte(c0, i):02X}", f"        sta {p[i]}")]
+    current_y = 0  # which byte of e is in Y
+    for n, (i, b, mb) in enumerate(terms):
+        o = i + b
+        if i != current_y:
+            L.append(f"        ldy {ZT}+{i - 1}")
+            current_y = i
+        L += ["        clc", f"        lda SQ1LO+{mb},y", f"        sbc SQ2LO+{255 - mb},y",
+              f"        sta {ZL}", f"        lda SQ1HI+{mb},y", f"        sbc SQ2HI+{255 - mb},y",
+              "        tax                     ; e byte * m byte: high in X, low in ZL",
+              "        clc", f"        lda {ZL}"]
+        if n == 0 and o == 0:  # the first product, with c0 added on the way into P
+            L += [f"        adc #${_byte(c0, 0):02X}", f"        sta {p[0]}", "        txa",
+                  f"        adc #${_byte(c0, 1):02X}", f"        sta {p[1]}"]
+            L += [line for k2 in range(2, np_) for line in
+                  (f"        lda #${_byte(c0, k2):02X}", "        adc #0", f"        sta {p[k2]}")]
+            continue
+        L += [f"        adc {p[o]}", f"        sta {p[o]}", "        txa",
+              f"        adc {p[o + 1]}", f"        sta {p[o + 1]}"]
+        if o + 2 < np_:  # the carry on up, byte by byte while it lasts
+            skip = f"{tag}_{n}"
+            L.append(f"        bcc {skip}")
+            for k2 in range(o + 2, np_):
+                L.append(f"        inc {p[k2]}")
+                if k2 < np_ - 1:
+                    L.append(f"        bne {skip}")
+            L.append(f"{skip}:")
+    byte, bits = t >> 3, t & 7
+    L.append(f"        lda {p[byte]}")
+    if 0 < bits <= 4:
+        L += [line for _ in range(bits) for line in (f"        lsr {p[byte + 1]}", "        ror")]
+    elif bits > 4:
+        L += [line for _ in range(8 - bits) for line in ("        asl", f"        rol {p[byte + 1]}")]
+        L.append(f"        lda {p[byte + 1]}")
+    if sign == -1:  # add − rel = ~rel + add + 1
+        L += ["        eor #$FF", "        clc", f"        adc #${(add + 1) & 0xFF:02X}"]
+    elif add & 0xFF:
+        L += ["        clc", f"        adc #${add & 0xFF:02X}          ; + {add}"]
     return L
+
+
+def _bytes_of(v: int) -> list[int]:
+    return [(v >> (8 * i)) & 0xFF for i in range(_nbytes(v))]
 
 
 def code_bytes(layers: list[QLayer], k: int) -> int:

@@ -23,19 +23,19 @@ from c64ml.backend6502.sqtables import byte_lines
 from c64ml.model.qmodel import QLayer
 
 ZP_PTR = 0x02
-ZP_SCRATCH = 0x04  # 8 bytes for the unit code (unit_act.py): the product, d and P
-ZP_ACC = 0x0C
-CHUNK = 78  # 3 bytes per unit: $0C + 3·78 = $F8
-ZP_SAVE = ZP_ACC + 3 * CHUNK - ZP_PTR  # the most zero page bytes ever borrowed
+ZP_SCRATCH = 0x04  # scratch for the unit code (unit_act.py): a product byte, e and P
+MAX_SCRATCH = 12
+CHUNK = 77  # 3 bytes per unit: $04 + 12 + 3·77 = $F7
+ZP_SAVE = ZP_SCRATCH + MAX_SCRATCH + 3 * CHUNK - ZP_PTR  # the most zero page ever borrowed
 STRAIGHT_COPY = 64  # up to this many bytes are saved/restored by straight-line code
 
 
-def acc_base(scratch: bool) -> int:
-    """Where a layer's accumulators start: after the unit code's scratch if it needs it."""
-    return ZP_ACC if scratch else ZP_SCRATCH
+def acc_base(scratch: int) -> int:
+    """Where a layer's accumulators start: after the unit code's ``scratch`` bytes."""
+    return ZP_SCRATCH + scratch
 
 
-def zp_bytes(n_out: int, scratch: bool = True) -> int:
+def zp_bytes(n_out: int, scratch: int = 0) -> int:
     """Zero page bytes a layer of ``n_out`` units borrows (pointer + accumulators)."""
     return acc_base(scratch) - ZP_PTR + 3 * min(n_out, CHUNK)
 
@@ -81,7 +81,7 @@ def zero_page_equates() -> list[str]:
             "layers borrow (saved at c64ml_zpsave)",
             f"{labels.ZP_IN} = ${ZP_PTR:02X}               ; pointer to layer 0's inputs "
             "(a copy of c64ml_inptr)",
-            f"{labels.ZP_SCRATCH} = ${ZP_SCRATCH:02X}          ; 8 bytes of scratch for the "
+            f"{labels.ZP_SCRATCH} = ${ZP_SCRATCH:02X}          ; up to 12 bytes of scratch for "
             "units' requantization (unit_act.py)"]
 
 

@@ -46,6 +46,21 @@ def is_wide(layer: QLayer, kind: ValueKind) -> bool:
             or bool(np.any(bound > NARROW_ACC_MAX)))
 
 
+def fits_narrow(layer: QLayer, kind: ValueKind) -> bool:
+    """At most 256 inputs and every unit's bound within 24 bits."""
+    bound = np.abs(layer.bias) + np.abs(layer.weights).sum(axis=0) * KIND_MAX[kind]
+    return layer.n_in <= CHUNK_ROWS and not bool(np.any(bound > NARROW_ACC_MAX))
+
+
+def takes_wide_path(layer: QLayer, kind: ValueKind, strategy: Strategy) -> bool:
+    """Whether the layer, under ``strategy``, runs on the 32-bit path: a wide layer does,
+    except a TFLite layer that fits 24 bits and is unrolled with specialised units
+    (c64ml/backend6502/unit_act.py computes its requantization in line)."""
+    if not is_wide(layer, kind):
+        return False
+    return not (strategy == Strategy.UNROLLED and fits_narrow(layer, kind))
+
+
 def chunks(n_in: int) -> list[tuple[int, int]]:
     """The input rows of each dense.s pass: (first, end)."""
     return [(r, min(r + CHUNK_ROWS, n_in)) for r in range(0, n_in, CHUNK_ROWS)]
