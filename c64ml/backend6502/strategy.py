@@ -7,7 +7,8 @@
   nonzero weight plus 512 bytes of table per distinct weight magnitude.
 
 ``--optimize size`` uses loops everywhere. ``--optimize speed`` starts from all layers
-unrolled and turns the layers with the most code back into loops until the program fits,
+unrolled and turns layers back into loops until the program fits, first the layer whose
+unrolled code saves the fewest cycles per byte (by costmodel.py, with every input nonzero),
 with ``reserve`` bytes left for whatever shares memory with the model (an app's samples, a
 demo's driver).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.backend6502 import labels, wide
+from c64ml.backend6502 import costmodel, labels, unrolled, wide
 from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
 from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
@@ -30,7 +31,7 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
     n = len(model.layers)
     if parse(Optimize, optimize, "optimize") == Optimize.SIZE:
         return [layer_strategies(None, n)]
-    order = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
+    order = sorted(range(n), key=lambda k: _gain_per_byte(model, k))
     current = [Strategy.UNROLLED] * n
     out = []
     for k in [None] + order:
@@ -40,6 +41,17 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
         if estimate_bytes(model, current) <= budget:
             out.append(current)
     return out or [layer_strategies(None, n)]
+
+
+def _gain_per_byte(model: QModel, k: int) -> float:
+    """Cycles that unrolling layer ``k`` saves (costmodel.py, every input nonzero) per byte
+    of its unrolled code; wide layers, outside the cost model, by their nonzero weights."""
+    layer, kind = model.layers[k], model.input_kinds()[k]
+    if wide.is_wide(layer, kind):
+        return 1.0 / (1 + np.count_nonzero(layer.weights))
+    saved = (costmodel.static_layer_cycles(layer, kind, Strategy.LOOP, k == 0)
+             - costmodel.static_layer_cycles(layer, kind, Strategy.UNROLLED, k == 0))
+    return saved / unrolled.code_bytes(layer)
 
 
 def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: int | None = None,
