@@ -43,6 +43,12 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
     return out or [layer_strategies(None, n)]
 
 
+def likely_strategies(model: QModel, optimize: Optimize, reserve: int = 0) -> list[Strategy]:
+    """The strategies :func:`build_optimized` tries first for a library at the default
+    origin (by the size estimate; what the trainer prices a model with)."""
+    return candidate_strategies(model, optimize, IO_START - BASIC_START - reserve)[0]
+
+
 def _gain_per_byte(model: QModel, k: int) -> float:
     """Cycles that unrolling layer ``k`` saves (costmodel.py, every input nonzero) per byte
     of its unrolled code; wide layers, outside the cost model, by their nonzero weights."""
