@@ -59,7 +59,7 @@ def test_cli_same_seed_same_file_bytes(tmp_path):
     for k in range(2):
         out = tmp_path / f"m{k}.json"
         res = run_cli("train", IRIS / "train.csv", "--hidden", "5", "--epochs", "30",
-                      "--seed", "9", "-o", out)
+                      "--seed", "9", "--name", "same", "-o", out)
         assert res.exit_code == 0, res.output
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
@@ -260,3 +260,17 @@ def test_dataset_labels_used_as_given():
     ds = Dataset(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 2, 0, 2]))
     r = train(ds, TrainOptions(hidden=(), epochs=5))
     assert r.model.n_classes == 3  # class 1 is absent but kept: labels are indices
+
+
+@pytest.mark.parametrize("folder,args", [
+    ("wine", ["--hidden", "8", "--weights", "int4", "--name", "wine"]),
+    ("fruit_colors", ["--hidden", "16", "--weights", "int4", "--name", "fruit"]),
+])
+def test_committed_trained_examples_are_what_the_command_makes(tmp_path, folder, args):
+    """examples/*/qmodel-trained.json is the output of the command in the example's README
+    (on another machine's floating point the last bits may differ: then re-make them)."""
+    d = EXAMPLES / folder
+    out = tmp_path / "q.json"
+    res = run_cli("train", d / "train.csv", "--test", d / "test.csv", *args, "-o", out)
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == (d / "qmodel-trained.json").read_bytes()

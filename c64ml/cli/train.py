@@ -49,7 +49,8 @@ def _hidden(text: str) -> tuple[int, ...]:
               help="At most this many epochs per phase (early stopping ends sooner).")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed of the split, the initial weights and the batches.")
-@click.option("--name", help="The model's name (default: DATA's file name).")
+@click.option("--name", help="The model's name (default: the output's file name up to its "
+                             "first dot).")
 @click.option("--weights", type=click.Choice([w.value for w in WeightKind]),
               help="Quantization-aware training with these integer weights.")
 @click.option("--codebook", type=int,
@@ -89,7 +90,8 @@ def train(data, test, output, hidden, activation, epochs, seed, name, weights, c
         codebook=codebook, prune=prune, requant=parse(Multipliers, requant),
         accumulator=int(accumulator), target_cycles=target_cycles,
         optimize=parse(Optimize, optimize), fit_width=hidden == "32",
-        name=check_label(name if name is not None else Path(data).stem or "model", "--name"))
+        name=check_label(name if name is not None else Path(output).name.split(".")[0] or "model",
+                        "--name"))
     opts.check()
     outs = Outputs(inputs=(data, test))
     outs.claim(output)
@@ -153,8 +155,8 @@ def _print(report: dict, opts, qm, result, data: str, test: str | None) -> None:
     how = (f"{opts.weights or 'int8'} weights, quantization-aware" if qm is not None
            else "float")
     ep = report["epochs"]
-    click.echo(f"trained {shape} {opts.activation if m.layers[:-1] else 'perceptron'} ({how}) "
-               f"in {report['seconds']:.1f} s: {ep['float']} float epochs"
+    click.echo(f"trained {shape} {opts.activation if m.layers[:-1] else 'perceptron'} ({how}): "
+               f"{ep['float']} float epochs"
                + (f", {ep['quantization_aware']} quantization-aware" if qm is not None else ""))
     nz = sum(int((L.weights != 0).sum()) for L in m.layers)
     click.echo(f"wrote {report['output']}: {len(m.layers)} layers, {m.params()} parameters"
@@ -176,6 +178,7 @@ def _print(report: dict, opts, qm, result, data: str, test: str | None) -> None:
         if "measured" in c and c["measured"]["mean"] > c["target"]:
             click.echo(f"note: the measured mean is above the target of {c['target']:,} "
                        "cycles (the cost model priced the training data)")
+    click.echo(f"time: {report['seconds']:.1f} s")
 
 
 COMMANDS = [train]
