@@ -38,7 +38,8 @@ def _hidden(text: str) -> tuple[int, ...]:
 @click.option("--test", "test", type=path_arg, help="Test data (.npz or .csv) to report on.")
 @click.option("-o", "--output", required=True, type=path_arg,
               help="Where to write the model: a float model, or a qmodel when training is "
-                   "quantization-aware (any of the options below --seed).")
+                   "quantization-aware (--weights, --codebook, --prune, --requant pow2, "
+                   "--accumulator 16, --target-cycles).")
 @click.option("--hidden", default="32", show_default=True, metavar="W[,W…]",
               help="Hidden layer widths; 0 for none (a perceptron).")
 @click.option("--activation", default="relu", show_default=True,
