@@ -57,6 +57,8 @@ QAT_HIDDEN = (Activation.RELU, Activation.HARDTANH)
 ACC_LIMIT = {24: NARROW_ACC_MAX, 16: 2 ** 15 - 1}
 MAX_SAMPLES = 2_000_000
 COST_SAMPLES = 400  # training samples the cost model prices each epoch on
+TARGET_CODEBOOK = 8  # weight magnitudes when a speed target is given without --codebook
+WIDTH_SHARE = 0.8  # with a target and the default widths: the units alone within this share
 
 
 @dataclass
@@ -526,14 +528,15 @@ def _strategy(opts: TrainOptions) -> Strategy:
 
 def _fit_width(opts: TrainOptions, n_in: int, n_out: int, q: np.ndarray) -> list[int]:
     """The hidden widths: as asked, or with a cycle target narrowed until the layers' costs
-    without any weight (per unit and per layer, by the cost model) are at most half of it."""
+    without any weight (per unit and per layer, by the cost model, every unit requantizing)
+    are at most WIDTH_SHARE of it."""
     hidden = list(opts.hidden)
     if opts.target_cycles is None or not hidden or not opts.fit_width:
         return hidden
     st = _strategy(opts)
     while True:
         fixed = _empty_cost(n_in, hidden, n_out, opts.activation, st, q[:COST_SAMPLES])
-        if fixed <= opts.target_cycles / 2 or max(hidden) <= 2:
+        if fixed <= WIDTH_SHARE * opts.target_cycles or max(hidden) <= 2:
             return hidden
         hidden = [max(2, int(h * 0.875)) for h in hidden]
 
@@ -584,6 +587,10 @@ def _qat(ws, bs, acts, q, y, tr, va, opts, lo, hi, fmodel, rng, history, shown, 
             s_out.append(max(float(np.percentile(out, 99.9)), 1e-6) / 255)
         else:
             s_out.append(max(float(np.abs(z).max()), 1e-6) / 127)
+    if (opts.target_cycles is not None and opts.optimize == Optimize.SPEED
+            and opts.codebook is None and opts.levels > TARGET_CODEBOOK):
+        # unrolled code needs a 512-byte table per weight magnitude: few levels, or no fit
+        opts = replace(opts, codebook=TARGET_CODEBOOK)
     st = QState(s_out, [np.ones_like(w) for w in ws])
     keep_goal = 1.0 - opts.prune
     keep = 1.0
