@@ -25,13 +25,18 @@ Reporter = Callable[[Iterable[Any], str, "int | None"], AbstractContextManager[I
 _reporter: ContextVar[Reporter | None] = ContextVar("c64ml_progress_reporter", default=None)
 
 
-def progress(items: Iterable[T], label: str, length: int | None = None) -> Iterator[T]:
-    """Yield ``items``, reported to the installed reporter if there is one."""
+def progress(items: Iterable[T], label: str, length: int | None = None,
+             describe: Callable[[T], str | None] | None = None) -> Iterator[T]:
+    """Yield ``items``, reported to the installed reporter if there is one. ``describe``
+    (optional) gives a status text for the current item (a loss, say), which the reporter
+    gets as the keyword ``describe`` and may show beside the bar."""
     reporter = _reporter.get()
     if reporter is None:
         yield from items
         return
-    with reporter(items, label, length) as bar:
+    cm = reporter(items, label, length) if describe is None else \
+        reporter(items, label, length, describe=describe)
+    with cm as bar:
         yield from bar
 
 

@@ -75,6 +75,25 @@ class Optimize(StrEnum):
     SPEED = "speed"
 
 
+class WeightKind(StrEnum):
+    """The integer weights quantization-aware training allows (``c64ml train --weights``)."""
+
+    INT8 = "int8"        # -127..127
+    INT4 = "int4"        # -7..7
+    TERNARY = "ternary"  # -1, 0, 1
+
+
+#: Largest weight magnitude of each weight kind.
+WEIGHT_LEVELS = {WeightKind.INT8: 127, WeightKind.INT4: 7, WeightKind.TERNARY: 1}
+
+
+class Multipliers(StrEnum):
+    """Which requantization multipliers training may choose (``c64ml train --requant``)."""
+
+    ANY = "any"    # M in 0..255 (semantics §4.1)
+    POW2 = "pow2"  # M / 2^S a power of two
+
+
 E = TypeVar("E", bound=StrEnum)
 
 

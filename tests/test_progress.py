@@ -44,3 +44,18 @@ def test_the_cli_bar_is_silent_when_stderr_is_not_a_terminal(capsys):
     with c64ml.cli.progressbar.progress_bar(range(3), "quiet", 3) as bar:
         assert list(bar) == [0, 1, 2]
     assert capsys.readouterr().err == ""
+
+
+def test_a_status_text_reaches_a_reporter_that_takes_it():
+    seen: list = []
+
+    @contextmanager
+    def reporter(items, label, length, describe=None):
+        seen.append(describe)
+        yield items
+
+    status = {"text": "loss 1.0"}
+    with reporting(reporter):
+        assert list(progress(range(2), "training", 2, lambda _: status["text"])) == [0, 1]
+        assert list(progress(range(1), "plain", 1)) == [0]
+    assert seen[0](0) == "loss 1.0" and seen[1] is None

@@ -67,7 +67,7 @@ def test_size_is_all_loops_and_speed_on_few_magnitudes_all_unrolled():
 
 def test_speed_falls_back_layer_by_layer_and_still_fits(three_layers):
     m, q = three_layers
-    # the layer with most nonzero weights turns back into a loop first
+    # the layer whose unrolled code saves the fewest cycles per byte turns back first
     assert candidate_strategies(m, "speed", BUDGET)[0] == ["loop", "loop", "unrolled"]
     build = build_optimized(m, "speed")
     assert build.strategies == ["loop", "loop", "unrolled"]

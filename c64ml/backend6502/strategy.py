@@ -7,7 +7,8 @@
   nonzero weight plus 512 bytes of table per distinct weight magnitude.
 
 ``--optimize size`` uses loops everywhere. ``--optimize speed`` starts from all layers
-unrolled and turns the layers with the most code back into loops until the program fits,
+unrolled and turns layers back into loops until the program fits, first the layer whose
+unrolled code saves the fewest cycles per byte (by costmodel.py, with every input nonzero),
 with ``reserve`` bytes left for whatever shares memory with the model (an app's samples, a
 demo's driver).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.backend6502 import labels, wide
+from c64ml.backend6502 import costmodel, labels, unrolled, wide
 from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
 from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
@@ -34,11 +35,11 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
     n = len(model.layers)
     if parse(Optimize, optimize, "optimize") == Optimize.SIZE:
         return [layer_strategies(None, n)]
-    by_weights = sorted(range(n), key=lambda k: -int(np.count_nonzero(model.layers[k].weights)))
+    by_gain = sorted(range(n), key=lambda k: _gain_per_byte(model, k))
     by_units = sorted(range(n), key=lambda k: -model.layers[k].n_out)
     out: list[list[Strategy]] = []
     loops: list[int] = []
-    for k in [None] + by_weights:
+    for k in [None] + by_gain:
         if k is not None:
             loops.append(k)
         current = [Strategy.LOOP if i in loops else Strategy.UNROLLED for i in range(n)]
@@ -49,6 +50,23 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
                 variants.append(current.copy())
         out += [v for v in variants if v not in out and estimate_bytes(model, v) <= budget]
     return out or [layer_strategies(None, n)]
+
+
+def likely_strategies(model: QModel, optimize: Optimize, reserve: int = 0) -> list[Strategy]:
+    """The strategies :func:`build_optimized` tries first for a library at the default
+    origin (by the size estimate; what the trainer prices a model with)."""
+    return candidate_strategies(model, optimize, IO_START - BASIC_START - reserve)[0]
+
+
+def _gain_per_byte(model: QModel, k: int) -> float:
+    """Cycles that unrolling layer ``k`` saves (costmodel.py, every input nonzero) per byte
+    of its unrolled code; wide layers, outside the cost model, by their nonzero weights."""
+    layer, kind = model.layers[k], model.input_kinds()[k]
+    if wide.is_wide(layer, kind):
+        return 1.0 / (1 + np.count_nonzero(layer.weights))
+    saved = (costmodel.static_layer_cycles(layer, kind, Strategy.LOOP, k == 0)
+             - costmodel.static_layer_cycles(layer, kind, Strategy.UNROLLED, k == 0))
+    return saved / unrolled.code_bytes(layer)
 
 
 def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: int | None = None,

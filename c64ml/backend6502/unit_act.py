@@ -129,6 +129,16 @@ def _scratch_of(piece: dict) -> int:
     return 3 + _p_bytes(piece)
 
 
+def piece_bytes(piece: dict) -> int:
+    """Bytes of e a piece's code computes."""
+    return _nbytes(piece["width"])
+
+
+def piece_products(piece: dict) -> int:
+    """Quarter-square products a piece's code makes: bytes of e times nonzero bytes of m."""
+    return _nbytes(piece["width"]) * sum(1 for b in _bytes_of(piece["m"]) if b)
+
+
 def _p_bytes(piece: dict) -> int:
     return max(_nbytes(piece["width"]) + _nbytes(piece["m"]), (piece["t"] >> 3) + 2)
 

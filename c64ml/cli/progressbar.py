@@ -13,13 +13,13 @@ T = TypeVar("T")
 
 
 @contextmanager
-def progress_bar(items: Iterable[T], label: str,
-                 length: int | None = None) -> Iterator[Iterable[T]]:
+def progress_bar(items: Iterable[T], label: str, length: int | None = None,
+                 describe=None) -> Iterator[Iterable[T]]:
     """The CLI's progress reporter (``c64ml.progress``): a click progress bar on an
     interactive stderr, nothing when stderr is not a TTY."""
     if not sys.stderr.isatty():
         yield items
         return
     with click.progressbar(items, length=length, label=label, file=sys.stderr,
-                           show_eta=True, show_percent=True) as bar:
+                           show_eta=True, show_percent=True, item_show_func=describe) as bar:
         yield bar

@@ -37,16 +37,14 @@ OUT = ROOT / "tests" / "fixtures" / "tflite"
 sys.path.insert(0, str(HERE.parent.parent / "tests"))  # tests/tflm.py
 sys.path.insert(0, str(HERE))
 
-from tflm import run as tflm_run  # noqa: E402
-
-from digits28 import digits28  # noqa: E402  (NumPy and scikit-learn only)
-
 import flatbuffers  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from digits28 import digits28  # noqa: E402  (NumPy and scikit-learn only)
 from tflite_micro.tensorflow.lite.micro.python import (  # noqa: E402
     schema_py_generated as fb,
 )
+from tflm import run as tflm_run  # noqa: E402
 
 N_SAMPLES = 64
 OP_NAMES = {v: k for k, v in vars(fb.BuiltinOperator).items() if not k.startswith("_")}

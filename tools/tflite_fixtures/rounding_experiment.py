@@ -26,7 +26,6 @@ It prints the mismatch counts and a verdict.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 

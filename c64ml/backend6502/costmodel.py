@@ -1,0 +1,273 @@
+"""The 6502 code's cost model: predicted cycles of a compiled qmodel, per layer and strategy.
+
+One place for the cycle figures that the strategy chooser (strategy.py) and the trainer
+(c64ml/train) use. Every figure is either counted from the generated code (instructions
+whose cycles do not depend on data) or fitted to cycles measured in the emulated C64
+(``tools/calibrate_costmodel.py``, which prints the fit: every layer of its 15 builds
+within 4 % on 30 samples; tests/test_costmodel.py checks the
+model against measured cycles of the examples within 5 %).
+
+A layer's cycles on one sample are a sum of *events* times their costs:
+
+* ``unrolled`` and ``unrolled-macs`` (unrolled.py): per layer a fixed part; the zero-page
+  save and restore (counted from unrolled.py's copy code: straight-line or two bytes an
+  iteration), per unit the start constants (and, for ``unrolled-macs``, the copy to
+  dn_acc); per input row with a nonzero weight, a row load that is skipped when the input
+  is 0; per nonzero weight of a processed row 23 cycles, 29 when the carry reaches the high
+  byte (a fitted average); per sign group of a processed row a clc or sec. When every layer
+  is ``unrolled`` the zero page is copied once, for the largest layer, charged to layer 0.
+* the specialised units of ``unrolled`` (unit_act.py): per unit and sample, by the path its
+  code takes: a constant, a saturated output (a threshold decides), or the window, whose
+  cost grows per quarter-square product and per shift step (fitted).
+* ``loop`` (runtime6502/dense.s): per layer a fixed part, per unit, per processed and per
+  skipped input row, and per multiply-accumulate of a processed row.
+* the activation (runtime6502/activate.s, after either strategy): per layer a fixed part;
+  per unit whose accumulator the saturation thresholds decide (r at or beyond the clamp)
+  the short path; every other unit runs rq_run (requant.s), whose cost grows by 16 cycles
+  for each bit of S mod 8.
+
+Wide layers (32-bit accumulators, wide.py) are outside the model: :func:`layer_events`
+refuses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from c64ml.backend6502 import unit_act, unrolled, wide
+from c64ml.errors import C64mlError
+from c64ml.exec.reference import activate, requantize
+from c64ml.model.qmodel import QLayer, QModel
+from c64ml.spec import CLAMP, REQUANTIZED, Strategy, ValueKind, layer_strategies
+
+#: Cycles per event. "counted": from the instructions; "fitted": least squares on measured
+#: per-layer cycles (tools/calibrate_costmodel.py, 2026-11-30, after the specialised units).
+UNROLLED = {
+    "layer": 226,           # fitted: ldx/jsr ly_set_act, php/sei/plp, jsr ac_run (unrolled-macs)
+    "layer_fused": 9,       # php/sei/plp around the zero-page copies (counted)
+    "layer0": 16,           # layer 0 copies c64ml_inptr to zero page
+    "unit": 15,             # start constants (3 x lda #, sta zp)
+    "copy": 21,             # unrolled-macs: the copy to dn_acc (3 x lda zp, sta abs)
+    "row_proc": 6,          # tay + branch not taken (+ the load below)
+    "row_skip": 7,          # tay + branch taken (+ the load below)
+    "load0": 7,             # layer 0: ldy #, lda (zp),y
+    "load": 4,              # later layers: lda abs
+    "s8": 2,                # eor #$80 for s8 inputs
+    "group": 2,             # clc or sec before a run of same-sign weights
+    "weight": 24.1,         # fitted: 23, or 29 when a carry reaches the high byte
+}
+LOOP = {
+    "layer": 514,           # fitted: dense.s fixed, ly_set(_w) and its call
+    "unit": 80.6,           # fitted: start constants, final subtraction
+    "row_proc": 73.7,       # fitted: a processed input row's set-up
+    "row_skip": 79.6,       # fitted: a skipped (zero) input row
+    "mac": 60.5,            # fitted: per multiply-accumulate of a processed row
+}
+#: The specialised units of unit_act.py (counted from the code it emits; branches that
+#: depend on data and page crossings of the table reads averaged).
+UNITS = {
+    "const": 6,             # lda #, sta abs
+    "step": 15,             # a sign test and the store
+    "test_lo": 18,          # acc < B: lda/cmp, lda/sbc, lda/sbc, bvc
+    "test_lo_keep": 28,     # the same keeping e = acc - B in Y and zero page
+    "test_hi": 18,          # acc > A
+    "sat": 7,               # bpl not taken, lda #, jmp
+    "pass": 3,              # bpl taken
+    "store": 4,             # sta abs (the output byte)
+    "e": 8,                 # e's low byte into Y (sec, lda, sbc, tay)
+    "e_byte": 7,            # each further byte of e (lda, sbc, sta zp)
+    "product": 50,          # one quarter-square product (4 table reads) added into P, its carry
+    "extract": 3,           # lda zp
+    "shift": 7,             # one shift step of the extraction (lsr zp / ror, or asl / rol zp)
+    "left": 3,              # the extra load after left shifts
+    "add": 4,               # clc, adc #
+    "sign": 11,             # two pieces: lda, bpl/jmp, and the jmp over the other piece
+}
+ACTIVATE = {
+    "layer": 179 + 6,       # activate.s fixed and its call
+    "step_unit": 55,
+    "fast_unit": 84.2,      # fitted: the thresholds decide, no rq_run
+    "slow_unit": 506.7,     # fitted: rq_run, its call and the clamp, for S mod 8 = 0
+    "shift_bit": 16,        # per bit of S mod 8 in rq_run
+}
+
+
+@dataclass
+class LayerCost:
+    """Predicted mean cycles of one layer over a set of samples."""
+
+    strategy: Strategy
+    accumulate: float
+    activate: float
+
+    @property
+    def total(self) -> float:
+        return self.accumulate + self.activate
+
+
+def _check_narrow(layer: QLayer, kind: ValueKind) -> None:
+    if wide.is_wide(layer, kind):
+        raise C64mlError("the cost model covers 24-bit layers only (this layer is wide: "
+                         "more than 256 inputs, TFLite requantization or a bound beyond 2^23)")
+
+
+def zp_copy_cycles(nbytes: int) -> int:
+    """Cycles of saving and restoring ``nbytes`` of zero page, as unrolled.py's code does
+    (counted): 7 a byte each way straight-line, else 23 per two bytes a loop iteration."""
+    if nbytes == 0:
+        return 0
+    if nbytes <= unrolled.STRAIGHT_COPY:
+        return 2 * 7 * nbytes
+    return 2 * (2 + 23 * (nbytes // 2) - 1 + 7 * (nbytes % 2))
+
+
+def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,
+                      nonzero_rate: np.ndarray, zp_bytes: int | None = None) -> float:
+    """Mean cycles of the accumulation given each input's rate of being nonzero (0..1);
+    ``zp_bytes``: the zero page this layer copies (None: its own, for one unrolled layer)."""
+    _check_narrow(layer, kind)
+    p = np.asarray(nonzero_rate, dtype=np.float64)
+    w = layer.weights
+    if strategy == Strategy.LOOP:
+        c = LOOP
+        return (c["layer"] + c["unit"] * layer.n_out
+                + float(np.sum(p * (c["row_proc"] + c["mac"] * layer.n_out)
+                               + (1 - p) * c["row_skip"])))
+    c = UNROLLED
+    fused = strategy == Strategy.UNROLLED
+    total = (c["layer_fused"] if fused else c["layer"]) + (c["layer0"] if first else 0)
+    total += (c["unit"] + (0 if fused else c["copy"])) * layer.n_out
+    if zp_bytes is None:
+        zp_bytes = unrolled.zp_bytes(layer.n_out)
+    total += zp_copy_cycles(zp_bytes) if zp_bytes else 0
+    load = (c["load0"] if first else c["load"]) + (c["s8"] if kind == ValueKind.S8 else 0)
+    for start in range(0, layer.n_out, unrolled.CHUNK):
+        part = w[:, start:start + unrolled.CHUNK]
+        nz = np.count_nonzero(part, axis=1)
+        groups = (part > 0).any(axis=1).astype(int) + (part < 0).any(axis=1)
+        rows = nz > 0
+        total += float(np.sum(rows * (load + p * (c["row_proc"] + c["group"] * groups
+                                                  + c["weight"] * nz)
+                                      + (1 - p) * c["row_skip"])))
+    return total
+
+
+def activate_cycles(layer: QLayer, acc: np.ndarray) -> float:
+    """Mean cycles of activate.s for accumulators ``acc`` (samples × units)."""
+    c = ACTIVATE
+    if layer.activation not in REQUANTIZED:
+        return c["layer"] + c["step_unit"] * layer.n_out
+    lo, hi = CLAMP[layer.activation]
+    r = requantize(acc, layer.multiplier, layer.shift)
+    slow = (r > lo) & (r < hi)
+    per_slow = c["slow_unit"] + c["shift_bit"] * (layer.shift % 8)
+    return float(c["layer"] + np.mean(np.sum(np.where(slow, per_slow, c["fast_unit"]), axis=1)))
+
+
+def _piece_cycles(piece: dict, d_ready: bool) -> float:
+    c = UNITS
+    if piece["m"] == 0:
+        return 2
+    nd = unit_act.piece_bytes(piece)
+    bits = piece["t"] & 7
+    steps = bits if bits <= 4 else 8 - bits
+    return ((0 if d_ready else c["e"] + c["e_byte"] * (nd - 1))
+            + c["product"] * unit_act.piece_products(piece) + c["extract"]
+            + c["shift"] * steps + (c["left"] if bits > 4 else 0) + c["add"])
+
+
+def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray) -> float:
+    """Mean cycles of the specialised unit code (unit_act.py) for accumulators ``acc``."""
+    c = UNITS
+    total = np.zeros(len(acc))
+    for j, plan in enumerate(plans):
+        a = acc[:, j]
+        if plan["kind"] != "rq":
+            total += c["const"] if plan["kind"] == "const" else c["step"]
+            continue
+        pieces = plan["pieces"]
+        d_ready = bool(pieces) and pieces[0]["sign"] == 1 and plan["test_lo"] == pieces[0]["base"]
+        has_lo, has_hi = plan["test_lo"] is not None, plan["test_hi"] is not None
+        t_lo = (c["test_lo_keep"] if d_ready else c["test_lo"]) if has_lo else 0
+        lo = a < plan["test_lo"] if has_lo else np.zeros(len(a), bool)
+        hi = a > plan["test_hi"] if has_hi else np.zeros(len(a), bool)
+        passed = t_lo + (c["pass"] if has_lo else 0)
+        cost = np.where(lo, t_lo + c["sat"], passed + c["test_hi"] + c["sat"]) + c["store"]
+        inside = ~lo & ~hi
+        window = passed + ((c["test_hi"] + c["pass"]) if has_hi else 0) + c["store"]
+        if not pieces:
+            cost = np.where(inside, window + 2, cost)
+        elif len(pieces) == 1:
+            cost = np.where(inside, window + _piece_cycles(pieces[0], d_ready), cost)
+        else:
+            pos = window + c["sign"] + _piece_cycles(pieces[0], d_ready)
+            neg = window + c["sign"] + _piece_cycles(pieces[1], False)
+            cost = np.where(inside & (a >= 0), pos, np.where(inside, neg, cost))
+        total += cost
+    return float(total.mean()) if len(acc) else 0.0
+
+
+def layer_costs(model: QModel, q: np.ndarray,
+                strategies: list[Strategy] | None = None) -> list[LayerCost]:
+    """Predicted mean cycles of each layer of ``model`` on input bytes ``q`` (N × inputs)."""
+    strategies = layer_strategies(strategies, len(model.layers))
+    x = model.checked_input_bytes(q).astype(np.int64)
+    kinds = model.input_kinds()
+    once = all(st == Strategy.UNROLLED for st in strategies)
+    zp_once = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
+                  for k, kind in enumerate(kinds)) if once else 0
+    out = []
+    for k, (layer, kind, st) in enumerate(zip(model.layers, kinds, strategies)):
+        acc = x @ layer.weights + layer.bias
+        rate = np.mean(x != 0, axis=0) if len(x) else np.ones(layer.n_in)
+        zp = None if not st.unrolled or once else \
+            unit_act.layer_zp_bytes(model.layers, k, kind, st)
+        if st == Strategy.UNROLLED:
+            plans = unit_act.unit_plan(layer, unit_act.input_range(model.layers, k))
+            act = unit_cycles(layer, plans, acc)
+        else:
+            act = activate_cycles(layer, acc)
+        accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp)
+        if once:  # saved in layer 0, restored at the end of the last layer
+            accumulate += zp_copy_cycles(zp_once) / 2 * ((k == 0) + (k == len(strategies) - 1))
+        out.append(LayerCost(st, accumulate, act))
+        x = activate(layer, acc)
+    return out
+
+
+#: Cycles outside the layers: the call, the argmax (per output unit) and the return.
+TAIL = {"fixed": 72, "argmax_unit": 20}
+#: ... when the last layer has specialised units: the argmax as straight-line compares,
+#: per output after the first (measured: 66 cycles with 3 outputs, 215 with 10).
+TAIL_UNROLLED = {"fixed": 23, "argmax_unit": 21.3}
+
+
+def inference_cycles(model: QModel, q: np.ndarray,
+                     strategies: list[Strategy] | None = None) -> float:
+    """Predicted mean cycles of one inference (``c64ml_infer``, what verify measures)."""
+    strategies = layer_strategies(strategies, len(model.layers))
+    argmax = model.output == "argmax"
+    if strategies[-1] == Strategy.UNROLLED:  # the unrolled argmax of codegen.argmax_code
+        tail = TAIL_UNROLLED["fixed"] + (TAIL_UNROLLED["argmax_unit"] * (model.n_out - 1)
+                                         if argmax else 0)
+    else:
+        tail = TAIL["fixed"] + (TAIL["argmax_unit"] * model.n_out if argmax else 0)
+    return sum(c.total for c in layer_costs(model, q, strategies)) + tail
+
+
+def static_layer_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy,
+                        first: bool = False) -> float:
+    """Data-free worst-ish figure for one layer: every input nonzero, every unit on rq_run's
+    path (what the strategy chooser compares when it has no data; the accumulation is
+    priced as ``unrolled-macs`` for either unrolled strategy)."""
+    if strategy == Strategy.UNROLLED:
+        strategy = Strategy.UNROLLED_MACS
+    acc_c = accumulate_cycles(layer, kind, strategy, first, np.ones(layer.n_in))
+    if layer.activation in REQUANTIZED:
+        act = ACTIVATE["layer"] + float(np.sum(ACTIVATE["slow_unit"]
+                                               + ACTIVATE["shift_bit"] * (layer.shift % 8)))
+    else:
+        act = ACTIVATE["layer"] + ACTIVATE["step_unit"] * layer.n_out
+    return acc_c + act
