@@ -21,9 +21,12 @@
 ; Clobbers:  A, X, Y, flags; mul8_lo, mul8_hi; the routine's own scratch and patched
 ;            operands
 ; Zero page: none
-; Cycles:    about 190 + 100 per nonzero input byte and unit for the accumulators,
-;            plus, per unit with a nonzero error, about 120 + 8*K per nonzero input
-;            byte; measured by tests/test_runtime_learn.py and c64ml learn --json
+; Cycles:    measured in tests/test_runtime_learn.py: for the
+;            accumulators about 310 per nonzero input byte with one unit, +107 per
+;            further unit, and about 100 per zero input byte; the update about 100 per
+;            nonzero input byte plus, per unit with a nonzero error, 110 + 8*K; 668 for
+;            one zero feature, one unit and a right prediction. c64ml learn --json gives
+;            the mean over a data set (iris, 3 units: 3,417)
 ; Requires:  mul8.s, SQ tables
 
 LR_MAXU = 16

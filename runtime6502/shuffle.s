@@ -12,7 +12,8 @@
 ; Outputs:   sh_state advanced; the order permuted in place
 ; Clobbers:  A, X, Y, flags; the routine's scratch and patched operands
 ; Zero page: none
-; Cycles:    sh_next 76 or 77 (exact per state: see tests/test_runtime_learn.py);
+; Cycles:    sh_next 65 if bit 0 of the state is 0 (66 if that BEQ crosses a page),
+;              66 if it is 1 (checked on all 65,535 states in tests/test_runtime_learn.py);
 ;            sh_shuffle about 100 + 210 per entry plus 80 per rejected draw
 ; Requires:  none
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from c64ml.errors import C64mlError
+from c64ml.exec.reference import predict
 from c64ml.learn import rules
 from c64ml.learn.c64 import C64Learner, check_size
 from c64ml.learn.jit import compile_learner
@@ -93,12 +94,14 @@ def output_scale(w: np.ndarray) -> tuple[int, int]:
                  + np.abs(w[-1].astype(np.int64)) * 255).max())
     if bound == 0:
         return 1, 0
-    best = (0, 1, 0)
+    best: tuple[int, int] | None = None
     for s in range(MAX_SHIFT + 1):
         m = min(MAX_MULTIPLIER, (127 << s) // bound)
-        if m >= 1 and m * (1 << best[2]) > best[1] * (1 << s):
-            best = (s, m, s)
-    return best[1], best[2]
+        if m >= 1 and (best is None or m << best[1] > best[0] << s):
+            best = (m, s)
+    if best is None:
+        raise C64mlError("the learned weights are too large to scale to 8-bit scores")
+    return best
 
 
 def _qmodel(name: str, lo, hi, w: np.ndarray, classes: int, info: dict | None = None) -> QModel:
@@ -126,6 +129,12 @@ def to_qmodel(p: Problem, w: np.ndarray, name: str, info: dict | None = None) ->
 def accuracy(w: np.ndarray, xa: np.ndarray, y: np.ndarray) -> float:
     """The fraction of samples the weights classify right (§9.1's prediction)."""
     return float(np.mean(rules.predict_acc(rules.scores(w, xa)) == y))
+
+
+def qmodel_accuracy(q: QModel, xa: np.ndarray, y: np.ndarray) -> float:
+    """The fraction the learned qmodel classifies right (semantics §6: for several classes
+    its 8-bit scores can tie where the exact accumulators do not, §9.5)."""
+    return float(np.mean(predict(q, xa[:, :-1]) == y))
 
 
 @dataclass
@@ -194,5 +203,6 @@ def learn(p: Problem, rule: LearnRule, epochs: int, rate: int, seed: int,
            "seconds_per_epoch_pal": float(np.mean(per_epoch)) / PAL_HZ}
     return Result(n, epochs, updates, mismatches,
                   {"reference": accuracy(jw, tx, ty), "c64": accuracy(wc, tx, ty),
+                   "qmodel": qmodel_accuracy(to_qmodel(p, wc, "learned"), tx, ty),
                    "on": "test" if test is not None else "training"},
                   cyc, errors, wc, jw, verified)
