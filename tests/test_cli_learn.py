@@ -59,7 +59,7 @@ def test_text_summary(tmp_path):
     r = invoke("learn", IRIS / "train.csv", "--rule", "lms", "--epochs", "2",
                "-o", tmp_path / "m.json")
     assert r.exit_code == 0, r.output
-    assert "rule lms, K=11" in r.stdout and "0 mismatches" in r.stdout
+    assert "rule lms, K=12" in r.stdout and "0 mismatches" in r.stdout
 
 
 @pytest.mark.parametrize("ext", ["prg", "d64"])

@@ -165,3 +165,17 @@ def test_too_many_samples_for_a_program():
     x = rules.with_bias(np.zeros((2000, 30), np.uint8))
     with pytest.raises(C64mlError, match="do not fit"):
         build_app(x, np.arange(2000) % 2, 1, LearnRule.PERCEPTRON, 4, 1, 1)
+
+
+@pytest.mark.parametrize("epochs", [5, 10, 20])
+def test_lms_beats_the_perceptron_on_overlapping_classes(epochs):
+    """The claim of semantics §9.3 and docs/learning.md, on examples/overlap."""
+    from c64ml.learn.session import accuracy, test_bytes
+    d = ROOT / "examples" / "overlap"
+    p = problem(load_dataset(d / "train.csv"), "train")
+    tx, ty = test_bytes(p, load_dataset(d / "test.csv"), "test")
+    got = {}
+    for rule, k in ((LearnRule.PERCEPTRON, 4), (LearnRule.LMS, 12)):
+        w = rules.train(p.xa, p.y, 1, rule, k, epochs, 1).final
+        got[rule] = accuracy(w, tx, ty)
+    assert got[LearnRule.LMS] > got[LearnRule.PERCEPTRON]

@@ -20,7 +20,7 @@ from c64ml.spec import LearnRule
 FORMATS = ("qmodel", "prg", "d64")
 _BY_EXT = {".json": "qmodel", ".prg": "prg", ".d64": "d64"}
 #: The step's shift K that suits each rule (docs/learning.md).
-DEFAULT_RATE = {LearnRule.PERCEPTRON: 4, LearnRule.LMS: 11}
+DEFAULT_RATE = {LearnRule.PERCEPTRON: 4, LearnRule.LMS: 12}
 
 
 def _format(output: str, fmt: str | None) -> str:
@@ -44,7 +44,7 @@ def _pct(v: float) -> str:
 @click.option("--epochs", type=click.IntRange(1, 255), default=10, help="Passes over DATA.")
 @click.option("--rate", type=click.IntRange(0, rules.MAX_RATE), default=None,
               help="K, the step's shift: a step is floor(|e|·x / 2^K) "
-                   "[default: 4 for perceptron, 11 for lms].", show_default=False)
+                   "[default: 4 for perceptron, 12 for lms].", show_default=False)
 @click.option("--seed", type=click.IntRange(0, 65535), default=1,
               help="Seed of the 16-bit xorshift that orders the samples of each epoch.")
 @click.option("--test", "test", type=path_arg, help="Labelled data to measure accuracy on "
