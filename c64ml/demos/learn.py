@@ -171,6 +171,22 @@ def check_lesson(demo: LearnDemo, keys: str = LESSON) -> dict:
     mismatches = int(np.sum(np.any(log[:n] != want[:n], axis=1))) + abs(len(log) - len(want))
     if not np.array_equal(demo.weights(m), mirror.w[:, 0]):
         mismatches += 1
-    return {"reason": r.reason, "samples": len(want), "epochs": mirror.epoch,
+    return {"reason": r.reason, "samples": len(want), "epochs": len(mirror.errors_per_epoch),
             "mismatches": mismatches, "weights": mirror.w[:, 0].tolist(),
             "errors_per_epoch": mirror.errors_per_epoch, "machine": m, "mirror": mirror}
+
+
+#: Scripted keys of the screenshots (docs/screenshots/<name>.png): AND learned; XOR not.
+SCREENSHOT_KEYS = {"learn": "1 ", "learn-xor": "3" + " " * 3}
+
+
+def screenshot_pngs() -> dict[str, bytes]:
+    """The PNGs of the screenshots, by name."""
+    from c64ml.machine.screenshot import render_png
+
+    demo = build_learn()
+    out = {}
+    for name, keys in SCREENSHOT_KEYS.items():
+        _, m = demo.run(keys)
+        out[name] = render_png(m.screen_codes(), m.colour_ram(), m.border, m.background)
+    return out

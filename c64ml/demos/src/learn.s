@@ -26,9 +26,7 @@ DL_COLOUR = $D800
 DL_MAXPTS = 64
 
 dl_main:
-        tsx
-        inx
-        inx
+        tsx                     ; the SP BASIC's SYS left, for Q
         stx dl_sp
         jsr tm_calibrate
         lda #0
