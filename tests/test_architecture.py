@@ -46,7 +46,7 @@ LAYERS: dict[str, set[str]] = {
     "learn": {"errors", "fileio", "jsonfile", "progress", "spec", "model", "exec", "asm",
               "backend6502", "package", "machine"},
     "demos": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
-              "backend6502", "package", "machine", "learn"},
+              "asm", "backend6502", "package", "machine", "learn"},
     "cli": {"c64ml", "errors", "fileio", "jsonfile", "progress", "spec", "text", "asm", "package",
             "machine", "model", "exec", "quantize", "backend6502", "backend_c", "verify",
             "demos", "learn"},
