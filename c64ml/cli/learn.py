@@ -99,7 +99,8 @@ def learn_cmd(data: str, rule: str, epochs: int, rate: int | None, seed: int, te
         click.echo(f"every update checked in C64 memory against {checked}: "
                    f"{r.mismatches} mismatches")
         click.echo(f"accuracy on {r.accuracy['on']} data: C64 {_pct(r.accuracy['c64'])}, "
-                   f"reference {_pct(r.accuracy['reference'])}")
+                   f"reference {_pct(r.accuracy['reference'])}, the learned qmodel "
+                   f"{_pct(r.accuracy['qmodel'])}")
         c = r.cycles
         click.echo(f"cycles per sample {c['per_sample_mean']:,.0f} (min {c['per_sample_min']:,}, "
                    f"max {c['per_sample_max']:,}); per epoch {c['per_epoch_mean']:,.0f}, "
