@@ -105,7 +105,8 @@ def test_no_points_and_quitting(demo):
 KEYS = st.text(st.sampled_from(list("AB123CL ") + [UP, DOWN, LEFT, RIGHT]), max_size=60)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(KEYS)
 def test_random_typing_agrees_with_the_reference(demo, keys):
     res = check_lesson(demo, keys)

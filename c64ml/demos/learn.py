@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from c64ml.asm.assembler import Program, assemble
-from c64ml.backend6502.runtime import runtime_source
+from c64ml.backend6502.runtime import DRIVER_FILES, LEARN_FILES, runtime_source
 from c64ml.backend6502.sqtables import tables_source
 from c64ml.demos.builders import demo_source
 from c64ml.learn import rules
@@ -50,9 +50,8 @@ def demo_program() -> Program:
     data = ["dl_xb:  .byte " + ", ".join(str(xb(c)) for c in range(COLS)),
             "dl_yb:  .byte " + ", ".join(str(yb(r)) for r in range(ROWS))]
     src = "\n".join(["        jmp dl_main", *header, demo_source("learn.s"), *data,
-                     runtime_source("learn.s"), runtime_source("shuffle.s"),
-                     runtime_source("mul8.s"), runtime_source("print.s"),
-                     runtime_source("timer.s"), tables_source()])
+                     *(runtime_source(f) for f in LEARN_FILES + DRIVER_FILES),
+                     tables_source()])
     return assemble(src, "learn-demo", SYS_ORIGIN)
 
 

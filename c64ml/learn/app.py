@@ -10,7 +10,7 @@ from importlib import resources
 import numpy as np
 
 from c64ml.asm.assembler import Program, assemble
-from c64ml.backend6502.runtime import runtime_source
+from c64ml.backend6502.runtime import DRIVER_FILES, LEARN_FILES, runtime_source
 from c64ml.backend6502.sqtables import tables_source
 from c64ml.errors import C64mlError
 from c64ml.learn import rules
@@ -21,7 +21,7 @@ from c64ml.spec import LearnRule
 
 #: The program must end below the BASIC ROM.
 TOP = 0xA000
-RUNTIME = ("learn.s", "shuffle.s", "mul8.s", "print.s", "timer.s")
+RUNTIME = LEARN_FILES + DRIVER_FILES
 
 
 def app_driver() -> str:

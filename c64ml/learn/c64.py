@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from c64ml.asm.assembler import assemble
-from c64ml.backend6502.runtime import runtime_source
+from c64ml.backend6502.runtime import LEARN_FILES, runtime_source
 from c64ml.backend6502.sqtables import tables_source
 from c64ml.errors import C64mlError
 from c64ml.machine.c64 import C64
@@ -31,7 +31,7 @@ def learner_source(rows: int, units: int) -> str:
         "        jmp lr_sample",
         f"lr_xbuf: .res {rows}",
         f"lr_wbuf: .res {rows * units}",
-        runtime_source("learn.s"), runtime_source("mul8.s"), tables_source()])
+        *(runtime_source(f) for f in LEARN_FILES), tables_source()])
 
 
 @dataclass

@@ -114,7 +114,8 @@ def _qmodel(name: str, lo, hi, w: np.ndarray, classes: int, info: dict | None = 
         m, s = output_scale(w)
         layer = QLayer(weights=weights, bias=bias, activation=Activation.LINEAR,
                        multiplier=np.full(units, m, np.int64), shift=np.full(units, s, np.int64))
-    return QModel(name=name, input_lo=np.asarray(lo, np.float64), input_hi=np.asarray(hi, np.float64),
+    return QModel(name=name, input_lo=np.asarray(lo, np.float64),
+                  input_hi=np.asarray(hi, np.float64),
                   layers=[layer], output=OutputMode.ARGMAX,
                   classes=[str(c) for c in range(classes)], info=info or {})
 
