@@ -26,7 +26,8 @@
 ;            further unit, and about 100 per zero input byte; the update about 100 per
 ;            nonzero input byte plus, per unit with a nonzero error, 110 + 8*K; 668 for
 ;            one zero feature, one unit and a right prediction. c64ml learn --json gives
-;            the mean over a data set (iris, 3 units: 3,417)
+;            the mean over a data set (iris, 3 units: 3,421). A taken branch that
+;            crosses a page costs one more: c64ml learn puts the file on a page start
 ; Requires:  mul8.s, SQ tables
 
 LR_MAXU = 16

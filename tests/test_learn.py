@@ -179,3 +179,25 @@ def test_lms_beats_the_perceptron_on_overlapping_classes(epochs):
         w = rules.train(p.xa, p.y, 1, rule, k, epochs, 1).final
         got[rule] = accuracy(w, tx, ty)
     assert got[LearnRule.LMS] > got[LearnRule.PERCEPTRON]
+
+
+def test_a_c64_shuffle_that_differs_is_counted(monkeypatch):
+    from c64ml.learn import c64 as c64mod
+
+    real = c64mod.C64Learner.shuffle
+    monkeypatch.setattr(c64mod.C64Learner, "shuffle",
+                        lambda self, order: real(self, order)[::-1])
+    f = str(IRIS)
+    r = learn(problem(load_dataset(f), f), LearnRule.PERCEPTRON, 2, 4, 1)
+    assert r.mismatches >= 2  # both epochs' orders, and samples after them
+
+
+def test_the_c64_shuffles_like_the_reference():
+    f = str(IRIS)
+    p = problem(load_dataset(f), f)
+    from c64ml.learn.c64 import C64Learner
+    c = C64Learner(5, 3, LearnRule.PERCEPTRON, 4, samples=105, seed=321)
+    order = list(range(105))
+    for want in rules.epoch_orders(105, 3, 321):
+        order = c.shuffle(order)
+        assert order == want

@@ -12,6 +12,7 @@ from c64ml.asm.assembler import assemble
 from c64ml.backend6502.runtime import LEARN_FILES, runtime_source
 from c64ml.backend6502.sqtables import tables_source
 from c64ml.errors import C64mlError
+from c64ml.learn.rules import seed_state
 from c64ml.machine.c64 import C64
 from c64ml.spec import LearnRule
 
@@ -25,12 +26,16 @@ TOP = 0xA000
 RULE_CODE = {LearnRule.PERCEPTRON: 0, LearnRule.LMS: 1}
 
 
-def learner_source(rows: int, units: int) -> str:
-    """A program: the sample buffer, the weights, learn.s, mul8.s and the SQ tables."""
+def learner_source(rows: int, units: int, samples: int = 0) -> str:
+    """A program: the sample buffer, the weights, the order table (2 bytes a sample),
+    learn.s, shuffle.s, mul8.s and the SQ tables."""
     return "\n".join([
         "        jmp lr_sample",
         f"lr_xbuf: .res {rows}",
         f"lr_wbuf: .res {rows * units}",
+        f"lr_obuf: .res {2 * samples}",
+        "        .align 256             ; learn.s on a page boundary: its cycles do not "
+        "depend on the data's size",
         *(runtime_source(f) for f in LEARN_FILES), tables_source()])
 
 
@@ -48,10 +53,14 @@ class C64Learner:
     """An emulated C64 holding one model's weights and learn.s."""
 
     def __init__(self, rows: int, units: int, rule: LearnRule, rate: int,
-                 w0: np.ndarray | None = None, irq: bool = True) -> None:
+                 w0: np.ndarray | None = None, irq: bool = True, samples: int = 0,
+                 seed: int = 1) -> None:
         check_size(rows, units)
-        self.rows, self.units = rows, units
-        prog = assemble(learner_source(rows, units), "learn", ORIGIN)
+        if 2 * samples + rows * (units + 1) > TOP - ORIGIN - 0x1000:
+            raise C64mlError(f"{samples} samples are more than the C64's order table can "
+                             "hold", field="x")
+        self.rows, self.units, self.samples = rows, units, samples
+        prog = assemble(learner_source(rows, units, samples), "learn", ORIGIN)
         if prog.origin + len(prog.data) > TOP:
             raise C64mlError(f"{rows - 1} features and {units} units need more memory than "
                              "the C64 has for learning", field="x")
@@ -63,6 +72,8 @@ class C64Learner:
             ram[s[name]], ram[s[name] + 1] = value & 0xFF, value >> 8
         ram[s["lr_rows"]], ram[s["lr_m"]] = rows, units
         ram[s["lr_rule"]], ram[s["lr_k"]] = RULE_CODE[LearnRule(rule)], rate
+        state = seed_state(seed)
+        ram[s["sh_state"]], ram[s["sh_state"] + 1] = state & 0xFF, state >> 8
         if w0 is not None:
             self.set_weights(w0)
 
@@ -74,6 +85,21 @@ class C64Learner:
         a = self.sym["lr_wbuf"]
         raw = bytes(self.m.ram[a:a + self.rows * self.units])
         return np.frombuffer(raw, np.int8).reshape(self.rows, self.units).copy()
+
+    def shuffle(self, order: list[int]) -> list[int]:
+        """Shuffle ``order`` (sample indices) on the C64 with shuffle.s, the xorshift state
+        kept in C64 memory from one epoch to the next; the new order."""
+        s, ram = self.sym, self.m.ram
+        if len(order) > self.samples:
+            raise C64mlError(f"{len(order)} samples for an order table of {self.samples}")
+        raw = np.asarray(order, "<u2").tobytes()
+        ram[s["lr_obuf"]:s["lr_obuf"] + len(raw)] = raw
+        for name, v in (("sh_ord", s["lr_obuf"]), ("sh_n", len(order))):
+            ram[s[name]], ram[s[name] + 1] = v & 0xFF, v >> 8
+        r = self.m.call(s["sh_shuffle"], max_cycles=200_000_000)
+        if r.reason != "return":
+            raise C64mlError(f"the shuffle stopped: {r.reason}")
+        return np.frombuffer(bytes(ram[s["lr_obuf"]:s["lr_obuf"] + len(raw)]), "<u2").tolist()
 
     def sample(self, xa: np.ndarray, label: int) -> Step:
         """Run lr_sample on input bytes ``xa`` (bias byte included) and class ``label``."""

@@ -162,8 +162,9 @@ class Result:
 
 def learn(p: Problem, rule: LearnRule, epochs: int, rate: int, seed: int,
           test: tuple[np.ndarray, np.ndarray] | None = None, verify: bool = False) -> Result:
-    """Train on the emulated C64, comparing the weights in C64 memory after every sample
-    with the LLVM JIT's (and with ``verify`` the NumPy reference's too)."""
+    """Train on the emulated C64 (its own shuffle.s orders each epoch), comparing the
+    order of each epoch and the weights, prediction and changed flag in C64 memory after
+    every sample with the LLVM JIT's (and with ``verify`` the NumPy reference's too)."""
     rule = LearnRule(rule)
     rules.check_rate(rate)
     if not 1 <= epochs <= MAX_EPOCHS:
@@ -184,11 +185,16 @@ def learn(p: Problem, rule: LearnRule, epochs: int, rate: int, seed: int,
             raise C64mlError("the NumPy reference and the LLVM JIT of the rule disagree: "
                              "a bug in c64ml, please report it")
         verified.append("numpy")
-    c64 = C64Learner(rows, units, rule, rate)
+    c64 = C64Learner(rows, units, rule, rate, samples=n, seed=seed)
     mismatches, cycles, updates = 0, [], 0
     errors = [0] * epochs
+    c64_order: list[int] = list(range(n))
     for t in progress(range(len(flat)), "learning on the C64", len(flat)):
-        s = flat[t]
+        if t % n == 0:  # a new epoch: the C64 shuffles with its own xorshift
+            c64_order = c64.shuffle(c64_order)
+            if c64_order != orders[t // n]:
+                mismatches += 1
+        s = c64_order[t % n]
         step = c64.sample(p.xa[s], int(p.y[s]))
         cycles.append(step.cycles)
         if (not np.array_equal(step.weights, jlog[t]) or step.pred != jpred[t]
