@@ -201,3 +201,17 @@ def test_the_c64_shuffles_like_the_reference():
     for want in rules.epoch_orders(105, 3, 321):
         order = c.shuffle(order)
         assert order == want
+
+
+def test_verify_refuses_when_numpy_and_llvm_disagree(monkeypatch):
+    real = rules.learn_sample
+
+    def off_by_one(w, xa, label, rule, rate):
+        new, pred, changed = real(w, xa, label, rule, rate)
+        return new, 1 - pred if new.shape[1] == 1 else pred, changed
+
+    monkeypatch.setattr(rules, "learn_sample", off_by_one)
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    p = problem(Dataset(x, np.array([0, 1, 1, 0])), "mem")
+    with pytest.raises(C64mlError, match="disagree"):
+        learn(p, LearnRule.PERCEPTRON, 1, 4, 1, verify=True)

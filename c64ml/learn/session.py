@@ -171,40 +171,42 @@ def learn(p: Problem, rule: LearnRule, epochs: int, rate: int, seed: int,
         raise C64mlError(f"epochs {epochs} is out of range 1 … {MAX_EPOCHS}", field="epochs")
     n, rows = p.xa.shape
     units = rules.units_for(p.classes)
-    orders = rules.epoch_orders(n, epochs, seed)
-    flat = [s for o in orders for s in o]
-    w0 = np.zeros((rows, units), np.int8)
     jit = compile_learner(rows, units, rule, rate)
-    jw, jpred, jchg, jlog = jit.train(w0, p.xa, p.y, flat, keep=True)
-    verified = ["llvm"]
-    if verify:
-        tr = rules.train(p.xa, p.y, units, rule, rate, epochs, seed, keep=True)
-        same = (np.array_equal(np.array(tr.weights), jlog) and tr.predictions == list(jpred)
-                and tr.changed == list(jchg))
-        if not same:
-            raise C64mlError("the NumPy reference and the LLVM JIT of the rule disagree: "
-                             "a bug in c64ml, please report it")
-        verified.append("numpy")
     c64 = C64Learner(rows, units, rule, rate, samples=n, seed=seed)
-    mismatches, cycles, updates = 0, [], 0
+    jw = np.zeros((rows, units), np.int8)  # the JIT's weights, run on their own
+    nw = jw.copy()                         # the NumPy reference's (with verify)
+    ref_order, state = list(range(n)), rules.seed_state(seed)
+    c64_order = list(range(n))
+    verified = ["llvm", "numpy"] if verify else ["llvm"]
+    mismatches, updates, cycles = 0, 0, np.zeros(n * epochs, np.int64)
     errors = [0] * epochs
-    c64_order: list[int] = list(range(n))
-    for t in progress(range(len(flat)), "learning on the C64", len(flat)):
-        if t % n == 0:  # a new epoch: the C64 shuffles with its own xorshift
+    # One epoch of reference steps at a time, so memory does not grow with the epochs.
+    for t in progress(range(n * epochs), "learning on the C64", n * epochs):
+        e, i = divmod(t, n)
+        if i == 0:  # a new epoch: the reference's order, then the C64's from shuffle.s
+            state = rules.shuffle(ref_order, state)
+            jw, jpred, jchg, jlog = jit.train(jw, p.xa, p.y, ref_order, keep=True)
+            if verify:
+                for k, s in enumerate(ref_order):
+                    nw, pred, changed = rules.learn_sample(nw, p.xa[s], int(p.y[s]), rule, rate)
+                    if (not np.array_equal(nw, jlog[k]) or pred != jpred[k]
+                            or changed != bool(jchg[k])):
+                        raise C64mlError("the NumPy reference and the LLVM JIT of the rule "
+                                         "disagree: a bug in c64ml, please report it")
             c64_order = c64.shuffle(c64_order)
-            if c64_order != orders[t // n]:
+            if c64_order != ref_order:
                 mismatches += 1
-        s = c64_order[t % n]
+        s = c64_order[i]
         step = c64.sample(p.xa[s], int(p.y[s]))
-        cycles.append(step.cycles)
-        if (not np.array_equal(step.weights, jlog[t]) or step.pred != jpred[t]
-                or step.changed != bool(jchg[t])):
+        cycles[t] = step.cycles
+        if (not np.array_equal(step.weights, jlog[i]) or step.pred != jpred[i]
+                or step.changed != bool(jchg[i])):
             mismatches += 1
         updates += int(step.changed)
-        errors[t // n] += int(step.pred != p.y[s])
+        errors[e] += int(step.pred != p.y[s])
     wc = c64.weights()
     tx, ty = test if test is not None else (p.xa, p.y)
-    per_epoch = [sum(cycles[e * n:(e + 1) * n]) for e in range(epochs)]
+    per_epoch = cycles.reshape(epochs, n).sum(axis=1)
     cyc = {"per_sample_mean": float(np.mean(cycles)), "per_sample_min": int(min(cycles)),
            "per_sample_max": int(max(cycles)), "per_epoch_mean": float(np.mean(per_epoch)),
            "seconds_per_epoch_pal": float(np.mean(per_epoch)) / PAL_HZ}
