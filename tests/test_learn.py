@@ -215,3 +215,9 @@ def test_verify_refuses_when_numpy_and_llvm_disagree(monkeypatch):
     p = problem(Dataset(x, np.array([0, 1, 1, 0])), "mem")
     with pytest.raises(C64mlError, match="disagree"):
         learn(p, LearnRule.PERCEPTRON, 1, 4, 1, verify=True)
+
+
+def test_too_many_samples_for_the_order_table():
+    from c64ml.learn.c64 import C64Learner
+    with pytest.raises(C64mlError, match="order table"):
+        C64Learner(3, 1, LearnRule.PERCEPTRON, 4, samples=20_000)
