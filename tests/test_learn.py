@@ -221,3 +221,7 @@ def test_too_many_samples_for_the_order_table():
     from c64ml.learn.c64 import C64Learner
     with pytest.raises(C64mlError, match="order table"):
         C64Learner(3, 1, LearnRule.PERCEPTRON, 4, samples=20_000)
+    x = np.zeros((20_000, 2))
+    with pytest.raises(C64mlError, match="20000 samples") as e:
+        problem(Dataset(x, np.arange(20_000) % 2), "big.npz")
+    assert e.value.path == "big.npz"

@@ -55,10 +55,7 @@ class C64Learner:
     def __init__(self, rows: int, units: int, rule: LearnRule, rate: int,
                  w0: np.ndarray | None = None, irq: bool = True, samples: int = 0,
                  seed: int = 1) -> None:
-        check_size(rows, units)
-        if 2 * samples + rows * (units + 1) > TOP - ORIGIN - 0x1000:
-            raise C64mlError(f"{samples} samples are more than the C64's order table can "
-                             "hold", field="x")
+        check_size(rows, units, samples)
         self.rows, self.units, self.samples = rows, units, samples
         prog = assemble(learner_source(rows, units, samples), "learn", ORIGIN)
         if prog.origin + len(prog.data) > TOP:
@@ -112,11 +109,19 @@ class C64Learner:
         return Step(self.weights(), ram[s["lr_pred"]], bool(ram[s["lr_changed"]]), r.cycles)
 
 
-def check_size(rows: int, units: int) -> None:
-    """Refuse what learn.s cannot hold: too many features or classes."""
+def max_samples(rows: int, units: int) -> int:
+    """The most samples whose order table (2 bytes each) fits beside the weights and code."""
+    return (TOP - ORIGIN - 0x1000 - rows * (units + 1)) // 2
+
+
+def check_size(rows: int, units: int, samples: int = 0) -> None:
+    """Refuse what learn.s cannot hold: too many features, classes or samples."""
     if not 2 <= rows <= MAX_ROWS:
         raise C64mlError(f"has {rows - 1} features; learning on the C64 takes 1 … "
                          f"{MAX_ROWS - 1}", field="x")
     if not 1 <= units <= MAX_UNITS:
         raise C64mlError(f"has {units} classes; learning on the C64 takes 2 … {MAX_UNITS}",
                          field="y")
+    if samples > max_samples(rows, units):
+        raise C64mlError(f"has {samples} samples, more than the C64's order table can hold "
+                         f"({max_samples(rows, units)})", field="x")

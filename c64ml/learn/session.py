@@ -57,7 +57,7 @@ def problem(ds: Dataset, path: str | os.PathLike) -> Problem:
                          path, "y")
     classes = int(y.max()) + 1
     try:
-        check_size(ds.x.shape[1] + 1, rules.units_for(classes))
+        check_size(ds.x.shape[1] + 1, rules.units_for(classes), len(ds.x))
     except C64mlError as e:
         raise C64mlError(e.message, path, e.field) from None
     if ds.x_dtype == "uint8":
