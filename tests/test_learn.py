@@ -225,3 +225,17 @@ def test_too_many_samples_for_the_order_table():
     with pytest.raises(C64mlError, match="20000 samples") as e:
         problem(Dataset(x, np.arange(20_000) % 2), "big.npz")
     assert e.value.path == "big.npz"
+
+
+def test_fast_and_reference_engines_agree_on_learning():
+    """The cycle figures come from the fast engine; py65's core gives the same ones."""
+    from c64ml.learn.c64 import C64Learner
+    f = str(IRIS)
+    p = problem(load_dataset(f), f)
+    runs = []
+    for engine in ("fast", "reference"):
+        c = C64Learner(5, 3, LearnRule.LMS, 12, samples=105, engine=engine)
+        order = c.shuffle(list(range(105)))
+        runs.append([(c.sample(p.xa[s], int(p.y[s])).cycles) for s in order[:30]]
+                    + [c.weights().tolist()])
+    assert runs[0] == runs[1]

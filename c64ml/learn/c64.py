@@ -54,7 +54,7 @@ class C64Learner:
 
     def __init__(self, rows: int, units: int, rule: LearnRule, rate: int,
                  w0: np.ndarray | None = None, irq: bool = True, samples: int = 0,
-                 seed: int = 1) -> None:
+                 seed: int = 1, engine: str = "fast") -> None:
         check_size(rows, units, samples)
         self.rows, self.units, self.samples = rows, units, samples
         prog = assemble(learner_source(rows, units, samples), "learn", ORIGIN)
@@ -62,7 +62,7 @@ class C64Learner:
             raise C64mlError(f"{rows - 1} features and {units} units need more memory than "
                              "the C64 has for learning", field="x")
         self.sym = prog.symbols
-        self.m = C64(irq=irq)
+        self.m = C64(irq=irq, engine=engine)
         self.m.load(prog.origin, prog.data)
         s, ram = self.sym, self.m.ram
         for name, value in (("lr_xp", s["lr_xbuf"]), ("lr_wp", s["lr_wbuf"])):
