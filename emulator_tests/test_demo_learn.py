@@ -22,8 +22,8 @@ from c64ml.demos.learn import (
 )
 
 CHECKER, BALL, CURSOR = 0x66, 0x51, 0x2B
-REGION_COLOUR = {0: 2, 1: 5}
-POINT_COLOUR = {0: 10, 1: 13}
+REGION_COLOUR = {0: 2, 1: 5, 2: 6}
+POINT_COLOUR = {0: 10, 1: 13, 2: 14}
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +94,23 @@ def test_points_added_by_hand_and_cycles_per_sample(demo):
     assert 900 < cycles < 3000  # lr_sample on 3 rows and 1 unit, timed by CIA2
 
 
+def test_three_classes(demo):
+    """A, B and C in three corners: one score per class, the plane in three colours."""
+    keys = (DOWN * 2 + RIGHT * 3 + "A" + RIGHT * 30 + "B" + DOWN * 14 + LEFT * 15 + "C"
+            + UP + "C" + LEFT * 10 + UP * 12 + "A" + " ")
+    res = check_lesson(demo, keys)
+    m, mirror = res["machine"], res["mirror"]
+    assert res["mismatches"] == 0 and mirror.w.shape == (3, 3)
+    plane_matches(m, mirror)
+    assert set(np.unique(mirror.region())) == {0, 1, 2}
+    w = mirror.w
+    assert status(m)[1].startswith("".join(
+        f"{'ABC'[u]}{w[0, u]:4d}{w[1, u]:4d}{w[2, u]:4d}" for u in range(3)))
+    assert status(m)[2].startswith("NO ERRORS: STRAIGHT LINES SPLIT THE")
+    row = m.screen_codes()[21 * 40:22 * 40]
+    assert [row[13 * u] for u in range(3)] == [0x81, 0x82, 0x83]  # A, B, C reversed
+
+
 def test_no_points_and_quitting(demo):
     r, m = demo.run("L")
     assert r.reason == "idle" and status(m)[2].startswith("NO POINTS YET")
@@ -102,7 +119,7 @@ def test_no_points_and_quitting(demo):
     assert m.screen_text()[0] == "C64ML LEARN DEMO ENDED."
 
 
-KEYS = st.text(st.sampled_from(list("AB123CL ") + [UP, DOWN, LEFT, RIGHT]), max_size=60)
+KEYS = st.text(st.sampled_from(list("ABC123NL ") + [UP, DOWN, LEFT, RIGHT]), max_size=60)
 
 
 @settings(max_examples=15, deadline=None,

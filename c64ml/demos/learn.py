@@ -1,5 +1,5 @@
 """The classroom demo of learning (``c64ml demo --which learn``, docs/learning.md): the C64
-learns a perceptron on points in a plane, live (``src/learn.s``). This module assembles
+learns a perceptron on points of two or three classes in a plane, live (``src/learn.s``). This module assembles
 it, mirrors it in Python with the NumPy reference of the rule (:class:`Mirror`), and
 checks a scripted lesson: the weights after every sample, logged by the program in its
 memory, against the reference."""
@@ -70,15 +70,16 @@ class LearnDemo:
         return m.run_prg(self.prg(), keys=keys, max_cycles=max_cycles), m
 
     def weights(self, m: C64) -> np.ndarray:
+        """The nine weight bytes (rows x, y, bias of one or three units; the rest 0)."""
         a = self.program.symbols["dl_w"]
-        return np.frombuffer(bytes(m.ram[a:a + 3]), np.int8).copy()
+        return np.frombuffer(bytes(m.ram[a:a + 9]), np.int8).copy()
 
     def log(self, m: C64) -> np.ndarray:
-        """The weights after every sample, as the program logged them (samples × 3)."""
+        """The weight bytes after every sample, as the program logged them (samples × 9)."""
         s = self.program.symbols
         n = int.from_bytes(bytes(m.ram[s["dl_log"]:s["dl_log"] + 2]), "little")
-        raw = bytes(m.ram[s["dl_logbuf"]:s["dl_logbuf"] + 3 * n])
-        return np.frombuffer(raw, np.int8).reshape(n, 3).copy()
+        raw = bytes(m.ram[s["dl_logbuf"]:s["dl_logbuf"] + 9 * n])
+        return np.frombuffer(raw, np.int8).reshape(n, 9).copy()
 
 
 def build_learn() -> LearnDemo:
@@ -105,8 +106,17 @@ class Mirror:
         self.points, self.order, self.state = [], [], rules.seed_state(SEED)
         self.w, self.epoch, self.errors, self.preset = np.zeros((3, 1), np.int8), 0, 0, ""
 
+    @property
+    def flat(self) -> np.ndarray:
+        """The weights as the program keeps them: 9 bytes, row-major, 0 beyond."""
+        out = np.zeros(9, np.int8)
+        out[:self.w.size] = self.w.ravel()
+        return out
+
     def add(self, label: int, cx: int | None = None, cy: int | None = None) -> None:
         if len(self.points) < MAX_POINTS:
+            if label == 2 and self.w.shape[1] == 1:  # one score per class from now on
+                self.w = np.zeros((3, 3), np.int8)
             cx, cy = (self.cx, self.cy) if cx is None else (cx, cy)
             self.points.append((np.array([xb(cx), yb(cy), 255], np.uint8), label))
             self.order.append(len(self.points) - 1)
@@ -120,7 +130,7 @@ class Mirror:
             x, label = self.points[s]
             self.w, pred, _ = rules.learn_sample(self.w, x, label, LearnRule.PERCEPTRON, RATE)
             errors += pred != label
-            self.log.append(self.w[:, 0].copy())
+            self.log.append(self.flat)
         self.epoch += 1
         self.errors = errors
         self.errors_per_epoch.append(errors)
@@ -135,14 +145,14 @@ class Mirror:
                 self.cx = max(self.cx - 1, 0)
             elif k == RIGHT:
                 self.cx = min(self.cx + 1, COLS - 1)
-            elif k in "AB":
-                self.add("AB".index(k))
+            elif k in "ABC":
+                self.add("ABC".index(k))
             elif k == "L":
                 self.epoch_once()
             elif k == " ":
                 for _ in range(10):
                     self.epoch_once()
-            elif k == "C":
+            elif k == "N":
                 self.clear()
             elif k in GATES:
                 self.clear()
@@ -151,11 +161,9 @@ class Mirror:
                     self.add(label, cx, cy)
 
     def region(self) -> np.ndarray:
-        """The class the weights give each cell (ROWS × COLS)."""
-        w = self.w[:, 0].astype(np.int64)
-        acc = (w[0] * np.array([xb(c) for c in range(COLS)])[None, :]
-               + w[1] * np.array([yb(r) for r in range(ROWS)])[:, None] + w[2] * 255)
-        return (acc >= 0).astype(int)
+        """The class the weights give each cell (ROWS × COLS), by §9.1's prediction."""
+        x = np.array([[xb(c), yb(r), 255] for r in range(ROWS) for c in range(COLS)])
+        return rules.predict_acc(rules.scores(self.w, x)).reshape(ROWS, COLS)
 
 
 def check_lesson(demo: LearnDemo, keys: str = LESSON) -> dict:
@@ -165,18 +173,22 @@ def check_lesson(demo: LearnDemo, keys: str = LESSON) -> dict:
     mirror = Mirror()
     mirror.keys(keys)
     log = demo.log(m)
-    want = np.array(mirror.log[:LOG_MAX], np.int8).reshape(-1, 3)
+    want = np.array(mirror.log[:LOG_MAX], np.int8).reshape(-1, 9)
     n = min(len(log), len(want))
     mismatches = int(np.sum(np.any(log[:n] != want[:n], axis=1))) + abs(len(log) - len(want))
-    if not np.array_equal(demo.weights(m), mirror.w[:, 0]):
+    if not np.array_equal(demo.weights(m), mirror.flat):
         mismatches += 1
     return {"reason": r.reason, "samples": len(want), "epochs": len(mirror.errors_per_epoch),
-            "mismatches": mismatches, "weights": mirror.w[:, 0].tolist(),
+            "mismatches": mismatches, "weights": mirror.w.tolist(),
             "errors_per_epoch": mirror.errors_per_epoch, "machine": m, "mirror": mirror}
 
 
 #: Scripted keys of the screenshots (docs/screenshots/<name>.png): AND learned; XOR not.
-SCREENSHOT_KEYS = {"learn": "1 ", "learn-xor": "3" + " " * 3}
+SCREENSHOT_KEYS = {
+    "learn": "1 ", "learn-xor": "3" + " " * 3,
+    "learn-three": (DOWN * 2 + RIGHT * 3 + "A" + RIGHT * 30 + "B" + DOWN * 14 + LEFT * 15
+                    + "C" + UP + "C" + LEFT * 10 + UP * 12 + "A" + " "),
+}
 
 
 def screenshot_pngs() -> dict[str, bytes]:

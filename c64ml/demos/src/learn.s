@@ -2,7 +2,9 @@
 ;
 ; What it does
 ;   Rows 0-19 are a plane of 40 x 20 cells. The class puts points of class A
-;   (light red) and B (light green) on it with the cursor keys and A / B; L runs
+;   (light red), B (light green) and C (light blue) on it with the cursor keys
+;   and A / B / C (two classes: one unit, acc >= 0 gives B; the first C point
+;   switches to one unit per class, weights reset, the highest score wins); L runs
 ;   one epoch of the perceptron rule (runtime6502/learn.s, docs/semantics.md §9)
 ;   over the points in the order of shuffle.s, SPACE runs ten. After each
 ;   epoch the plane is repainted by the learned rule: a cell is shaded in the
@@ -10,14 +12,15 @@
 ;   where the shading changes. Row 20 shows the epoch, that epoch's errors and
 ;   the mean cycles per sample (lr_sample, timed with CIA2); row 21 the weights;
 ;   rows 22-23 the lesson; row 24 the keys. 1, 2 and 3 load AND, OR and XOR
-;   (four corner points: left/right is input 1 = 0/1, bottom/top input 2), C
+;   (four corner points: left/right is input 1 = 0/1, bottom/top input 2), N
 ;   clears, Q quits to BASIC.
 ;
 ; Inputs (the generated header, c64ml/demos/learn.py)
 ;   DL_K (the rate), DL_SEED (the first xorshift state), DL_LOGMAX;
 ;   dl_xb / dl_yb: the input bytes of each column and row.
-;   After every sample the weights are appended to dl_log (3 bytes each, at most
-;   DL_LOGMAX samples), which the tests compare with the reference.
+;   After every sample the nine weight bytes (dl_w; 3 used with one unit) are
+;   appended to dl_logbuf (at most DL_LOGMAX samples, counted in dl_log), which
+;   the tests compare with the reference.
 ;
 ; Zero page: none of its own.
 
@@ -71,6 +74,8 @@ dl_loop:
         cmp #' '
         beq dl_ten
         cmp #'C'
+        beq dl_addc
+        cmp #'N'
         beq dl_clr
         cmp #'1'
         bcc dl_loop
@@ -111,6 +116,9 @@ dl_adda:
         beq dl_add
 dl_addb:
         lda #1
+        bne dl_add
+dl_addc:
+        lda #2
 dl_add: jsr dl_point
         jsr dl_cursor
         jsr dl_status
@@ -204,9 +212,12 @@ dl_clear:                       ; no points, zero weights, epoch 0, the PRNG res
         sta dl_sum+3
         sta dl_cnt
         sta dl_cnt+1
-        sta dl_w
-        sta dl_w+1
-        sta dl_w+2
+        ldx #8
+@w0:    sta dl_w,x
+        dex
+        bpl @w0
+        ldx #1
+        stx dl_units
         lda #<DL_SEED
         sta sh_state
         lda #>DL_SEED
@@ -235,6 +246,25 @@ dl_point:                       ; add a point of class A (A = 0) or B (A = 1) at
         ldx #>dl_s_full
         jmp dl_msg
 @room:  sta dl_lab
+        cmp #2
+        bne @two
+        lda dl_units
+        cmp #1
+        bne @two
+        lda #3                  ; the first point of class C: one score per class
+        sta dl_units
+        lda #0
+        ldx #8
+@wz:    sta dl_w,x
+        dex
+        bpl @wz
+        lda #<dl_s_three
+        ldx #>dl_s_three
+        jsr dl_msg
+        jsr dl_paint
+        jsr dl_cursor
+        ldx dl_npts
+@two:
         txa                     ; record address = dl_pts + 4 * n
         asl
         asl
@@ -305,7 +335,7 @@ dl_learn1:                      ; carry set (and a message) if there are no poin
         sta lr_wp+1
         lda #3
         sta lr_rows
-        lda #1
+        lda dl_units
         sta lr_m
         lda #0
         sta lr_rule
@@ -377,7 +407,7 @@ dl_lp:  sta $FFFF
         bne dl_lnc
         inc dl_lp+2
 dl_lnc: inx
-        cpx #3
+        cpx #9
         bne dl_lb
         inc dl_log
         bne dl_lfull
@@ -388,8 +418,14 @@ dl_lfull:
 dl_lesson:                      ; the message after an epoch
         lda dl_errs
         bne @wrong
+        lda dl_units
+        cmp #1
+        bne @lines
         lda #<dl_s_learned
         ldx #>dl_s_learned
+        jmp dl_msg
+@lines: lda #<dl_s_learn3
+        ldx #>dl_s_learn3
         jmp dl_msg
 @wrong: lda dl_epoch+1
         bne @long
@@ -490,83 +526,140 @@ dl_uncursor:
         ldy dl_cx
         jmp dl_cell
 
-dl_paint:                       ; every cell by the sign of w_x*xb + w_y*yb + w_b*255
-        lda dl_w+2
+dl_paint:                       ; every cell by the class the weights give it
+        ldx #0                  ; per unit u: bias*255 and the column step 6*w_x
+@unit:  stx dl_u
+        txa
+        clc
+        adc dl_units
+        adc dl_units            ; w_bias of unit u: dl_w + 2m + u
+        tax
+        lda dl_w,x
         ldy #255
         jsr dl_smul
+        ldx dl_u
         lda dl_p0
-        sta dl_bias
+        sta dl_bs0,x
         lda dl_p1
-        sta dl_bias+1
+        sta dl_bs1,x
         lda dl_p2
-        sta dl_bias+2
-        lda dl_w
-        ldy #6                  ; the step from one column to the next
+        sta dl_bs2,x
+        lda dl_w,x              ; w_x of unit u
+        ldy #6
         jsr dl_smul
+        ldx dl_u
         lda dl_p0
-        sta dl_step
+        sta dl_st0,x
         lda dl_p1
-        sta dl_step+1
+        sta dl_st1,x
         lda dl_p2
-        sta dl_step+2
+        sta dl_st2,x
+        inx
+        cpx dl_units
+        bne @unit
         lda #0
         sta dl_row
-@row:   ldx dl_row
-        jsr dl_rowptr
+dl_prow:
         ldx dl_row
-        lda dl_w+1
+        jsr dl_rowptr
+        ldx #0                  ; acc[u] = w_y*yb + bias*255 + w_x*xb[0]
+@ru:    stx dl_u
+        txa
+        clc
+        adc dl_units
+        tax
+        lda dl_w,x
+        ldx dl_row
         ldy dl_yb,x
-        jsr dl_smul             ; acc = w_y*yb + bias + w_x*xb[0]
+        jsr dl_smul
+        ldx dl_u
         clc
         lda dl_p0
-        adc dl_bias
-        sta dl_acc
+        adc dl_bs0,x
+        sta dl_ac0,x
         lda dl_p1
-        adc dl_bias+1
-        sta dl_acc+1
+        adc dl_bs1,x
+        sta dl_ac1,x
         lda dl_p2
-        adc dl_bias+2
-        sta dl_acc+2
-        lda dl_w
+        adc dl_bs2,x
+        sta dl_ac2,x
+        lda dl_w,x
         ldy dl_xb
         jsr dl_smul
+        ldx dl_u
         clc
         lda dl_p0
-        adc dl_acc
-        sta dl_acc
+        adc dl_ac0,x
+        sta dl_ac0,x
         lda dl_p1
-        adc dl_acc+1
-        sta dl_acc+1
+        adc dl_ac1,x
+        sta dl_ac1,x
         lda dl_p2
-        adc dl_acc+2
-        sta dl_acc+2
+        adc dl_ac2,x
+        sta dl_ac2,x
+        inx
+        cpx dl_units
+        bne @ru
         ldy #0
-@cell:  lda dl_acc+2            ; class B (1) where acc >= 0
-        asl
-        lda #0
-        rol
-        eor #1
+dl_pcell:
+        jsr dl_decide
         jsr dl_rmw
         jsr dl_cell
-        clc
-        lda dl_acc
-        adc dl_step
-        sta dl_acc
-        lda dl_acc+1
-        adc dl_step+1
-        sta dl_acc+1
-        lda dl_acc+2
-        adc dl_step+2
-        sta dl_acc+2
+        ldx #0                  ; acc[u] += step[u]
+@adv:   clc
+        lda dl_ac0,x
+        adc dl_st0,x
+        sta dl_ac0,x
+        lda dl_ac1,x
+        adc dl_st1,x
+        sta dl_ac1,x
+        lda dl_ac2,x
+        adc dl_st2,x
+        sta dl_ac2,x
+        inx
+        cpx dl_units
+        bne @adv
         iny
         cpy #40
-        bne @cell
+        bne dl_pcell
         inc dl_row
         lda dl_row
         cmp #20
         beq @done
-        jmp @row
+        jmp dl_prow
 @done:  rts
+
+dl_decide:                      ; A = the class of the cell (one unit: acc >= 0 gives B;
+        lda dl_units            ; three: the first maximal score); keeps Y
+        cmp #1
+        bne @many
+        lda dl_ac2
+        asl
+        lda #0
+        rol
+        eor #1
+        rts
+@many:  sty dl_ysv
+        ldy #0                  ; Y = the best so far
+        ldx #1
+@cmp:   sec                     ; best - acc[x] < 0 (signed 24-bit) means acc[x] > best
+        lda dl_ac0,y
+        sbc dl_ac0,x
+        lda dl_ac1,y
+        sbc dl_ac1,x
+        lda dl_ac2,y
+        sbc dl_ac2,x
+        bvc @nv
+        eor #$80
+@nv:    bpl @keep
+        txa
+        tay
+@keep:  inx
+        cpx dl_units
+        bne @cmp
+        tya
+        ldy dl_ysv
+        rts
 
 dl_smul:                        ; dl_p0..2 = A (signed) * Y (unsigned), 24 bits
         sta dl_sg
@@ -646,6 +739,9 @@ dl_status:
         ldx #21
         ldy #0
         jsr dl_at
+        lda dl_units
+        cmp #1
+        bne dl_st3
         lda #<dl_s_w
         ldx #>dl_s_w
         jsr pr_str
@@ -668,6 +764,36 @@ dl_status:
         sta pr_width
         lda dl_npts
         jmp pr_u8
+dl_st3: lda #0                  ; three units: "A" x y bias, "B" ..., "C" ...
+        sta dl_u
+@unit:  lda #18                 ; the class letter in reverse video
+        jsr $FFD2
+        lda dl_u
+        clc
+        adc #'A'
+        jsr $FFD2
+        lda #146
+        jsr $FFD2
+        ldx dl_u
+        lda dl_w,x
+        jsr dl_s8
+        lda dl_u
+        clc
+        adc #3
+        tax
+        lda dl_w,x
+        jsr dl_s8
+        lda dl_u
+        clc
+        adc #6
+        tax
+        lda dl_w,x
+        jsr dl_s8
+        inc dl_u
+        lda dl_u
+        cmp #3
+        bne @unit
+        rts
 
 dl_s8:                          ; A as a signed number, right-aligned in 4 characters
         ldx #' '
@@ -758,8 +884,8 @@ dl_tr:  rts
 
 ; ---- data -------------------------------------------------------------------------------
 
-dl_ptcol:  .byte 10, 13         ; points: light red (A), light green (B)
-dl_rgcol:  .byte 2, 5           ; regions: red (A), green (B)
+dl_ptcol:  .byte 10, 13, 14     ; points: light red (A), light green (B), light blue (C)
+dl_rgcol:  .byte 2, 5, 6        ; regions: red (A), green (B), blue (C)
 dl_gx:     .byte 4, 4, 35, 35   ; the gates' corners: (0,0), (0,1), (1,0), (1,1)
 dl_gy:     .byte 15, 4, 15, 4
 dl_gates:  .byte 0, 0, 0, 1     ; AND
@@ -772,7 +898,7 @@ dl_r40lo:
 dl_r40hi:
         .byte >0, >40, >80, >120, >160, >200, >240, >280, >320, >360, >400, >440, >480
         .byte >520, >560, >600, >640, >680, >720, >760, >800, >840, >880, >920, >960
-dl_s_hello: .byte "ADD POINTS (A, B) OR PRESS 1, 2, 3 FOR", 13
+dl_s_hello: .byte "ADD POINTS (A B C) OR PRESS 1, 2, 3 FOR", 13
             .byte "AND, OR, XOR. THEN L LEARNS AN EPOCH.", 0
 dl_s_clear: .byte "CLEARED: WEIGHTS 0, EPOCH 0.", 13, 0
 dl_s_full:  .byte "64 POINTS: THE MOST THIS DEMO HOLDS.", 13, 0
@@ -785,12 +911,16 @@ dl_s_xorq:  .byte "XOR: B WHEN THE INPUTS DIFFER. CAN ONE", 13
             .byte "PERCEPTRON LEARN IT? PRESS SPACE.", 0
 dl_s_learned: .byte "NO ERRORS: ONE STRAIGHT LINE SPLITS", 13
             .byte "THE CLASSES, AND THE C64 FOUND ONE.", 0
+dl_s_learn3: .byte "NO ERRORS: STRAIGHT LINES SPLIT THE", 13
+            .byte "THREE CLASSES, AND THE C64 FOUND THEM.", 0
 dl_s_more:  .byte "STILL ERRORS. L OR SPACE LEARNS MORE.", 13, 0
 dl_s_xor:   .byte "XOR NEVER LEARNED: NO STRAIGHT LINE PUTS", 13
             .byte "01,10 ON ONE SIDE, 00,11 ON THE OTHER.", 0
 dl_s_noline: .byte "STILL ERRORS AFTER 20 EPOCHS: MAYBE NO", 13
             .byte "STRAIGHT LINE SPLITS THESE POINTS.", 0
-dl_s_keys:  .byte "CRSR A B:ADD L:LEARN SPC:X10 123 C Q", 0
+dl_s_keys:  .byte "CRSR A B C:ADD L:LEARN SPC:X10 123 N Q", 0
+dl_s_three: .byte "CLASS C: NOW ONE SCORE PER CLASS, THE", 13
+            .byte "HIGHEST WINS. WEIGHTS START AT 0 AGAIN.", 0
 dl_s_epoch: .byte "EPOCH", 0
 dl_s_errs:  .byte " ERR", 0
 dl_s_cyc:   .byte " CYC/SAMPLE", 0
@@ -817,7 +947,19 @@ dl_t:       .byte 0
 dl_sum:     .res 4
 dl_cnt:     .res 2
 dl_log:     .res 2              ; samples logged
-dl_w:       .res 3              ; w_x, w_y, w_bias (lr_sample's rows)
+dl_w:       .res 9              ; rows x, y, bias of dl_units bytes each (lr_sample's)
+dl_units:   .byte 1
+dl_u:       .byte 0
+dl_ysv:     .byte 0
+dl_bs0:     .res 3
+dl_bs1:     .res 3
+dl_bs2:     .res 3
+dl_st0:     .res 3
+dl_st1:     .res 3
+dl_st2:     .res 3
+dl_ac0:     .res 3
+dl_ac1:     .res 3
+dl_ac2:     .res 3
 dl_row:     .byte 0
 dl_sg:      .byte 0
 dl_mag:     .byte 0
@@ -825,12 +967,9 @@ dl_sgn:     .byte 0
 dl_p0:      .byte 0
 dl_p1:      .byte 0
 dl_p2:      .byte 0
-dl_bias:    .res 3
-dl_step:    .res 3
-dl_acc:     .res 3
 dl_mp:      .res 2
 dl_pts:     .res 4 * DL_MAXPTS
 dl_ord:     .res 2 * DL_MAXPTS
 dl_pmap:    .res 800
 dl_rmap:    .res 800
-dl_logbuf:  .res 3 * DL_LOGMAX
+dl_logbuf:  .res 9 * DL_LOGMAX
