@@ -68,6 +68,13 @@ class Executor(StrEnum):
     C64 = "c64"      # the compiled 6502 code in the emulated C64
 
 
+class LearnRule(StrEnum):
+    """A learning rule of ``c64ml learn`` (docs/semantics.md §9)."""
+
+    PERCEPTRON = "perceptron"  # on a mistake, w += sign(e)·floor(x / 2^K), e = ±1
+    LMS = "lms"                # every sample, w += sign(e)·floor(|e|·x / 2^K), e = t − o
+
+
 class Optimize(StrEnum):
     """What ``compile --optimize`` favours."""
 

@@ -45,17 +45,19 @@ LAYERS: dict[str, set[str]] = {
                "quantize", "backend6502", "backend_c", "asm", "machine"},
     "train": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
               "quantize", "backend6502"},
-    "demos": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
+    "learn": {"errors", "fileio", "jsonfile", "progress", "spec", "model", "exec", "asm",
               "backend6502", "package", "machine"},
+    "demos": {"errors", "fileio", "jsonfile", "progress", "spec", "text", "model", "exec",
+              "asm", "backend6502", "package", "machine", "learn"},
     "cli": {"c64ml", "errors", "fileio", "jsonfile", "progress", "spec", "text", "asm", "package",
             "machine", "model", "exec", "quantize", "backend6502", "backend_c", "verify",
-            "demos", "train"},
+            "demos", "train", "learn"},
     "c64ml": {"errors", "model"},
     "console": {"cli"},
 }
 #: The CLI's command modules: registered by c64ml/cli/__init__.py, never importing one
 #: another (shared helpers live in c64ml/cli/common.py).
-CLI_COMMANDS = {"model", "compile", "toolchain", "demo", "bench", "train"}
+CLI_COMMANDS = {"model", "compile", "toolchain", "demo", "bench", "train", "learn"}
 #: Third-party packages only a layer may import.
 ONLY_IN = {"click": "cli"}
 

@@ -115,3 +115,14 @@ def test_run_build_in_two_processes_gives_the_same_outputs_and_cycles():
     one, two = run_build(build, q, jobs=1), run_build(build, q, jobs=2)
     assert np.array_equal(one.outputs, two.outputs) and np.array_equal(one.cycles, two.cycles)
     assert one.outputs.shape == (70, model.out_bytes) and one.cycles.min() > 100
+
+
+def test_demo_learn_checks_every_sample_and_writes_files(tmp_path):
+    r = CliRunner().invoke(demo, ["--which", "learn", "--out", str(tmp_path), "--json"])
+    assert r.exit_code == 0, r.output
+    f = json.loads(r.stdout)
+    assert f["demo"] == "learn" and f["mismatches"] == 0 and f["samples"] == 174
+    assert f["errors_per_epoch"][9] == 0  # AND learned by the tenth epoch
+    assert min(f["errors_per_epoch"][12:]) >= 1  # XOR never
+    prg = (tmp_path / "learn-demo.prg").read_bytes()
+    assert prg[:2] == b"\x01\x08" and len(prg) == f["prg_bytes"]

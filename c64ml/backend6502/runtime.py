@@ -16,6 +16,8 @@ INFERENCE_FILES = ("activate.s", "requant.s", "mul8.s", "argmax.s", "dense.s", "
 WIDE_FILES = ("wide.s", "rq32.s")
 #: The runtime files a driver program (the app, the demos) adds to print and time.
 DRIVER_FILES = ("print.s", "timer.s")
+#: The runtime files of learning on the C64 (c64ml/learn, docs/learning.md).
+LEARN_FILES = ("learn.s", "shuffle.s", "mul8.s")
 
 #: The header's fields, in the order they must appear; all but Imports are required.
 FIELDS = ("Inputs", "Outputs", "Clobbers", "Zero page", "Cycles", "Requires", "Imports")

@@ -145,7 +145,7 @@ def _register() -> None:
     import importlib
 
     for name in ("c64ml.cli.model", "c64ml.cli.toolchain", "c64ml.cli.compile", "c64ml.cli.demo",
-                 "c64ml.cli.bench", "c64ml.cli.train"):
+                 "c64ml.cli.bench", "c64ml.cli.train", "c64ml.cli.learn"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from c64ml.demos.builders import BUILDERS, DEMOS, PACKAGE, DemoBuild
+from c64ml.demos.learn import LESSON, build_learn, check_lesson
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs
 from c64ml.verify.verify import Verification, verify
@@ -25,8 +26,40 @@ def demo_files(name: str, out_dir: Path) -> tuple[Path, Path]:
     return out_dir / f"{name}-demo.prg", out_dir / f"{name}-demo.d64"
 
 
+#: Every demo ``--which`` offers: the model demos and the learning demo.
+ALL_DEMOS = (*DEMOS, "learn")
+
+
+def learn_job(out_dir: Path, outs: Outputs) -> dict:
+    """Build the learning demo, run its scripted lesson (AND, then XOR, then points added by
+    hand) in the emulated C64 with every sample's weights checked, add its PRG and D64."""
+    build = build_learn()
+    res = check_lesson(build, LESSON)
+    prg, d64 = demo_files("learn", out_dir)
+    prg_bytes = build.prg()
+    outs.add(prg, prg_bytes)
+    outs.add(d64, build.d64(prg.stem.upper()))
+    return {"demo": "learn", "samples": res["samples"], "epochs": res["epochs"],
+            "mismatches": res["mismatches"], "errors_per_epoch": res["errors_per_epoch"],
+            "weights": res["weights"], "keys": LESSON, "prg": str(prg), "d64": str(d64),
+            "prg_bytes": len(prg_bytes), "vice": f"x64sc -autostart {prg}"}
+
+
+def learn_summary(f: dict) -> str:
+    return "\n".join([
+        f"learn demo: the scripted lesson ran {f['samples']} samples in the emulated C64",
+        f"  mismatches   {f['mismatches']} (weights in C64 memory after every sample vs "
+        "the NumPy reference)",
+        f"  errors/epoch {' '.join(str(e) for e in f['errors_per_epoch'])}",
+        f"  wrote        {f['prg']} and {f['d64']} ({f['prg_bytes']:,} bytes)",
+        f"  run it       {f['vice']}",
+        f"               or on a C64: LOAD \"{Path(f['prg']).stem.upper()}\",8 then RUN"])
+
+
 def run_demo_job(name: str, out_dir: Path, outs: Outputs) -> dict:
     """Build and verify one demo and add its PRG and D64 to ``outs``; the figures as a dict."""
+    if name == "learn":
+        return learn_job(out_dir, outs)
     build: DemoBuild = BUILDERS[name]()
     v: Verification = verify(build, build.data, build.model.float_model)  # carried by the qmodel
     checks = {"model": v}
@@ -48,6 +81,8 @@ def run_demo_job(name: str, out_dir: Path, outs: Outputs) -> dict:
 
 def summary(f: dict) -> str:
     """The human-readable table for one demo's figures."""
+    if f["demo"] == "learn":
+        return learn_summary(f)
     c, t, b, a = f["cycles"], f["time_ms"], f["bytes"], f["accuracy"]
     shape = f"{f['samples']} samples"
     lines = [
@@ -75,8 +110,9 @@ def summary(f: dict) -> str:
 @click.command(short_help="Build and verify the C64 demo programs.")
 @click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(),
               help="Directory for the PRG and D64 files (created if missing).")
-@click.option("--which", type=click.Choice([*DEMOS, "all"]), default="digits",
-              show_default=True, help="Which demo to build; fruit and xor need examples/.")
+@click.option("--which", type=click.Choice([*ALL_DEMOS, "all"]), default="digits",
+              show_default=True, help="Which demo to build; fruit and xor need examples/; "
+              "learn is the classroom demo of learning (docs/learning.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def demo(out_dir: str, which: str, as_json: bool) -> None:
     """Build the C64 demo (digits by default), prove its model bit-exact in the emulated
@@ -89,7 +125,7 @@ def demo(out_dir: str, which: str, as_json: bool) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise C64mlError(f"cannot create the directory: {e.strerror}", out_dir) from None
-    names = DEMOS if which == "all" else (which,)
+    names = ALL_DEMOS if which == "all" else (which,)
     outs = Outputs()
     outs.claim(*(path for name in names for path in demo_files(name, out)))
     results = []

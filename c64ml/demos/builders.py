@@ -226,6 +226,12 @@ def screenshots(out_dir: str | Path) -> list[Path]:
         path = Path(out_dir) / f"{shot}.png"
         write_atomic(path, render_png(m.screen_codes(), m.colour_ram(), m.border, m.background))
         written.append(path)
+    from c64ml.demos.learn import screenshot_pngs  # the learning demo has no model
+
+    for shot, png in screenshot_pngs().items():
+        path = Path(out_dir) / f"{shot}.png"
+        write_atomic(path, png)
+        written.append(path)
     return written
 
 
