@@ -194,7 +194,7 @@ def test_a_c64_shuffle_that_differs_is_counted(monkeypatch):
 
 def test_the_c64_shuffles_like_the_reference():
     f = str(IRIS)
-    p = problem(load_dataset(f), f)
+    problem(load_dataset(f), f)  # iris is a valid learning problem (105 samples, 4 features)
     from c64ml.learn.c64 import C64Learner
     c = C64Learner(5, 3, LearnRule.PERCEPTRON, 4, samples=105, seed=321)
     order = list(range(105))
