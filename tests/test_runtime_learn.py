@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from runtime_harness import build, call, peek, poke
 
 from c64ml.learn import rules
 from c64ml.spec import LearnRule
-from runtime_harness import build, call, peek, poke
 
 MAX_ROWS, MAX_UNITS = 255, 16
 DRIVER = f"""
