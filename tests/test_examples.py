@@ -165,7 +165,7 @@ def test_xor_perceptron_fails_and_mlp_solves():
 def test_bundled_demo_model_equals_the_digits_example():
     data = ROOT / "c64ml" / "demos" / "data"
     assert (data / "digits.qmodel.json").read_bytes() == \
-        (EXAMPLES / "digits" / "qmodel-speed.json").read_bytes()
+        (EXAMPLES / "digits" / "qmodel-trained.json").read_bytes()
     assert (data / "digits_test.npz").read_bytes() == (EXAMPLES / "digits" / "test.npz").read_bytes()
     assert "540" in (data / "README.md").read_text()
 

@@ -10,8 +10,9 @@ to this file, replacing the committed files): model.json (float model), qmodel.j
 shared codebook of 12 weight magnitudes and 30% of the weights pruned, for
 ``--optimize speed``, as ``c64ml quantize --codebook 12 --prune 0.3`` makes it),
 train.npz and test.npz (raw pixels ``x``, labels ``y``; stratified 70/30 split,
-fixed seed). With --bundle it also copies qmodel-speed.json and the test split
-to c64ml/demos/data/ (the demo model).
+fixed seed). With --bundle it also copies the test split to c64ml/demos/data/; the
+demo model there is a copy of qmodel-trained.json, which ``c64ml train`` makes (see
+this folder's README).
 
     python examples/digits/train.py [--out DIR | --overwrite] [--bundle]
 """
@@ -71,9 +72,8 @@ def main() -> None:
           f"{test.float_accuracy:.4f}, fixed point {test.fixed_accuracy:.4f} "
           f"({len(y_te)} test samples)")
     if bundle:
-        shutil.copyfile(out / "qmodel-speed.json", BUNDLE / "digits.qmodel.json")
         shutil.copyfile(out / "test.npz", BUNDLE / "digits_test.npz")
-        print(f"copied qmodel-speed.json and test.npz to {BUNDLE}")
+        print(f"copied test.npz to {BUNDLE}")
 
 
 if __name__ == "__main__":
