@@ -142,6 +142,8 @@ def qlayers(draw, n_in: int, in_kind: str, activation: str, max_width: int,
         layer.zero_point = draw(st.integers(-128, 127))
         lo = draw(st.integers(-128, 127))
         layer.clamp = (lo, draw(st.integers(lo, 127)))
+        if draw(st.booleans()):  # a TFLite LOGISTIC after it: a table of int8 values
+            layer.table = _table(draw(st.sampled_from(TABLE_STYLES)), rng, Activation.TANH)
     if activation in TABLED:
         layer.table = _table(draw(st.sampled_from(TABLE_STYLES)), rng, activation).astype(np.int64)
     return layer

@@ -71,6 +71,8 @@ def one_input_tflite_layers(draw) -> QLayer:
     layer.zero_point = draw(st.integers(-128, 127))
     lo = draw(st.integers(-128, 127))
     layer.clamp = (lo, draw(st.integers(lo, 127)))
+    if draw(st.booleans()):  # a LOGISTIC after it: a table of int8 values
+        layer.table = np.sort(rng.integers(-128, 128, 256))
     return layer
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from c64ml.backend6502 import labels, wide
 from c64ml.exec.reference import requantize
 from c64ml.model.qmodel import QLayer
-from c64ml.spec import CLAMP, TABLED, Activation, Requant, Strategy, ValueKind
+from c64ml.spec import CLAMP, Activation, Requant, Strategy, ValueKind
 
 
 def _nbytes(v: int) -> int:
@@ -188,7 +188,7 @@ def _signed_test(acc: tuple[str, str, str], value: int, greater: bool,
 
 def _out_value(layer: QLayer, y: int) -> int:
     """The byte stored for output value ``y`` (through the table, if any)."""
-    if layer.activation in TABLED:
+    if layer.table is not None:
         return int(layer.table[y + 128]) & 0xFF
     return y & 0xFF
 
@@ -228,10 +228,13 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
     else:  # TFLite: the non-negative and the negative accumulators round apart
         neg = labels.layer(k, f"n{j}")
         L += [f"        lda {acc[2]}", "        bpl *+5", f"        jmp {neg}"]
+        joined = labels.layer(k, f"j{j}")
         L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"))
-        L += [f"        jmp {done}", f"{neg}:"]
+        L += [f"        jmp {joined}", f"{neg}:"]
         L += _piece_code(layer, pieces[1], acc, False, labels.layer(k, f"m{j}"))
-    if layer.activation in TABLED:
+        L.append(f"{joined}:")
+    if pieces and layer.table is not None:  # (a saturated or constant output is looked up
+        #                                       at compile time)
         L += ["        eor #$80                ; table index y + 128", "        tax",
               f"        lda {labels.layer(k, 't')},x"]
     return L + [f"{done}:", store]

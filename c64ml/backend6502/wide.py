@@ -25,7 +25,6 @@ from c64ml.spec import (
     KIND_MAX,
     NARROW_ACC_MAX,
     REQUANTIZED,
-    TABLED,
     Activation,
     Requant,
     Strategy,
@@ -196,7 +195,7 @@ def layer_code(k: int, layer: QLayer, kind: ValueKind, strategy: Strategy, src: 
     L += ["        ; the outputs (rq32.s)"]
     L += _set("rq32_rec", labels.layer(k, "r"), "per-unit records")
     L += _set("rq32_out", dst)
-    L += _set("rq32_tab", labels.layer(k, "t") if layer.activation in TABLED else "0")
+    L += _set("rq32_tab", labels.layer(k, "t") if layer.table is not None else "0")
     L += [f"        lda #{layer.n_out}", "        sta rq32_n",
           f"        lda #${layer.zero_point & 0xFF:02X}         ; zero point {layer.zero_point}",
           "        sta rq32_zp",

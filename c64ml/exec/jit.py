@@ -22,7 +22,7 @@ from llvmlite import ir
 
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel, validate_qmodel
-from c64ml.spec import REQUANTIZED, TABLED, Requant
+from c64ml.spec import REQUANTIZED, Requant
 
 I1, I8, I32, I64, F64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.DoubleType()
 I8P, F64P = I8.as_pointer(), F64.as_pointer()
@@ -147,7 +147,7 @@ def _emit_layer(b: ir.IRBuilder, module: ir.Module, prefix: str, layer: QLayer, 
     if act in REQUANTIZED:
         mult = _const_array(module, prefix + ".m", I32, layer.multiplier)
         shift = _const_array(module, prefix + ".s", I32, layer.shift)
-    if act in TABLED:
+    if layer.table is not None:  # sigmoid, tanh, or a TFLite LOGISTIC
         table = _const_array(module, prefix + ".t", I8, layer.table)
     extend = b.zext if in_kind == "u8" else b.sext
     acc_slot = _slot(b, I32, prefix + ".acc")
@@ -175,7 +175,7 @@ def _emit_layer(b: ir.IRBuilder, module: ir.Module, prefix: str, layer: QLayer, 
             else:
                 r = _c64ml_requant(b, acc, m, s)
             y = b.trunc(_clamp(b, r, *layer.out_range), I32)
-            if act in TABLED:
+            if layer.table is not None:
                 y = _load_at(b, table, b.add(y, ir.Constant(I32, 128)))
         _store_at(b, y if y.type == I8 else b.trunc(y, I8), dst, j)  # y mod 256
         if acc_out is not None:

@@ -288,13 +288,16 @@ def validate_qmodel(model: QModel) -> None:
             _check_requant(layer, f)
         elif layer.requant != Requant.C64ML:
             raise C64mlError("step and sign layers do not requantize", field=f + ".requant")
-        if (layer.activation in TABLED) != (layer.table is not None):
+        tfl = layer.requant == Requant.TFLITE  # may carry a table: a LOGISTIC after it
+        if not tfl and (layer.activation in TABLED) != (layer.table is not None):
             raise C64mlError("required for sigmoid and tanh" if layer.activation in TABLED
-                             else "only sigmoid and tanh layers have a table", field=f + ".table")
+                             else "only sigmoid, tanh and tflite layers have a table",
+                             field=f + ".table")
         if layer.table is not None:
             if layer.table.shape != (256,):
                 raise C64mlError("expected 256 entries", field=f + ".table")
-            _check_range(layer.table, *TABLE_RANGE[layer.activation], f + ".table")
+            _check_range(layer.table, *(TABLE_RANGE[Activation.TANH] if tfl
+                                        else TABLE_RANGE[layer.activation]), f + ".table")
         n_in = layer.n_out
     for k, (layer, bound) in enumerate(zip(model.layers, acc_bounds(model))):
         left = (np.left_shift(1, np.maximum(layer.shift, 0))

@@ -2,9 +2,10 @@
 
 A chain of int8 FULLY_CONNECTED operators (per-tensor or per-channel weight scales, int32
 bias, fused NONE / RELU / RELU6 / RELU_N1_TO_1), with RESHAPE anywhere, QUANTIZE first and
-DEQUANTIZE last, and a trailing SOFTMAX or LOGISTIC (dropped: the outputs become the last
-layer's int8 values, and the class is the same except on ties), becomes a qmodel whose layers
-requantize as TFLite does (docs/semantics.md §4.2):
+DEQUANTIZE last, a trailing LOGISTIC (computed exactly: a 256-entry table on the last
+layer, tflite_logistic.py) and a trailing SOFTMAX (dropped: the outputs become the last
+layer's int8 values, and the class is the same except on ties), becomes a qmodel whose
+layers requantize as TFLite does (docs/semantics.md §4.2):
 
 - the input zero point is folded into the bias, with the input byte of the C64 program
   being ``q + 128`` for layer 0 (§1.2), so the bias gets ``−(128 + zp_in)·Σw``, and
@@ -27,6 +28,7 @@ import numpy as np
 
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel, validate_qmodel
+from c64ml.model.tflite_logistic import logistic_table
 from c64ml.spec import Activation, OutputMode, Requant
 
 #: ``QModel.info["imported_from"]`` of a qmodel made here.
@@ -37,12 +39,10 @@ FUSED = {"NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0),
 #: Trailing operators that are dropped, and what that changes.
 DROPPABLE = {"SOFTMAX": "the outputs are the logits (int8), not the probabilities; the class "
                         "is the same except on ties",
-             "LOGISTIC": "the outputs are the logits (int8), not the sigmoid; the class is the "
-                         "same except on ties",
              "DEQUANTIZE": "the outputs are the int8 values; multiply by the output scale after "
                            "subtracting the zero point for the real values"}
 PASS_THROUGH = ("RESHAPE",)
-SUPPORTED = ("FULLY_CONNECTED", "QUANTIZE", *PASS_THROUGH, *DROPPABLE)
+SUPPORTED = ("FULLY_CONNECTED", "QUANTIZE", "LOGISTIC", *PASS_THROUGH, *DROPPABLE)
 
 
 def round_half_away(x: float) -> int:
@@ -114,6 +114,7 @@ def _convert(graph, path: Path) -> QModel:
     layers: list[QLayer] = []
     described: list[str] = []
     first_fc = True
+    last_fc_out = output_tensor = None
     for i, op in enumerate(ops):
         where = f"operator {i} ({op.op})"
         described.append(op.op)
@@ -132,6 +133,24 @@ def _convert(graph, path: Path) -> QModel:
             current = op.outputs[0]
             continue
         if op.op in PASS_THROUGH:
+            current = op.outputs[0]
+            continue
+        if op.op == "LOGISTIC":  # elementwise int8 → int8: a table on the last layer
+            rest = [o.op for o in ops[i + 1:]]
+            if any(r not in ("DEQUANTIZE", "SOFTMAX") for r in rest) or not layers \
+                    or current != last_fc_out or layers[-1].table is not None:
+                raise C64mlError(f"{where} is supported only right after the last "
+                                 "FULLY_CONNECTED layer")
+            src, dst = tensors[ins[0]], tensors[op.outputs[0]]
+            _need(dst, "int8", where, "output")
+            s_x, z_x = _params(src, "input", where)
+            s_y, z_y = _params(dst, "output", where)
+            if int(z_y[0]) != -128:
+                raise C64mlError(f"{where}: output zero point {int(z_y[0])}; TFLite's int8 "
+                                 "LOGISTIC needs -128")
+            layers[-1].table = logistic_table(float(s_x[0]), int(z_x[0]))
+            layers[-1].scale = float(s_y[0])
+            output_tensor = dst
             current = op.outputs[0]
             continue
         if op.op in DROPPABLE:
@@ -162,7 +181,8 @@ def _convert(graph, path: Path) -> QModel:
             input_quant_tensor = x
         layers.append(_dense(op, where, x, w, b, y, first_fc))
         first_fc = False
-        current = op.outputs[0]
+        current = last_fc_out = op.outputs[0]
+        output_tensor = y
     if not layers:
         raise C64mlError("has no FULLY_CONNECTED layer")
     s_in, z_in = _params(input_quant_tensor, "input", "operator 0")
@@ -171,8 +191,7 @@ def _convert(graph, path: Path) -> QModel:
     scale, zp = float(s_in[0]), int(z_in[0])
     lo = np.full(n_in, scale * (-128 - zp))
     hi = np.full(n_in, scale * (127 - zp))
-    out_t = _last_fc_output(graph, ops)
-    s_out, z_out = _params(out_t, "output", "the last FULLY_CONNECTED")
+    s_out, z_out = _params(output_tensor, "output", "the last layer")
     model = QModel(_name(path), lo, hi, layers, output=OutputMode.ARGMAX,
                    input_quant=(scale, zp))
     model.info = {
@@ -186,13 +205,6 @@ def _convert(graph, path: Path) -> QModel:
     except C64mlError as e:
         raise C64mlError(f"cannot run on the C64: {e.line()}") from None
     return model
-
-
-def _last_fc_output(graph, ops):
-    for op in reversed(ops):
-        if op.op == "FULLY_CONNECTED":
-            return graph.tensors[op.outputs[0]]
-    raise C64mlError("has no FULLY_CONNECTED layer")
 
 
 def _name(path: Path) -> str:
