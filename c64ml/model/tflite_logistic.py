@@ -26,7 +26,7 @@ def _wrap(x: int) -> int:
     return (x + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
-def _high_mul(a: int, b: int) -> int:
+def high_mul(a: int, b: int) -> int:
     """Doubling high multiply of two Q0.31 values: (a·b + nudge) / 2^31 toward zero."""
     if a == b == INT32_MIN:
         return INT32_MAX
@@ -35,7 +35,7 @@ def _high_mul(a: int, b: int) -> int:
     return t >> 31 if t >= 0 else -((-t) >> 31)
 
 
-def _round_shift(x: int, e: int) -> int:
+def round_shift(x: int, e: int) -> int:
     """x / 2^e rounded to nearest, halves away from zero (a rounding right shift)."""
     if e == 0:
         return x
@@ -48,7 +48,7 @@ def _times_pot(x: int, e: int) -> int:
     if e > 0:
         limit = (1 << (31 - e)) - 1
         return INT32_MAX if x > limit else INT32_MIN if x < -limit else x << e
-    return _round_shift(x, -e)
+    return round_shift(x, -e)
 
 
 def _half_sum(a: int, b: int) -> int:
@@ -62,11 +62,11 @@ def _exp_quarter(a: int) -> int:
     """exp(a) for a in [−1/4, 0), both Q0.31: a Taylor polynomial around −1/8."""
     e_minus_eighth, third = 1895147668, 715827883
     x = _wrap(a + (1 << 28))
-    x2 = _high_mul(x, x)
-    x3 = _high_mul(x2, x)
-    x4 = _high_mul(x2, x2)
-    poly = _times_pot(_wrap(_high_mul(_wrap(_times_pot(x4, -2) + x3), third) + x2), -1)
-    return _wrap(e_minus_eighth + _high_mul(e_minus_eighth, _wrap(x + poly)))
+    x2 = high_mul(x, x)
+    x3 = high_mul(x2, x)
+    x4 = high_mul(x2, x2)
+    poly = _times_pot(_wrap(high_mul(_wrap(_times_pot(x4, -2) + x3), third) + x2), -1)
+    return _wrap(e_minus_eighth + high_mul(e_minus_eighth, _wrap(x + poly)))
 
 
 #: exp(−2^k) as Q0.31 for the bits of the input above the lowest quarter.
@@ -83,7 +83,7 @@ def _exp_negative(a: int, integer_bits: int) -> int:
     remainder = _wrap(rest - a)
     for k, factor in _BARREL:
         if integer_bits > k and remainder & (1 << (frac + k)):
-            result = _high_mul(result, factor)
+            result = high_mul(result, factor)
     if integer_bits > 5 and a < -(1 << (36 - integer_bits)):
         result = 0
     return INT32_MAX if a == 0 else result
@@ -92,10 +92,10 @@ def _exp_negative(a: int, integer_bits: int) -> int:
 def _one_over_one_plus(a: int) -> int:
     """1 / (1 + a) for a in (0, 1) as Q0.31, by three Newton–Raphson steps in Q2.29."""
     half_den = _half_sum(a, INT32_MAX)
-    x = _wrap(1515870810 + _high_mul(half_den, -1010580540))  # 48/17 − 32/17 · d
+    x = _wrap(1515870810 + high_mul(half_den, -1010580540))  # 48/17 − 32/17 · d
     for _ in range(3):
-        err = _wrap((1 << 29) - _high_mul(half_den, x))
-        x = _wrap(x + _times_pot(_high_mul(x, err), 2))
+        err = _wrap((1 << 29) - high_mul(half_den, x))
+        x = _wrap(x + _times_pot(high_mul(x, err), 2))
     return _times_pot(x, 1)
 
 
@@ -107,9 +107,9 @@ def _logistic_q31(a: int) -> int:
     return positive if a > 0 else _wrap(INT32_MAX - positive)
 
 
-def _multiply(x: int, m: int, shift: int) -> int:
+def multiply_by_quantized_multiplier(x: int, m: int, shift: int) -> int:
     """MultiplyByQuantizedMultiplier (double rounding), shift > 0 left."""
-    return _round_shift(_high_mul(x * (1 << max(shift, 0)), m), max(-shift, 0))
+    return round_shift(high_mul(x * (1 << max(shift, 0)), m), max(-shift, 0))
 
 
 def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
@@ -127,6 +127,6 @@ def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
         elif x >= radius:
             out[i] = 127
         else:
-            y = _round_shift(_logistic_q31(_multiply(x, multiplier, left_shift)), 31 - 8)
+            y = round_shift(_logistic_q31(multiply_by_quantized_multiplier(x, multiplier, left_shift)), 31 - 8)
             out[i] = min(max(y - 128, -128), 127)
     return out

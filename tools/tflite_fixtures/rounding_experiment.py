@@ -40,37 +40,15 @@ sys.path.insert(0, str(HERE.parent.parent))  # c64ml (NumPy only for these modul
 from tflm import run as tflm_run  # noqa: E402
 
 from c64ml.model.tflite_int8 import quantize_multiplier, round_half_away  # noqa: E402,F401
+from c64ml.model.tflite_logistic import (
+    multiply_by_quantized_multiplier as mbqm_double,
+)
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 ACT = fb.ActivationFunctionType
 
 
 # ----------------------------------------------------------------- the formulas
-
-def srdhm(a: int, b: int) -> int:
-    """gemmlowp SaturatingRoundingDoublingHighMul on int32."""
-    if a == b == INT32_MIN:
-        return INT32_MAX
-    ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    num = ab + nudge
-    q = abs(num) >> 31  # C integer division truncates toward zero
-    return q if num >= 0 else -q
-
-
-def rounding_divide_by_pot(x: int, exponent: int) -> int:
-    """gemmlowp RoundingDivideByPOT (halves away from zero)."""
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if remainder > threshold else 0)
-
-
-def mbqm_double(x: int, m: int, shift: int) -> int:
-    left = shift if shift > 0 else 0
-    right = -shift if shift < 0 else 0
-    return rounding_divide_by_pot(srdhm(x * (1 << left), m), right)
-
 
 def mbqm_single(x: int, m: int, shift: int) -> int:
     total = 31 - shift
