@@ -30,6 +30,16 @@ _WATCHED: WeakKeyDictionary[C64, tuple[set[tuple[int, int]], dict[int, str]]] = 
     WeakKeyDictionary()
 
 
+def acc_arrays(*names: str) -> str:
+    """255-byte arrays as the runtime's accumulators need them (runtime6502/dense.s): page
+    aligned, each starting one byte after a page boundary, so indexing from name-1 with
+    X = 1..255 never crosses a page."""
+    return "        .align 256\n" + "".join(f"        .res 1\n{name}: .res 255\n" for name in names)
+
+
+DN_ACC = ("dn_acc0", "dn_acc1", "dn_acc2")
+
+
 def parts(*files: str, driver: str = "", tables: bool = True) -> list[tuple[str, str]]:
     """(name, text) of what ``source`` joins: driver, runtime files in order, tables."""
     out = [(DRIVER, driver)] + [(f, runtime_source(f)) for f in files]

@@ -11,21 +11,14 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_harness import build, call, poke
+from runtime_harness import DN_ACC, acc_arrays, build, call, poke
 
 from c64ml.backend6502.codegen import start_constants, thresholds
 from c64ml.exec import reference
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import CLAMP, KIND_MAX, NARROW_ACC_MAX
 
-BUFFERS = """
-        .align 256
-        .res 1
-dn_acc0: .res 255
-        .res 1
-dn_acc1: .res 255
-        .res 1
-dn_acc2: .res 255
+BUFFERS = acc_arrays(*DN_ACC) + """
 TW:     .res 8192
 TC:     .res 765
 TIN:    .res 256

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from runtime_harness import (
+    DN_ACC,
+    acc_arrays,
     assemble_runtime,
     build,
     call,
@@ -112,9 +114,8 @@ def test_static_scan_sees_every_zero_page_form():
 
 def test_dense_writes_exactly_its_declared_zero_page():
     """The watch sees dense.s's $FB (written on use and on restore) and nothing else."""
-    m, sym = build("dense.s", driver="        rts\n        .res 1\ndn_acc0: .res 255\n"
-                   "        .res 1\ndn_acc1: .res 255\n        .res 1\ndn_acc2: .res 255\n"
-                   "in:     .byte 3\nw:      .byte 200\nc:      .byte 0, 0, 0\n", irq=False)
+    m, sym = build("dense.s", driver="        rts\n" + acc_arrays(*DN_ACC)
+                   + "in:     .byte 3\nw:      .byte 200\nc:      .byte 0, 0, 0\n", irq=False)
     for label, value in (("dn_in", sym["in"]), ("dn_w", sym["w"]), ("dn_c", sym["c"])):
         m.ram[sym[label]:sym[label] + 2] = value.to_bytes(2, "little")
     for label, value in (("dn_nin", 1), ("dn_nout", 1), ("dn_mask", 0)):

@@ -13,30 +13,14 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_harness import build, call, peek, poke
+from runtime_harness import DN_ACC, acc_arrays, build, call, peek, poke
 
 from c64ml.backend6502 import wide
 from c64ml.exec.reference import activate, requantize, requantize_tflite
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import Activation, Requant
 
-BUFFERS = """
-        rts
-        .align 256
-        .res 1
-dn_acc0: .res 255
-        .res 1
-dn_acc1: .res 255
-        .res 1
-dn_acc2: .res 255
-        .res 1
-wd_acc0: .res 255
-        .res 1
-wd_acc1: .res 255
-        .res 1
-wd_acc2: .res 255
-        .res 1
-wd_acc3: .res 255
+BUFFERS = "        rts\n" + acc_arrays(*DN_ACC, "wd_acc0", "wd_acc1", "wd_acc2", "wd_acc3") + """
         .res 1
 TB:     .res 1020
 TREC:   .res 7905

@@ -17,7 +17,7 @@ import numpy as np
 from c64ml.backend6502 import labels, unit_act, unrolled, wide
 from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
-from c64ml.backend6502.sqtables import byte_lines, tables_source
+from c64ml.backend6502.sqtables import byte_lines, byte_planes, tables_source
 from c64ml.model.qmodel import QLayer, QModel
 from c64ml.spec import CLAMP, Strategy, ValueKind, layer_strategies
 from c64ml.text import asm_comment
@@ -53,11 +53,6 @@ def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(b, -(1 << 23), top), np.clip(a, -(1 << 23), top)
 
 
-def _bytes24(v: np.ndarray) -> bytes:
-    v = np.mod(v, 1 << 24)
-    return b"".join(bytes(((v >> sh) & 0xFF).astype(np.uint8)) for sh in (0, 8, 16))
-
-
 def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
     """C[j] such that dense.s's acc[j] = C[j] + Σ w'x' − 128·Σx' equals B[j] + Σ w·x (mod 2^24).
 
@@ -76,7 +71,7 @@ def layer_data(model: QModel) -> list[LayerData]:
     for layer, kind in zip(model.layers, model.input_kinds()):
         if wide.is_wide(layer, kind):
             zero = np.zeros(layer.n_out, dtype=np.int64)
-            consts = [_bytes24(start_constants(zero, layer.weights[r0:r1], kind))
+            consts = [byte_planes(start_constants(zero, layer.weights[r0:r1], kind), 3)
                       for r0, r1 in wide.chunks(layer.n_in)]
             out.append(LayerData(
                 weights=bytes((layer.weights + 128).astype(np.uint8).ravel()),
@@ -86,11 +81,11 @@ def layer_data(model: QModel) -> list[LayerData]:
                 thresholds=None, wide=True, chunk_constants=consts))
             continue
         c = start_constants(layer.bias, layer.weights, kind)
-        start = _bytes24(c)
+        start = byte_planes(c, 3)
         th = None
         if layer.multiplier is not None:
             b, a = thresholds(layer)
-            th = _bytes24(b) + _bytes24(a)
+            th = byte_planes(b, 3) + byte_planes(a, 3)
         out.append(LayerData(
             weights=bytes((layer.weights + 128).astype(np.uint8).ravel()),
             start=start,

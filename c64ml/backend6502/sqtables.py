@@ -15,6 +15,8 @@ that the clear carry brings in.
 
 from __future__ import annotations
 
+import numpy as np
+
 TABLE_NAMES = ("SQ1LO", "SQ1HI", "SQ2LO", "SQ2HI")
 
 
@@ -28,6 +30,13 @@ def tables() -> dict[str, bytes]:
     sq2 = [quarter_square(abs(k - 255)) if k <= 510 else 0 for k in range(512)]
     return {"SQ1LO": bytes(v & 0xFF for v in sq1), "SQ1HI": bytes(v >> 8 for v in sq1),
             "SQ2LO": bytes(v & 0xFF for v in sq2), "SQ2HI": bytes(v >> 8 for v in sq2)}
+
+
+def byte_planes(values, nbytes: int) -> bytes:
+    """Integers as ``nbytes``-byte two's complement, one array per byte: every value's low
+    byte, then every value's next byte, … (how the runtime indexes multi-byte arrays)."""
+    v = np.mod(np.asarray(values, dtype=np.int64), 1 << (8 * nbytes))
+    return b"".join(bytes(((v >> (8 * k)) & 0xFF).astype(np.uint8)) for k in range(nbytes))
 
 
 def byte_lines(data: bytes, per_line: int = 16) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from c64ml.backend6502 import labels
+from c64ml.backend6502.sqtables import byte_planes
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import (
     KIND_MAX,
@@ -151,8 +152,7 @@ def records(layer: QLayer) -> bytes:
 
 def bias_bytes(layer: QLayer) -> bytes:
     """The 32-bit biases for wd_first: n low bytes, then bytes 1, 2 and 3."""
-    b = np.mod(layer.bias.astype(np.int64), 1 << 32)
-    return b"".join(bytes(((b >> sh) & 0xFF).astype(np.uint8)) for sh in (0, 8, 16, 24))
+    return byte_planes(layer.bias, 4)
 
 
 def _set(field: str, value: str, what: str = "") -> list[str]:

@@ -33,7 +33,7 @@ _MAP_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_in
 _native_ready = False
 
 
-def _init_native() -> None:
+def init_native() -> None:
     """Initialise LLVM's native target once (llvmlite ≥ 0.45 initialises the core itself)."""
     global _native_ready
     if not _native_ready:
@@ -353,7 +353,7 @@ def compile_qmodels(models: list[QModel], opt: int = 2) -> list[JitModel]:
     """Compile several models into one module and execution engine (cheaper than one each)."""
     for model in models:
         validate_qmodel(model)
-    _init_native()
+    init_native()
     mod = llvm.parse_assembly(str(_module_ir(models)))
     mod.verify()
     tm = llvm.Target.from_default_triple().create_target_machine(opt=opt, jit=True)

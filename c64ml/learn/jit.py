@@ -13,20 +13,12 @@ import numpy as np
 from llvmlite import binding as llvm
 from llvmlite import ir
 
+from c64ml.exec.jit import init_native
 from c64ml.spec import LearnRule
 
 I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 I8P, I32P = I8.as_pointer(), I32.as_pointer()
 _TRAIN = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * 4), ctypes.c_int64, *([ctypes.c_void_p] * 3))
-_ready = False
-
-
-def _init() -> None:
-    global _ready
-    if not _ready:
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        _ready = True
 
 
 class _Loop:
@@ -179,7 +171,7 @@ class JitLearner:
 @cache
 def compile_learner(rows: int, units: int, rule: LearnRule, rate: int) -> JitLearner:
     """Compile (and cache) the trainer for this shape, rule and rate."""
-    _init()
+    init_native()
     target = llvm.Target.from_default_triple().create_target_machine(opt=2)
     mod = llvm.parse_assembly(str(_emit(rows, units, LearnRule(rule), rate)))
     mod.verify()

@@ -28,7 +28,7 @@ import numpy as np
 
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel, validate_qmodel
-from c64ml.model.tflite_logistic import logistic_table
+from c64ml.model.tflite_logistic import logistic_table, round_half_away
 from c64ml.spec import Activation, OutputMode, Requant
 
 #: ``QModel.info["imported_from"]`` of a qmodel made here.
@@ -43,11 +43,6 @@ DROPPABLE = {"SOFTMAX": "the outputs are the logits (int8), not the probabilitie
                            "subtracting the zero point for the real values"}
 PASS_THROUGH = ("RESHAPE",)
 SUPPORTED = ("FULLY_CONNECTED", "QUANTIZE", "LOGISTIC", *PASS_THROUGH, *DROPPABLE)
-
-
-def round_half_away(x: float) -> int:
-    """C's ``round``: halves away from zero."""
-    return int(math.copysign(math.floor(abs(x) + 0.5), x)) if abs(x) < 2**52 else int(x)
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:

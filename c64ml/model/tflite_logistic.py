@@ -21,6 +21,11 @@ INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 INPUT_INTEGER_BITS = 4  # the kernel's fixed-point input format: Q4.27
 
 
+def round_half_away(x: float) -> int:
+    """C's ``round`` (TfLiteRound): halves away from zero."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x)) if abs(x) < 2**52 else int(x)
+
+
 def _wrap(x: int) -> int:
     """Two's-complement int32 wrap-around (what C's int32 additions do here)."""
     return (x + (1 << 31)) % (1 << 32) - (1 << 31)
@@ -116,7 +121,7 @@ def logistic_table(input_scale: float, input_zero_point: int) -> np.ndarray:
     """The int8 output (scale 1/256, zero point −128) for each int8 input −128 … 127."""
     real = float(np.float32(input_scale)) * float(1 << (31 - INPUT_INTEGER_BITS))
     q, left_shift = math.frexp(real)
-    multiplier = int(math.copysign(math.floor(abs(q) * (1 << 31) + 0.5), q))
+    multiplier = round_half_away(q * (1 << 31))
     radius = math.floor(((1 << INPUT_INTEGER_BITS) - 1)
                         * (1 << (31 - INPUT_INTEGER_BITS)) / 2.0 ** left_shift)
     out = np.empty(256, dtype=np.int64)
