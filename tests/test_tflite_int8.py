@@ -180,3 +180,28 @@ def test_predict_and_verify_say_what_was_dropped(tmp_path):
     want = reference.output_bytes(load_model_file(path), _bytes_of(x[:5]))
     assert doc["classes"] == want[:, -1].tolist()
     assert doc["outputs"] == want[:, :-1].view(np.int8).tolist()
+
+
+@pytest.mark.parametrize("command", [["verify"], ["eval"], ["predict"],
+                                     ["compile", "--mode", "app", "-o", "OUT"],
+                                     ["compile", "--report", "-o", "OUT"]])
+def test_data_a_model_cannot_take_is_one_line_naming_the_file(command, tmp_path):
+    """int8 values (an int8 tensor's) for a model that maps raw values, and uint8 input bytes
+    for an int8 .tflite model: exit 2, one line naming the data file, nothing written."""
+    from click.testing import CliRunner
+    from testpaths import EXAMPLES
+
+    from c64ml.cli import main
+
+    cases = [(EXAMPLES / "iris" / "qmodel.json", np.zeros((2, 4), np.int8)),
+             (FIXTURES / "int8_1layer_pc.tflite", np.zeros((2, 8), np.uint8))]
+    for model, x in cases:
+        data = tmp_path / "d.npz"
+        np.savez(data, x=x, y=np.zeros(2, np.int64))
+        out = tmp_path / "out.prg"
+        args = [command[0], str(model), "--data", str(data)] + \
+            [str(out) if a == "OUT" else a for a in command[1:]]
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2, r.output
+        assert r.output.count("\n") == 1 and str(data) in r.output and "x:" in r.output
+        assert not out.exists()

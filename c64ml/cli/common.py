@@ -94,6 +94,21 @@ def float_model_arg(model: str, calib: str | None, input_range: list[float] | No
     return m, data
 
 
+def input_bytes(qm: QModel, ds, path: str) -> np.ndarray:
+    """The input bytes of data set ``ds`` (read from ``path``) for ``qm``
+    (:meth:`QModel.data_bytes`); a kind of data the model cannot take names the file."""
+    try:
+        return qm.data_bytes(ds.x, ds.x_dtype)
+    except C64mlError as e:
+        raise e.at(path) from None
+
+
+def qmodel_data(path: str, qm: QModel, limit: int | None = None):
+    """The data set at ``path`` for ``qm`` (its first ``limit`` samples) and its input bytes."""
+    ds = load_dataset(path, qm.inputs).head(limit)
+    return ds, input_bytes(qm, ds, path)
+
+
 def dropped_operators(qm: QModel) -> list[str]:
     """Operators an importer left out of ``qm`` (a trailing SOFTMAX, say), for ``--json``."""
     return [d["operator"] for d in qm.info.get("dropped", [])]

@@ -8,11 +8,17 @@ from pathlib import Path
 import click
 
 from c64ml.backend6502 import labels
-from c64ml.cli.common import dropped_operators, parse_address, path_arg, qmodel_arg
+from c64ml.cli.common import (
+    dropped_operators,
+    parse_address,
+    path_arg,
+    qmodel_arg,
+    qmodel_data,
+)
 from c64ml.errors import C64mlError
 from c64ml.fileio import Outputs
 from c64ml.machine.c64 import Engine
-from c64ml.model.dataset import check_labels, load_dataset
+from c64ml.model.dataset import check_labels
 from c64ml.model.qmodel import QModel
 from c64ml.package.formats import output_kind
 from c64ml.spec import Executor, Optimize, ValueKind
@@ -108,7 +114,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
 
         if data is None:
             raise C64mlError("--mode app needs --data with the samples to embed")
-        ds = load_dataset(data, qm.inputs)
+        ds, _ = qmodel_data(data, qm)
         check_labels(ds, qm.n_classes, data)
         try:
             strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies
@@ -184,8 +190,7 @@ def _measure(build, qm: QModel, data: str | None, calib: str | None, first: int 
 
     path = data or calib
     if path is not None:
-        ds = load_dataset(path, qm.inputs).head(first)
-        q = qm.data_bytes(ds.x, ds.x_dtype)
+        _, q = qmodel_data(path, qm, first)
         source = f"{len(q)} samples of {path}"
     else:
         q = np.random.default_rng(0).integers(0, 256, (16, qm.inputs)).astype(np.uint8)
@@ -218,7 +223,7 @@ def verify(model, data, calib, optimize, no_irq, engine, limit, as_json) -> None
     from c64ml.verify.verify import verify as run_verify
 
     qm = qmodel_arg(model, calib)
-    ds = load_dataset(data, qm.inputs)
+    ds, _ = qmodel_data(data, qm)
     check_labels(ds, qm.n_classes, data)
     if limit is None and len(ds) > MAX_VERIFY_SAMPLES:
         raise C64mlError(f"{len(ds)} samples; verify runs at most {MAX_VERIFY_SAMPLES} in the "
@@ -302,11 +307,7 @@ def predict(model, data, calib, executor, optimize, limit, as_json) -> None:
     """Print each sample's output values (the last layer's integers, signed or unsigned as
     the model defines them) and its class."""
     qm = qmodel_arg(model, calib)
-    ds = load_dataset(data, qm.inputs).head(limit)
-    try:
-        q = qm.data_bytes(ds.x, ds.x_dtype)
-    except C64mlError as e:
-        raise e.at(data) from None
+    _, q = qmodel_data(data, qm, limit)
     executor = Executor(executor)
     if executor == Executor.C64 and len(q) > MAX_VERIFY_SAMPLES:
         raise C64mlError(f"{len(q)} samples; the emulated C64 runs at most "

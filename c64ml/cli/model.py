@@ -11,6 +11,7 @@ from c64ml.cli.common import (
     float_model_arg,
     imported_lines,
     imported_note,
+    input_bytes,
     parse_input_range,
     path_arg,
 )
@@ -198,6 +199,7 @@ def eval_cmd(model: str, data: str, calib: str | None, as_json: bool) -> None:
         fm, qm = m.float_model, m
     else:
         fm, qm = m, run_quantize(m, cal.x)
+    input_bytes(qm, ds, data)  # data the model cannot take: one line naming the file
     ev = evaluate(fm, qm, ds)
     if as_json:
         click.echo(json.dumps(ev.to_json()))
