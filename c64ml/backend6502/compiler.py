@@ -15,6 +15,7 @@ from c64ml.backend6502.codegen import (
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
     IO_START,
+    LOWEST_ORIGIN,
     default_library_origin,
     regions_for,
     too_big,
@@ -112,6 +113,8 @@ def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
         raise too_big(estimate, origin, what)
     program = source = None
     for region in regions_for(origin):
+        if origin + estimate > region.end and region.end < IO_START:
+            continue                            # cannot fit: do not assemble
         source = org_line(origin) + "\n" + make_source(region.bank_out_basic)
         try:
             program = _assemble(source, origin, name)
@@ -148,9 +151,12 @@ def build_library(model: QModel, origin: int | None = None,
     if origin is None:
         if estimate > IO_START - BASIC_START:
             raise too_big(estimate, BASIC_START, f"model {model.name!r}")
-        probe, _, _ = place(lambda b: inference_source(model, b, strategies), 0x0900,
-                            f"model {model.name!r}", model.name, estimate)
-        origin = default_library_origin(probe.symbols[labels.END] - 0x0900)
+        placed = place(lambda b: inference_source(model, b, strategies), LOWEST_ORIGIN,
+                       f"model {model.name!r}", model.name, estimate)
+        origin = default_library_origin(placed[0].symbols[labels.END] - LOWEST_ORIGIN)
+        if origin == LOWEST_ORIGIN:
+            return Build(model, placed[1], placed[0], placed[2], dict(placed[0].symbols),
+                         strategies)
     if not (BASIC_START <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")

@@ -18,6 +18,7 @@ from c64ml.errors import C64mlError, DoesNotFit
 BASIC_ROM = 0xA000  # first byte of BASIC ROM: the end of RAM while BASIC is banked in
 UPPER_RAM = 0xC000  # $C000-$CFFF: 4 KB free whatever the banking
 IO_START = 0xD000  # never placed at or above this
+LOWEST_ORIGIN = 0x0900  # the lowest library origin (after a BASIC stub), where one is sized
 #: Zero page that BASIC and the KERNAL interrupt leave alone: all a runtime file may use.
 ZERO_PAGE_FREE = frozenset({0x02, 0xFB, 0xFC, 0xFD, 0xFE})
 
@@ -80,4 +81,4 @@ def default_library_origin(size: int) -> int:
     if size <= IO_START - UPPER_RAM:
         return UPPER_RAM
     origin = (BASIC_ROM - size) & ~0xFF
-    return max(origin, 0x0900)
+    return max(origin, LOWEST_ORIGIN)
