@@ -485,7 +485,7 @@ class C64:
                 cpu.pc = (cpu.stPopWord() + 1) & 0xFFFF
                 cpu.event_at = 0
                 if engine is not None:
-                    engine.check_pages()
+                    engine.check_pages(kernal.WRITTEN_PAGES)
                 if self.empty_polls > self.idle_polls:
                     reason = "idle"
                 continue

@@ -42,6 +42,7 @@ BAIL = 0x10000          # added to a returned PC: the reference core executes th
 ROOM = 0x20000          # ... added as well: it would not end before the next event
 MAX_INSTRUCTIONS = 24   # decoded per block
 HOT = 3                 # entries into an address before it is translated
+NEAR = 10 * MAX_INSTRUCTIONS    # cycles before an event in which nothing is translated
 
 # --- the operations -------------------------------------------------------------------
 # Flags in generated code: n (bit 7 is N), z (Z is set iff z == 0), c (0/1), v (truthy), p
@@ -92,6 +93,11 @@ LENGTH = {"imp": 1, "acc": 1, "imm": 2, "zpg": 2, "zpx": 2, "zpy": 2, "inx": 2, 
           "rel": 2, "abs": 3, "abx": 3, "aby": 3, "ind": 3}
 _PY65 = CPU.__mro__[1]
 _CODE_CACHE: dict[str, object] = {}     # generated source -> code object, for all machines
+#: 1 at addresses that decoded code jumps or branches to from outside its block (or returns
+#: to after a JSR), for all machines: straight code is split there, so that the blocks
+#: entered there and the blocks running through follow one chain (block shapes never change
+#: results; they only decide how often the same code is translated again)
+_ENTRIES = bytearray(0x10000)
 
 
 class _All:
@@ -186,8 +192,8 @@ class _Translation:
         return not any(not tg[e] and code[e] and not opc[e] for e in self.stores)
 
 
-#: (memory map, start address) -> translations made there, by any engine of the process
-_TRANSLATIONS: dict[tuple, list[_Translation]] = {}
+#: memory map -> start address -> translations made there, by any engine of the process
+_TRANSLATIONS: dict[tuple, dict[int, list[_Translation]]] = {}
 MAX_VARIANTS = 8
 _GENERIC: list = []                     # the code object of the generic functions
 
@@ -307,9 +313,11 @@ class _Gen:
         self.ins: list[Instr] = []
         self.index: dict[int, int] = {}
         pc = reach = self.start
+        targets: list[int] = []
         while len(self.ins) < limit:
             t = Instr(pc, mem[pc])
-            if pc != self.start and (traps[pc] or (known is not None and pc in known)):
+            if pc != self.start and (traps[pc] or (known is not None and (
+                    pc in known or _ENTRIES[pc]))):
                 t.stop = "trap"
             elif vol[pc] or pc + t.length > 0x10000 or not all(
                     rd[(pc + i) >> 8] for i in range(1, t.length)) or self.needs_core(t):
@@ -320,11 +328,22 @@ class _Gen:
                 break
             if t.name in BRANCH and not t.stop and not self.dyn(pc + 1):
                 off = mem[pc + 1]
-                reach = max(reach, pc + 2 + (off - 256 if off & 0x80 else off))
+                target = pc + 2 + (off - 256 if off & 0x80 else off)
+                reach = max(reach, target)
+                targets.append(target & 0xFFFF)
+            elif t.name in ("JMP", "JSR") and t.mode == "abs" and not t.stop and not (
+                    self.dyn(pc + 1) or self.dyn(pc + 2)):
+                targets.append(mem[pc + 1] | mem[pc + 2] << 8)
+                if t.name == "JSR":
+                    targets.append((pc + 3) & 0xFFFF)
             pc += t.length
             if pc > 0xFFFF or ((t.stop or t.name in JUMPS) and pc >= reach):
                 break
         self.end = pc
+        if known is not None or self.loops():
+            for e in targets:
+                if e not in self.index:
+                    _ENTRIES[e] = 1
 
     def needs_core(self, t: Instr) -> bool:
         """A fixed address outside plain RAM (I/O, ROM, $00/$01): the reference core's."""
@@ -716,7 +735,7 @@ class FastEngine:
         self.caches: dict[int, dict] = {}
         self.spaces: dict[int, dict] = {}
         self.space_keys: dict[int, tuple] = {}
-        self.heat: dict[tuple, int] = {}
+        self.heats: dict[int, dict[int, int]] = {}     # memory map -> address -> entries
         self.key_ids: dict[tuple, int] = {}
         self.generics: dict[int, list] = {}
         self.translations = 0
@@ -743,6 +762,7 @@ class FastEngine:
                                 "RW": bytes(r & w for r, w in zip(rd, wr)),
                                 "smc": self.code_written}
             self.caches[key] = {}
+            self.heats[key] = {}
             self.space_keys[key] = (rd, bytes(wr), watched)
             self.spaces[key]["ZPW"] = watched       # page-0 writes: the reference core's
             space = dict(self.spaces[key])
@@ -753,6 +773,8 @@ class FastEngine:
         self.ns = self.spaces[key]
         self.space_key = self.space_keys[key]
         self.cache = self.caches[key]
+        self.heat = self.heats[key]
+        self.shared = _TRANSLATIONS.setdefault(self.space_key, {})
         self.generic = self.generics[key]
 
     def flush(self) -> None:
@@ -761,17 +783,13 @@ class FastEngine:
             self._drop(b)
 
     # --- translation ---------------------------------------------------------------
-    def translate(self, pc: int):
-        """The function of the block at ``pc``, or None while ``pc`` is not yet hot."""
+    def translate(self, pc: int, reuse_only: bool = False):
+        """The function of the block at ``pc`` (``run`` calls this once ``pc`` is hot, and
+        before that with ``reuse_only`` if another engine of the process translated code
+        there: None if none of those translations fits)."""
         hk = (self.key, pc)
-        h = self.heat.get(hk, 0) + 1
-        self.exec_pages[pc >> 8] = 1
-        if h < self.hot:
-            self.heat[hk] = h
-            return None
         t0 = time.perf_counter()
-        tk = (self.space_key, pc)
-        variants = _TRANSLATIONS.setdefault(tk, [])
+        variants = self.shared.setdefault(pc, [])
         for tr in variants:
             if tr.fits(self):
                 for e in tr.stores:
@@ -779,6 +797,8 @@ class FastEngine:
                 self.reused += 1
                 break
         else:
+            if reuse_only:
+                return None
             drops = self.drops
             gen = _Gen(self, pc, MAX_INSTRUCTIONS)
             src = gen.source()
@@ -803,21 +823,29 @@ class FastEngine:
         old = self.blocks.get(b.key)
         if old is not None:
             self._drop(old)
-        ram, pages = self.ram, self.page_blocks
-        for addr in b.owned:                    # writers that would not notice this code
-            for w in list(self.writers.get(addr, ())) + list(
-                    self.page_writers.get(addr >> 8, ())):
-                if w is not b:
-                    self._drop(w)
+        ram, pages, writers, owners = self.ram, self.page_blocks, self.writers, self.owners
+        code, snap = self.code, self.snap
+        own_pages = {addr >> 8 for addr in b.owned}
+        # writers that would not notice this code
+        hit = [w for addr in b.owned for w in writers.get(addr, ())]
+        hit += [w for p in own_pages for w in self.page_writers.get(p, ())]
+        for w in hit:
+            if w is not b:
+                self._drop(w)
         self.blocks[b.key] = b
         self.caches[b.key[0]][b.pc] = b.fn
         for addr in b.owned:
-            self.code[addr] = 1
-            self.snap[addr] = ram[addr]
-            self.owners.setdefault(addr, []).append(b)
-            pages[addr >> 8].add(b)
-            self.code_pages.add(addr >> 8)
-            self.shadow.pop(addr >> 8, None)
+            code[addr] = 1
+            snap[addr] = ram[addr]
+            lst = owners.get(addr)
+            if lst is None:
+                owners[addr] = [b]
+            else:
+                lst.append(b)
+        for p in own_pages:
+            pages[p].add(b)
+            self.code_pages.add(p)
+            self.shadow.pop(p, None)
         for addr in b.writes:
             self.writers.setdefault(addr, set()).add(b)
         for p in b.write_pages:
@@ -899,14 +927,22 @@ class FastEngine:
         ni = 0
         ev = cpu.event_at
         cache, generic, mem = self.cache, self.generic, self.ram
+        heat, shared, hot, xp = self.heat, self.shared, self.hot, self.exec_pages
         translate = self.translate
         while True:
             if traps[pc]:
                 result = pc
                 break
             f = cache.get(pc)
-            if f is None:
-                f = translate(pc)
+            if f is None and cyc + NEAR < ev:   # (near the event a new block could not run)
+                xp[pc >> 8] = 1
+                h = heat.get(pc, 0) + 1
+                if h >= hot:
+                    f = translate(pc)
+                else:
+                    heat[pc] = h
+                    if pc in shared:
+                        f = translate(pc, True)
             if f is not None:
                 pc, a, x, y, s, p, n, z, c, v, cyc, ni = f(a, x, y, s, p, n, z, c, v,
                                                            cyc, ni, ev)
@@ -934,7 +970,7 @@ class FastEngine:
             a, x, y, s, pc, cyc = cpu.a, cpu.x, cpu.y, cpu.sp, cpu.pc, cpu.processorCycles
             p = cpu.p
             n, z, c, v = p & 0x80, (p & 2) ^ 2, p & 1, p & 0x40
-            cache, generic = self.cache, self.generic
+            cache, generic, heat, shared = self.cache, self.generic, self.heat, self.shared
             ev = cpu.event_at
             if cyc >= ev:
                 result = None

@@ -38,6 +38,9 @@ CYCLES = {
 }
 
 ZP_KERNAL = range(0x90, 0xFB)   # scribbled by the simulated IRQ
+#: Every page a KERNAL routine or the interrupt writes here: zero page, the stack, the
+#: system variables ($0200-$03FF) and the screen (screen.SCREEN, 1,000 bytes).
+WRITTEN_PAGES = range(0x00, 0x08)
 STACK_SCRIBBLE = 16             # bytes below SP the IRQ may overwrite
 
 # BASIC's CHRGET routine as the ROM copies it to $0073-$008A.
