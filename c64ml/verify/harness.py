@@ -95,20 +95,45 @@ def _profile(hits: list[tuple[int, int]], total: int, sites: dict[int, tuple[int
     return p
 
 
-def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
-              rows=None, profile: bool = False, engine: str = "fast") -> HarnessRun:
-    """One fresh machine running the rows of ``q`` in order (``rows`` wraps the iteration)."""
+#: This process's machine with a build loaded: (build, irq, system, profile, engine, machine).
+#: Forked workers inherit the parent's, with its translated blocks (see run_build).
+_warm: list = []
+
+
+def _machine(build: Build, irq: bool, system: str, profile: bool, engine: str) -> C64:
+    """A machine with ``build`` loaded and probed: this process's warm one for the same job,
+    else a fresh one (which becomes the warm one)."""
+    job = (build, irq, system, profile, engine)
+    if _warm and all(a is b for a, b in zip(_warm[:5], job)):
+        return _warm[5]
     m = C64(system=system, irq=irq, engine=engine)
     m.load(build.origin, build.program.data)
-    entry, inp = build.addr(labels.INFER), build.addr(labels.IN)
-    if build.bank_out_basic and entry >= BASIC_ROM:  # an app's routine under BASIC ROM:
-        m.load(1, bytes([0x36]))                      # banked out, as the app's driver does
-    out, n_out = build.addr(labels.OUT), build.model.out_bytes
-    n_layers = len(build.model.layers)
-    marks = [build.addr(labels.layer(k, "begin")) for k in range(n_layers)]
-    marks.append(build.addr(labels.LAYERS_END))
+    if build.bank_out_basic and build.addr(labels.INFER) >= BASIC_ROM:
+        m.load(1, bytes([0x36]))    # an app's routine under BASIC ROM: banked out, as the
+    marks = layer_marks(build)      # app's driver does
     sites = call_sites(build) if profile else {}
     m.probe(set(marks) | set(sites) | {ret for ret, _ in sites.values()})
+    _warm[:] = [*job, m]
+    return m
+
+
+def layer_marks(build: Build) -> list[int]:
+    """The address where each layer's code begins, and the end of the last."""
+    n_layers = len(build.model.layers)
+    return [build.addr(labels.layer(k, "begin")) for k in range(n_layers)] + \
+        [build.addr(labels.LAYERS_END)]
+
+
+def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
+              rows=None, profile: bool = False, engine: str = "fast") -> HarnessRun:
+    """The rows of ``q`` in order on this process's machine for the job (``rows`` wraps
+    the iteration); each row starts from the memory the previous one left."""
+    m = _machine(build, irq, system, profile, engine)
+    entry, inp = build.addr(labels.INFER), build.addr(labels.IN)
+    out, n_out = build.addr(labels.OUT), build.model.out_bytes
+    n_layers = len(build.model.layers)
+    marks = layer_marks(build)
+    sites = call_sites(build) if profile else {}
     prof = Profile(Counter(), Counter(), Counter(), Counter(), Counter()) if profile else None
     outputs = np.zeros((len(q), n_out), dtype=np.uint8)
     cycles = np.zeros(len(q), dtype=np.int64)
@@ -157,8 +182,10 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
     """Call ``c64ml_infer`` once per row of input bytes ``q``; collect outputs and cycles.
 
     ``jobs`` processes share the rows (None: two for large runs when two CPUs are free,
-    else one). Each process runs its rows on its own fresh machine; outputs and cycles do
-    not depend on ``jobs``, only where the simulated interrupts fall, so ``irq_cycles`` may.
+    else one). One machine runs all rows in order; with several processes the first chunk
+    runs here and each worker, forked after it, goes on with a copy of that machine (its
+    translated blocks too). Outputs and cycles do not depend on ``jobs``, only where the
+    simulated interrupts fall, so ``irq_cycles`` may.
     ``profile`` also probes every JSR and its return address for a :class:`Profile` (the
     cycles stay the same; only this run is slower). ``engine``: the machine's execution
     engine, "fast" or "reference" (identical results).
@@ -166,15 +193,20 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
     q = np.asarray(q, dtype=np.uint8)
     jobs = _auto_jobs(len(q)) if jobs is None else max(1, int(jobs))
     if jobs == 1 or len(q) <= CHUNK:
-        return _run_rows(build, q, irq, system, progress(range(len(q)), label, len(q)),
-                         profile, engine=engine)
+        _warm.clear()
+        try:
+            return _run_rows(build, q, irq, system, progress(range(len(q)), label, len(q)),
+                             profile, engine=engine)
+        finally:
+            _warm.clear()
     chunks = [q[i:i + CHUNK] for i in range(0, len(q), CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     parts = []
+    _warm.clear()
     if engine == "fast":
-        # the first chunk runs here: the workers, forked after it, inherit its translated
-        # blocks (c64ml.machine.fast keeps them per process, for any machine)
+        # the first chunk runs here: the workers, forked after it, inherit this machine
+        # with its translated blocks and go on with it
         parts.append(_run_rows(build, chunks.pop(0), irq, system, profile=profile,
                                engine=engine))
     # SIGINT stays blocked while the workers start, until each has chosen to ignore it.
@@ -185,8 +217,11 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
     finally:
         if masked is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, masked)
-    with pool:  # on Ctrl-C (or any error) in the parent, __exit__ terminates the workers
-        parts += progress(pool.imap(_run_chunk, chunks), label, len(chunks))
+    try:
+        with pool:  # on Ctrl-C (or any error) in the parent, __exit__ ends the workers
+            parts += progress(pool.imap(_run_chunk, chunks), label, len(chunks))
+    finally:
+        _warm.clear()
     return HarnessRun(np.concatenate([p.outputs for p in parts]),
                       np.concatenate([p.cycles for p in parts]),
                       sum(p.irq_cycles for p in parts),
