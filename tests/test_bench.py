@@ -97,3 +97,21 @@ def test_full_suite_meets_the_digits_targets():
     ds = load_dataset(EXAMPLES / "digits" / "test.npz", fm.inputs)
     float_acc = float(np.mean(fm.predict(ds.x) == ds.y))
     assert abs(d["accuracy"] - float_acc) <= 0.01
+
+
+def test_emulator_bench_runs_both_engines_on_the_same_programs():
+    """`bench --emulator --json`: three programs, identical results on both engines (the
+    command raises otherwise), and figures consistent with their own seconds."""
+    r = CliRunner().invoke(main, ["bench", "--emulator", "--samples", "2", "--repeat", "1",
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.output)
+    assert result["repeat"] == 1
+    names = [p["program"] for p in result["programs"]]
+    assert len(names) == 3 and any("--optimize speed" in n for n in names)
+    for p in result["programs"]:
+        assert p["instructions"] > 10_000
+        assert p["fast_ips"] == pytest.approx(p["instructions"] / p["fast_seconds"])
+        assert p["ratio"] == pytest.approx(p["fast_ips"] / p["reference_ips"])
+        # one run: the best fast run is the first
+        assert p["fast_first_seconds"] == p["fast_seconds"]

@@ -17,8 +17,10 @@ import click
 @click.option("--emulator", is_flag=True,
               help="Instead: the emulator's speed, fast engine against the reference core "
                    "(--samples digits samples, default 100).")
+@click.option("--repeat", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="With --emulator: runs per engine and program; the best counts.")
 def bench(as_json: bool, samples: int, cc65_samples: int, models: tuple[str, ...],
-          emulator: bool) -> None:
+          emulator: bool, repeat: int) -> None:
     """Benchmark the fixed suite: c64ml's 6502 code (--optimize speed and size) against the
     same qmodel as C under cc65 -Oirs -Cl, all measured in the emulated C64. With
     --emulator: instructions per second of the two emulator engines."""
@@ -26,7 +28,7 @@ def bench(as_json: bool, samples: int, cc65_samples: int, models: tuple[str, ...
         from c64ml.package.prg import prg_with_stub
         from c64ml.verify.emubench import emulator_bench, emulator_table
 
-        result = emulator_bench(prg_with_stub, samples)
+        result = emulator_bench(prg_with_stub, samples, repeat)
         click.echo(json.dumps(result) if as_json else emulator_table(result))
         return
     from c64ml.verify.bench import run_bench, table
