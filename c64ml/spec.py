@@ -60,6 +60,14 @@ class Requant(StrEnum):
     TFLITE = "tflite"  # TFLite's 31-bit multiplier, shift and zero point (§4.2)
 
 
+class Phase(StrEnum):
+    """Where an inference's cycles go (harness probes; ``bench --json``, ``--report``)."""
+
+    ACCUMULATE = "accumulate"  # a layer's sums: start constants and multiply-accumulates
+    ACTIVATE = "activate"      # a layer's requantization, activation and output bytes
+    OVERHEAD = "overhead"      # the rest: set-up, zero page, buffers, argmax, the call
+
+
 class Executor(StrEnum):
     """Who computes a qmodel's outputs (``c64ml predict --on``)."""
 

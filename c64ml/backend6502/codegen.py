@@ -18,8 +18,9 @@ from c64ml.backend6502 import labels, unit_act, unrolled, wide
 from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, byte_planes, tables_source
+from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import CLAMP, Strategy, ValueKind, layer_strategies
+from c64ml.spec import CLAMP, Phase, Strategy, ValueKind, layer_strategies
 from c64ml.text import asm_comment
 
 ACT_KIND = {"step": 1, "sign": 2}  # every other activation is kind 0 (requantized)
@@ -256,6 +257,10 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     if model.output == "argmax":
         L.append("c64ml_class: .res 1")
     wides = wide_layers(model, strategies)
+    for k, (layer, st) in enumerate(zip(model.layers, strategies)):
+        if st.unrolled and len(wide.chunks(layer.n_in)) > 1:
+            raise C64mlError(f"layer {k} has {layer.n_in} inputs: unrolled code takes at most "
+                             f"{wide.CHUNK_ROWS}; use the loop strategy for it")
     wide_units = [layer.n_out for layer, w in zip(model.layers, wides) if w]
     if wide_units:
         L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
@@ -308,6 +313,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
               f"{layer.activation}, {kind} inputs, {strategies[k]}",
               f"        ldx #{labels.layer(k, 'd')}-{labels.LAYERS}  ; the layer's descriptor",
               f"        jsr {entry:<19} ; {what} (runtime6502/layer.s)"]
+        L.append(f"{labels.phase_mark(k, Phase.ACCUMULATE)}:")
         if not loop:
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src)
         else:
@@ -315,7 +321,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                 L += ["        lda c64ml_inptr         ; dn_in: where c64ml_inptr points",
                       "        sta dn_in", "        lda c64ml_inptr+1", "        sta dn_in+1"]
             L.append("        jsr dn_run              ; the accumulators (runtime6502/dense.s)")
-        L.append("        jsr ac_run              ; the outputs (runtime6502/activate.s)")
+        L += [f"{labels.phase_mark(k, Phase.ACTIVATE)}:",
+              "        jsr ac_run              ; the outputs (runtime6502/activate.s)"]
     if once:
         L += unrolled.restore_zero_page(borrowed, "c64ml_zp")
     L.append("c64ml_layers_end:")

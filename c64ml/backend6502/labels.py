@@ -34,6 +34,17 @@ ZP_IN = "c64ml_zpin"               # pointer to layer 0's inputs
 ZP_SCRATCH = "c64ml_zpt"           # scratch of the specialised unit code
 
 
+#: The label part of a phase mark (:func:`phase_mark`).
+PHASE_PARTS = {"accumulate": "mac", "activate": "act"}
+
+
+def phase_mark(k: int, phase: str, c: int = 0) -> str:
+    """The label where part ``c`` of layer ``k``'s ``phase`` (spec.Phase ACCUMULATE or
+    ACTIVATE) begins; what runs from there to the next mark, or to the next layer, is that
+    phase's (the harness probes these)."""
+    return layer(k, f"{PHASE_PARTS[phase]}{c}")
+
+
 def layer(k: int, part: str) -> str:
     """The label of part ``part`` of layer ``k``: ``begin``, ``w`` (weights), ``c`` (start
     constants), ``m``/``s`` (multipliers/shifts), ``th`` (thresholds), ``t`` (table), ``d``

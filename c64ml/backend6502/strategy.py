@@ -23,7 +23,7 @@ from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QModel
 from c64ml.package.prg import BASIC_START
-from c64ml.spec import Optimize, Strategy, layer_strategies, parse
+from c64ml.spec import Optimize, Phase, Strategy, layer_strategies, parse
 
 
 def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list[list[Strategy]]:
@@ -88,10 +88,12 @@ def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: i
     return build_library(model, origin)
 
 
-def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
+def layer_report(build: Build, layer_cycles: np.ndarray,
+                 phase_cycles: np.ndarray | None = None) -> list[dict]:
     """Per layer: strategy, MACs, measured cycles (mean over the runs in ``layer_cycles``,
     accumulation and activation together), cycles per MAC, and bytes of code and data
-    (descriptor, weights, constants)."""
+    (descriptor, weights, constants); with ``phase_cycles`` (HarnessRun's) also the mean
+    cycles in each phase (spec.Phase; the layer's overhead is its set-up)."""
     from c64ml.backend6502.codegen import descriptor_size, layer_data
 
     s = build.symbols
@@ -113,20 +115,32 @@ def layer_report(build: Build, layer_cycles: np.ndarray) -> list[dict]:
                  + len(d.thresholds))
         macs = layer.n_in * layer.n_out
         cycles = float(layer_cycles[:, k].mean())
-        out.append({"layer": k, "shape": f"{layer.n_in}x{layer.n_out}",
-                    "activation": layer.activation, "strategy": st, "macs": macs,
-                    "nonzero_weights": int(np.count_nonzero(layer.weights)),
-                    "cycles_mean": cycles, "cycles_per_mac": cycles / macs,
-                    "code_bytes": code, "data_bytes": data})
+        row = {"layer": k, "shape": f"{layer.n_in}x{layer.n_out}",
+               "activation": layer.activation, "strategy": st, "macs": macs,
+               "nonzero_weights": int(np.count_nonzero(layer.weights)),
+               "cycles_mean": cycles, "cycles_per_mac": cycles / macs,
+               "code_bytes": code, "data_bytes": data}
+        if phase_cycles is not None:
+            acc, act = (float(phase_cycles[:, k, i].mean()) for i in (0, 1))
+            row.update({Phase.ACCUMULATE.value: acc, Phase.ACTIVATE.value: act,
+                        Phase.OVERHEAD.value: cycles - acc - act})
+        out.append(row)
     return out
 
 
 def report_text(rows: list[dict]) -> str:
+    split = bool(rows) and Phase.ACCUMULATE.value in rows[0]
     head = (f"{'layer':>5} {'shape':>7} {'activation':<9} {'strategy':<9} {'nonzero':>7} "
             f"{'cycles':>9} {'cyc/MAC':>7} {'code':>6} {'data':>6}")
+    if split:
+        head += f" {'accumulate':>10} {'activate':>8} {'set-up':>6}"
     lines = [head]
     for r in rows:
-        lines.append(f"{r['layer']:>5} {r['shape']:>7} {r['activation']:<9} {r['strategy']:<9} "
-                     f"{r['nonzero_weights']:>7} {r['cycles_mean']:>9.0f} "
-                     f"{r['cycles_per_mac']:>7.1f} {r['code_bytes']:>6} {r['data_bytes']:>6}")
+        line = (f"{r['layer']:>5} {r['shape']:>7} {r['activation']:<9} {r['strategy']:<9} "
+                f"{r['nonzero_weights']:>7} {r['cycles_mean']:>9.0f} "
+                f"{r['cycles_per_mac']:>7.1f} {r['code_bytes']:>6} {r['data_bytes']:>6}")
+        if split:
+            line += (f" {r[Phase.ACCUMULATE.value]:>10.0f} {r[Phase.ACTIVATE.value]:>8.0f}"
+                     f" {r[Phase.OVERHEAD.value]:>6.0f}")
+        lines.append(line)
     return "\n".join(lines)

@@ -21,6 +21,7 @@ import numpy as np
 from c64ml.backend6502 import labels
 from c64ml.backend6502.sqtables import byte_lines
 from c64ml.model.qmodel import QLayer
+from c64ml.spec import Phase
 
 ZP_PTR = 0x02
 ZP_SCRATCH = 0x04  # scratch for the unit code (unit_act.py): a product byte, e and P
@@ -159,6 +160,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         def acc(byte: int, j: int) -> str:
             return labels.layer(k, f"acc{j}_{('lo', 'mid', 'hi')[byte]}")
 
+        if dst is not None:
+            L.append(f"{labels.phase_mark(k, Phase.ACCUMULATE, start // CHUNK)}:")
         L.append(f"        ; units {start}..{units[-1]}: their accumulators in zero page")
         for j in units:
             L += [f"{acc(byte, j)} = ${acc_base(scratch) + byte * n + j - start:02X}"
@@ -216,6 +219,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                 for byte in range(3):
                     L += [f"        lda {acc(byte, j)}", f"        sta dn_acc{byte}+{j}"]
             continue
+        L.append(f"{labels.phase_mark(k, Phase.ACTIVATE, start // CHUNK)}:")
         for j in units:
             names = tuple(acc(byte, j) for byte in range(3))
             L += unit_act.unit_code(k, j, layer, plans[j], names, dst)

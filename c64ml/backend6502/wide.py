@@ -27,6 +27,7 @@ from c64ml.spec import (
     NARROW_ACC_MAX,
     REQUANTIZED,
     Activation,
+    Phase,
     Requant,
     Strategy,
     ValueKind,
@@ -165,7 +166,7 @@ def layer_code(k: int, layer: QLayer, kind: ValueKind, strategy: Strategy, src: 
     """Layer ``k``'s code: each chunk's accumulators (dense.s, or ``unrolled_code`` for
     a single unrolled chunk), wide.s after each, then rq32.s. ``src`` is the input
     buffer's label, None for layer 0 (read through c64ml_inptr)."""
-    L: list[str] = []
+    L = [f"{labels.phase_mark(k, Phase.ACCUMULATE)}:"]
     for c, (r0, r1) in enumerate(chunks(layer.n_in)):
         rows = r1 - r0
         if strategy.unrolled:
@@ -192,7 +193,7 @@ def layer_code(k: int, layer: QLayer, kind: ValueKind, strategy: Strategy, src: 
         else:
             L.append("        jsr wd_add              ; acc32 += this chunk (wide.s)")
     lo, hi = out_bytes(layer)
-    L += ["        ; the outputs (rq32.s)"]
+    L += [f"{labels.phase_mark(k, Phase.ACTIVATE)}:", "        ; the outputs (rq32.s)"]
     L += _set("rq32_rec", labels.layer(k, "r"), "per-unit records")
     L += _set("rq32_out", dst)
     L += _set("rq32_tab", labels.layer(k, "t") if layer.table is not None else "0")

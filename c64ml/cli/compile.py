@@ -145,7 +145,7 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
 
         if run is None:
             run, source = _measure(build, qm, data, calib, 64)
-        rows = layer_report(build, run.layer_cycles)
+        rows = layer_report(build, run.layer_cycles, run.phase_cycles)
     info = {"model": qm.name, "mode": mode, "format": fmt, "files": sorted(outs.paths()),
             "origin": build.origin, "end": build.end, "bank_out_basic": build.bank_out_basic,
             "strategies": build.strategies, "abi": build.abi(), "bytes": build.byte_counts()}
@@ -154,7 +154,9 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
     if mode == "app":
         info["samples_embedded"], info["samples_given"] = build.samples, len(ds)
     if report:
-        info["report"] = {"samples": source, "layers": rows}
+        info["report"] = {"samples": source, "layers": rows,
+                          "cycles_mean": float(run.cycles.mean()),
+                          "split": {str(k): v for k, v in run.split().items()}}
     outs.commit()  # all files at once, after all the work (and any Ctrl-C) is done
     if as_json:
         click.echo(json.dumps(info))
@@ -164,6 +166,9 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
 
         click.echo(f"per-layer report, cycles measured in the emulated C64 on {source}:")
         click.echo(report_text(rows))
+        total = float(run.cycles.mean())
+        click.echo(f"whole inference {total:.0f} cycles, of which outside the layers (call, "
+                   f"zero page, argmax) {total - sum(r['cycles_mean'] for r in rows):.0f}")
     abi = build.abi()
     click.echo(f"wrote {', '.join(sorted(outs.paths()))}")
     click.echo(f"{qm.name}: ${build.origin:04X}-${build.end - 1:04X}, "

@@ -58,6 +58,7 @@ def _measure(build, q: np.ndarray, want: np.ndarray) -> dict:
     return {"cycles_min": int(run.cycles.min()), "cycles_mean": float(run.cycles.mean()),
             "cycles_max": int(run.cycles.max()), "cycles_per_mac": float(dense / macs),
             "mismatches": int(np.any(run.outputs != want, axis=1).sum()),
+            "split": {str(k): v for k, v in run.split().items()},
             "strategies": build.strategies, "bytes": b, "bytes_total": b["total"]}
 
 
@@ -91,6 +92,7 @@ def bench_model(entry: BenchModel, samples: int, cc65_samples: int) -> dict:
         "codebook": entry.codebook, "prune": entry.prune,
         "accuracy": acc, "accuracy_before_compression": base_acc,
         "cycles_mean": speed["cycles_mean"], "cycles_per_mac": speed["cycles_per_mac"],
+        "cycles_split": speed["split"],
         "bytes_total": speed["bytes_total"],
         "cc65_cycles_mean": cc_mean,
         "cc65_cycles_per_mac": cc_mean / qm.macs(),

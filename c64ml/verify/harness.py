@@ -17,6 +17,7 @@ from c64ml.backend6502.compiler import Build
 from c64ml.backend6502.memory_plan import BASIC_ROM
 from c64ml.machine.c64 import C64
 from c64ml.progress import progress
+from c64ml.spec import Phase
 
 #: Far more than any model that fits the C64 needs; a runaway stops with a clear error.
 MAX_CYCLES_PER_INFERENCE = 20_000_000
@@ -49,6 +50,15 @@ class HarnessRun:
     layer_cycles: np.ndarray  # (N, layers): each layer's cycles (accumulate and activate)
     profile: Profile | None = None  # with run_build(..., profile=True)
     instructions: int = 0  # 6502 instructions executed (all samples, interrupts included)
+    #: (N, layers, 2): each layer's cycles in Phase.ACCUMULATE and Phase.ACTIVATE (the
+    #: rest of ``cycles`` is Phase.OVERHEAD)
+    phase_cycles: np.ndarray | None = None
+
+    def split(self) -> dict[str, float]:
+        """Mean cycles per inference in each phase (spec.Phase)."""
+        acc, act = (float(self.phase_cycles[:, :, i].sum(axis=1).mean()) for i in (0, 1))
+        return {Phase.ACCUMULATE: acc, Phase.ACTIVATE: act,
+                Phase.OVERHEAD: float(self.cycles.mean()) - acc - act}
 
 
 def call_sites(build: Build) -> dict[int, tuple[int, str]]:
@@ -110,11 +120,43 @@ def _machine(build: Build, irq: bool, system: str, profile: bool, engine: str) -
     m.load(build.origin, build.program.data)
     if build.bank_out_basic and build.addr(labels.INFER) >= BASIC_ROM:
         m.load(1, bytes([0x36]))    # an app's routine under BASIC ROM: banked out, as the
-    marks = layer_marks(build)      # app's driver does
+    marks = phase_marks(build)      # app's driver does
     sites = call_sites(build) if profile else {}
     m.probe(set(marks) | set(sites) | {ret for ret, _ in sites.values()})
     _warm[:] = [*job, m]
     return m
+
+
+def phase_marks(build: Build) -> dict[int, tuple[int | None, Phase]]:
+    """Probe address -> (layer, phase) from there on: each layer's begin (its set-up is
+    overhead), its phase marks (labels.phase_mark) and the end of the layers."""
+    marks = layer_marks(build)
+    out: dict[int, tuple[int | None, Phase]] = {a: (k, Phase.OVERHEAD)
+                                                for k, a in enumerate(marks[:-1])}
+    out[marks[-1]] = (None, Phase.OVERHEAD)
+    for k in range(len(build.model.layers)):
+        for phase in (Phase.ACCUMULATE, Phase.ACTIVATE):
+            c = 0
+            while labels.phase_mark(k, phase, c) in build.symbols:
+                out[build.addr(labels.phase_mark(k, phase, c))] = (k, phase)
+                c += 1
+    return out
+
+
+def _phase_cycles(hits: list[tuple[int, int]], total: int, marks: dict, n_layers: int
+                  ) -> np.ndarray:
+    """One inference's probe hits -> (layers, 2) cycles in accumulate and activate."""
+    out = np.zeros((n_layers, 2), dtype=np.int64)
+    where, last = (None, Phase.OVERHEAD), 0
+    for pc, t in hits + [(None, total)]:
+        if pc is not None and pc not in marks:
+            continue
+        k, phase = where
+        if phase != Phase.OVERHEAD:
+            out[k, 0 if phase == Phase.ACCUMULATE else 1] += t - last
+        if pc is not None:
+            where, last = marks[pc], t
+    return out
 
 
 def layer_marks(build: Build) -> list[int]:
@@ -133,11 +175,13 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
     out, n_out = build.addr(labels.OUT), build.model.out_bytes
     n_layers = len(build.model.layers)
     marks = layer_marks(build)
+    phases = phase_marks(build)
     sites = call_sites(build) if profile else {}
     prof = Profile(Counter(), Counter(), Counter(), Counter(), Counter()) if profile else None
     outputs = np.zeros((len(q), n_out), dtype=np.uint8)
     cycles = np.zeros(len(q), dtype=np.int64)
     layer_cycles = np.zeros((len(q), n_layers), dtype=np.int64)
+    phase_cycles = np.zeros((len(q), n_layers, 2), dtype=np.int64)
     irq_cycles = instructions = 0
     for i in (rows if rows is not None else range(len(q))):
         m.ram[inp:inp + q.shape[1]] = q[i].tobytes()
@@ -148,9 +192,11 @@ def _run_rows(build: Build, q: np.ndarray, irq: bool, system: str,
         instructions += r.instructions
         at = {a: t for a, t in r.probes if a in marks}
         layer_cycles[i] = np.diff([at[a] for a in marks])
+        phase_cycles[i] = _phase_cycles(r.probes, r.cycles, phases, n_layers)
         if prof is not None:
             prof += _profile(r.probes, r.cycles, sites, marks)
-    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles, prof, instructions)
+    return HarnessRun(outputs, cycles, irq_cycles, layer_cycles, prof, instructions,
+                      phase_cycles)
 
 
 _job: tuple | None = None  # (build, irq, system, profile) in a worker process
@@ -227,4 +273,5 @@ def run_build(build: Build, q: np.ndarray, irq: bool = True, system: str = "pal"
                       sum(p.irq_cycles for p in parts),
                       np.concatenate([p.layer_cycles for p in parts]),
                       sum((p.profile for p in parts[1:]), parts[0].profile) if profile else None,
-                      sum(p.instructions for p in parts))
+                      sum(p.instructions for p in parts),
+                      np.concatenate([p.phase_cycles for p in parts]))
