@@ -324,6 +324,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L += [f"{labels.phase_mark(k, Phase.ACTIVATE)}:",
               "        jsr ac_run              ; the outputs (runtime6502/activate.s)"]
     if once:
+        L += [f"{labels.phase_mark(n - 1, Phase.OVERHEAD)}:"]
         L += unrolled.restore_zero_page(borrowed, "c64ml_zp")
     L.append("c64ml_layers_end:")
     if model.output == "argmax" and fused[-1]:

@@ -35,13 +35,13 @@ ZP_SCRATCH = "c64ml_zpt"           # scratch of the specialised unit code
 
 
 #: The label part of a phase mark (:func:`phase_mark`).
-PHASE_PARTS = {"accumulate": "mac", "activate": "act"}
+PHASE_PARTS = {"accumulate": "mac", "activate": "act", "overhead": "oh"}
 
 
 def phase_mark(k: int, phase: str, c: int = 0) -> str:
-    """The label where part ``c`` of layer ``k``'s ``phase`` (spec.Phase ACCUMULATE or
-    ACTIVATE) begins; what runs from there to the next mark, or to the next layer, is that
-    phase's (the harness probes these)."""
+    """The label where part ``c`` of layer ``k``'s ``phase`` (a spec.Phase) begins; what
+    runs from there to the next mark, or to the next layer, is that phase's (the harness
+    probes these). A layer's set-up before its first mark is overhead too."""
     return layer(k, f"{PHASE_PARTS[phase]}{c}")
 
 

@@ -93,7 +93,7 @@ def layer_report(build: Build, layer_cycles: np.ndarray,
     """Per layer: strategy, MACs, measured cycles (mean over the runs in ``layer_cycles``,
     accumulation and activation together), cycles per MAC, and bytes of code and data
     (descriptor, weights, constants); with ``phase_cycles`` (HarnessRun's) also the mean
-    cycles in each phase (spec.Phase; the layer's overhead is its set-up)."""
+    cycles in each phase (spec.Phase; the overhead is its set-up and its zero page)."""
     from c64ml.backend6502.codegen import descriptor_size, layer_data
 
     s = build.symbols
@@ -133,7 +133,7 @@ def report_text(rows: list[dict]) -> str:
     head = (f"{'layer':>5} {'shape':>7} {'activation':<9} {'strategy':<9} {'nonzero':>7} "
             f"{'cycles':>9} {'cyc/MAC':>7} {'code':>6} {'data':>6}")
     if split:
-        head += f" {'accumulate':>10} {'activate':>8} {'set-up':>6}"
+        head += f" {'accumulate':>10} {'activate':>8} {'other':>6}"
     lines = [head]
     for r in rows:
         line = (f"{r['layer']:>5} {r['shape']:>7} {r['activation']:<9} {r['strategy']:<9} "

@@ -228,5 +228,6 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                       f"        lda {names[2]}", "        eor #$80", "        asl",
                       "        lda #0", "        rol", "        sta c64ml_class"]
     if save:
+        L += [f"{labels.phase_mark(k, Phase.OVERHEAD)}:"]
         L += restore_zero_page(zp, labels.layer(k, "zp"))
     return L

@@ -135,7 +135,7 @@ def phase_marks(build: Build) -> dict[int, tuple[int | None, Phase]]:
                                                 for k, a in enumerate(marks[:-1])}
     out[marks[-1]] = (None, Phase.OVERHEAD)
     for k in range(len(build.model.layers)):
-        for phase in (Phase.ACCUMULATE, Phase.ACTIVATE):
+        for phase in Phase:
             c = 0
             while labels.phase_mark(k, phase, c) in build.symbols:
                 out[build.addr(labels.phase_mark(k, phase, c))] = (k, phase)
