@@ -84,6 +84,9 @@ UNITS = {
     "left": 3,              # the extra load after left shifts
     "add": 4,               # clc, adc #
     "sign": 11,             # two pieces: lda, bpl/jmp, and the jmp over the other piece
+    "split": 3,             # a split piece: lda zp (e's top byte)
+    "sub_pass": 10,         # each sub-piece passed over: cmp #, beq not taken, jmp, lda zp
+    "sub_pick": 8,          # the chosen one (not the last): cmp #, beq taken, jmp to the end
 }
 ACTIVATE = {
     "layer": 179 + 6,       # activate.s fixed and its call
@@ -171,10 +174,22 @@ def _piece_cycles(piece: dict, d_ready: bool) -> float:
     if piece["m"] == 0:
         return 2
     nd = unit_act.piece_bytes(piece)
+    e = 0 if d_ready else c["e"] + c["e_byte"] * (nd - 1)
+    subs = piece.get("split")
+    if subs is None:
+        return e + _product_cycles(piece)
+    n = len(subs)   # e spread evenly over the window: each sub-piece by its width
+    return e + c["split"] + sum(
+        (sub["width"] + 1) / (piece["width"] + 1)
+        * (c["sub_pass"] * s + (c["sub_pick"] if s < n - 1 else 0) + _product_cycles(sub))
+        for s, sub in enumerate(subs))
+
+
+def _product_cycles(piece: dict) -> float:
+    c = UNITS
     bits = piece["t"] & 7
     steps = bits if bits <= 4 else 8 - bits
-    return ((0 if d_ready else c["e"] + c["e_byte"] * (nd - 1))
-            + c["product"] * unit_act.piece_products(piece) + c["extract"]
+    return (c["product"] * unit_act.piece_products(piece) + c["extract"]
             + c["shift"] * steps + (c["left"] if bits > 4 else 0) + c["add"])
 
 

@@ -68,10 +68,37 @@ def _outputs(layer: QLayer):
     return lambda a: np.clip(requantize(a, layer.multiplier, layer.shift), lo, hi)
 
 
+#: At most this many sub-pieces replace a piece's top byte of e (_split).
+MAX_SPLIT = 2
+
+
+def _split(piece: dict) -> dict:
+    """``piece`` with, where it saves a byte of e in the products, ``split``: one sub-piece
+    per value of e's top byte s (e = s·2^B + e', B = 8·(bytes of e − 1)), each the same
+    form in e' with ``c0 + s·2^B·m`` folded into its constants (docs/semantics.md §4.3
+    holds for any base: floor((e'·m + c0 + s·2^B·m) / 2^t) = q + floor((e'·m + c0') / 2^t)
+    with q, c0' = divmod(c0 + s·2^B·m, 2^t)); the code picks one by that byte."""
+    nd = _nbytes(piece["width"])
+    b = 8 * (nd - 1)
+    if nd < 2 or not piece["m"] or (piece["width"] >> b) + 1 > MAX_SPLIT:
+        return piece
+    subs = []
+    for s in range((piece["width"] >> b) + 1):
+        q, c0 = divmod(piece["c0"] + (s << b) * piece["m"], 1 << piece["t"])
+        subs.append({**piece, "base": piece["base"] + piece["sign"] * (s << b),
+                     "width": min((1 << b) - 1, piece["width"] - (s << b)), "c0": c0,
+                     "add": piece["add"] + piece["sign"] * q})
+    return {**piece, "split": subs}
+
+
 def _pieces(layer: QLayer, j: int, start: int, end: int) -> list[dict]:
     """The unclamped window ``start`` … ``end`` of unit ``j`` as pieces, each
     ``y = add + sign·floor((e·m + c0) / 2^t)`` with ``e = acc − base`` (sign +1) or
-    ``e = base − acc`` (sign −1), ``0 ≤ e ≤ width``."""
+    ``e = base − acc`` (sign −1), ``0 ≤ e ≤ width`` (split by e's top byte: _split)."""
+    return [_split(p) for p in _unsplit_pieces(layer, j, start, end)]
+
+
+def _unsplit_pieces(layer: QLayer, j: int, start: int, end: int) -> list[dict]:
     m, t, kp, kn = (v[j] for v in wide.sign_magnitude(layer))
     zp = layer.zero_point if layer.requant == Requant.TFLITE else 0
     out = []
@@ -135,7 +162,10 @@ def piece_bytes(piece: dict) -> int:
 
 
 def piece_products(piece: dict) -> int:
-    """Quarter-square products a piece's code makes: bytes of e times nonzero bytes of m."""
+    """Quarter-square products a piece's code makes: bytes of e times nonzero bytes of m
+    (of a split piece: its widest sub-piece's)."""
+    if "split" in piece:
+        return max(piece_products(sub) for sub in piece["split"])
     return _nbytes(piece["width"]) * sum(1 for b in _bytes_of(piece["m"]) if b)
 
 
@@ -250,11 +280,10 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
     """y = add ± floor((e·m + c0) / 2^t) as the output byte in A (before a table): e from
     the accumulator, one quarter-square product per byte of e and nonzero byte of m, with
     m's bytes as constant table offsets, and the 8 result bits picked out of P."""
-    m, t, c0, add, sign = piece["m"], piece["t"], piece["c0"], piece["add"], piece["sign"]
+    m, c0, t, add, sign = piece["m"], piece["c0"], piece["t"], piece["add"], piece["sign"]
     if m == 0:  # floor(c0 / 2^t) everywhere
         return [f"        lda #${(add + sign * (c0 >> t)) & 0xFF:02X}"]
-    nd, np_ = _nbytes(piece["width"]), _p_bytes(piece)
-    base = piece["base"]
+    nd, base = _nbytes(piece["width"]), piece["base"]
     L: list[str] = []
     if d_ready:
         L.append(f"        ; e = acc - {base}: Y and {ZT}")
@@ -270,6 +299,28 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
         L += [line for i in range(1, nd) for line in
               (f"        lda #${_byte(base, i):02X}", f"        sbc {acc[i]}",
                f"        sta {ZT}+{i - 1}")]
+    subs = piece.get("split")
+    if subs is None:
+        return L + _product_code(piece, tag)
+    top, done = f"{ZT}+{nd - 2}", f"{tag}_s"
+    L.append(f"        lda {top}               ; e's top byte picks the sub-piece")
+    for s, sub in enumerate(subs):
+        nxt = f"{tag}_s{s}"
+        last = s == len(subs) - 1
+        if not last:
+            L += ([f"        cmp #{s}"] if s else []) + ["        beq *+5", f"        jmp {nxt}"]
+        L += _product_code(sub, f"{tag}_{s}")
+        if not last:
+            L += [f"        jmp {done}", f"{nxt}:", f"        lda {top}"]
+    return L + [f"{done}:"]
+
+
+def _product_code(piece: dict, tag: str) -> list[str]:
+    """A in the end = add ± floor((e·m + c0) / 2^t) for e in Y (byte 0) and ZT (bytes 1,
+    2): the quarter-square products into P, the 8 result bits picked out of it."""
+    m, t, c0, add, sign = piece["m"], piece["t"], piece["c0"], piece["add"], piece["sign"]
+    nd, np_ = _nbytes(piece["width"]), _p_bytes(piece)
+    L: list[str] = []
     p = [f"{ZP}+{i}" for i in range(np_)]
     terms = [(i, b, mb) for i in range(nd) for b, mb in enumerate(_bytes_of(m)) if mb]
     # byte by byte of e (Y holds one at a time); each product's carry runs to P's top,
