@@ -73,6 +73,8 @@ UNITS = {
     "test_lo": 18,          # acc < B: lda/cmp, lda/sbc, lda/sbc, bvc
     "test_lo_keep": 28,     # the same keeping e = acc - B in Y and zero page
     "test_hi": 18,          # acc > A
+    "test_sign": 3,         # an offset unit's acc − B < 0: lda zp (N is the test)
+    "e_acc": 3,             # ... and e is its accumulator: ldy zp
     "sat": 7,               # bpl not taken, lda #, jmp
     "pass": 3,              # bpl taken
     "store": 4,             # sta abs (the output byte)
@@ -205,13 +207,16 @@ def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray) -> float:
         pieces = plan["pieces"]
         d_ready = bool(pieces) and pieces[0]["sign"] == 1 and plan["test_lo"] == pieces[0]["base"]
         has_lo, has_hi = plan["test_lo"] is not None, plan["test_hi"] is not None
-        t_lo = (c["test_lo_keep"] if d_ready else c["test_lo"]) if has_lo else 0
+        offset = plan.get("offset") is not None
+        t_lo = (c["test_sign"] if offset else c["test_lo_keep"] if d_ready else c["test_lo"]) \
+            if has_lo else 0
         lo = a < plan["test_lo"] if has_lo else np.zeros(len(a), bool)
         hi = a > plan["test_hi"] if has_hi else np.zeros(len(a), bool)
         passed = t_lo + (c["pass"] if has_lo else 0)
         cost = np.where(lo, t_lo + c["sat"], passed + c["test_hi"] + c["sat"]) + c["store"]
         inside = ~lo & ~hi
-        window = passed + ((c["test_hi"] + c["pass"]) if has_hi else 0) + c["store"]
+        window = passed + ((c["test_hi"] + c["pass"]) if has_hi else 0) + c["store"] + \
+            (c["e_acc"] if offset and pieces else 0)
         if not pieces:
             cost = np.where(inside, window + 2, cost)
         elif len(pieces) == 1:

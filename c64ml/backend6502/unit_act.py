@@ -119,9 +119,11 @@ def _unsplit_pieces(layer: QLayer, j: int, start: int, end: int) -> list[dict]:
     return out
 
 
-def unit_plan(layer: QLayer, x_range: tuple[int, int]) -> list[dict]:
+def unit_plan(layer: QLayer, x_range: tuple[int, int], offsets: bool = True) -> list[dict]:
     """Per unit: what its code must do, from its constants and the accumulators its inputs
-    (in ``x_range``) can give."""
+    (in ``x_range``) can give. With ``offsets``, a unit whose low threshold B starts its only
+    window gets ``offset`` B: its accumulator starts B lower (unrolled.py), so ``acc < B``
+    is a sign test and the accumulator is e itself (where acc − B fits 24 bits)."""
     amin, amax = acc_interval(layer, x_range)
     if layer.activation in (Activation.STEP, Activation.SIGN):
         return [{"kind": layer.activation} for _ in range(layer.n_out)]
@@ -147,6 +149,11 @@ def unit_plan(layer: QLayer, x_range: tuple[int, int]) -> list[dict]:
                 plan.update(pieces=[], test_hi=None)
             else:
                 plan["pieces"] = _pieces(layer, j, max(b, bottom), min(a, top))
+            pieces = plan["pieces"]
+            if offsets and plan["test_lo"] is not None and len(pieces) <= 1 and all(
+                    p["sign"] == 1 and p["base"] == b for p in pieces) and \
+                    -(1 << 23) <= bottom - b and top - b < 1 << 23:
+                plan["offset"] = b
         out.append(plan)
     return out
 
@@ -241,20 +248,25 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
     L = [f"        ; unit {j}: M = {plan['m']}, shift {plan['s']}"]
     pieces = plan["pieces"]
     first = pieces[0] if pieces else None
+    offset = plan.get("offset")
     d_ready = first is not None and first["sign"] == 1 and plan["test_lo"] == first["base"]
     # each saturated case: an inverted short branch over its constant and a JMP to the store
-    if plan["test_lo"] is not None:
+    if offset is not None:  # the accumulator holds acc − B: acc < B is its sign
+        L += [f"        lda {acc[2]}             ; acc - {offset} < 0: the low end"]
+    elif plan["test_lo"] is not None:
         L += _signed_test(acc, plan["test_lo"], greater=False, keep_d=d_ready)
+    if plan["test_lo"] is not None:
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['lo']):02X}",
               f"        jmp {done}"]
     if plan["test_hi"] is not None:
-        L += _signed_test(acc, plan["test_hi"], greater=True)
+        L += _signed_test(acc, plan["test_hi"] - (offset or 0), greater=True)
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['hi']):02X}",
               f"        jmp {done}"]
     if not pieces:
         L.append(f"        lda #${_out_value(layer, plan['hi']):02X}")
     elif len(pieces) == 1:
-        L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"))
+        L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"),
+                         offset is not None)
     else:  # TFLite: the non-negative and the negative accumulators round apart
         neg = labels.layer(k, f"n{j}")
         L += [f"        lda {acc[2]}", "        bpl *+5", f"        jmp {neg}"]
@@ -276,7 +288,7 @@ ZP = f"{labels.ZP_SCRATCH}+3"  # P
 
 
 def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: bool,
-                tag: str) -> list[str]:
+                tag: str, in_acc: bool = False) -> list[str]:
     """y = add ± floor((e·m + c0) / 2^t) as the output byte in A (before a table): e from
     the accumulator, one quarter-square product per byte of e and nonzero byte of m, with
     m's bytes as constant table offsets, and the 8 result bits picked out of P."""
@@ -285,7 +297,11 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
         return [f"        lda #${(add + sign * (c0 >> t)) & 0xFF:02X}"]
     nd, base = _nbytes(piece["width"]), piece["base"]
     L: list[str] = []
-    if d_ready:
+    e_bytes = [f"{ZT}+{i}" for i in range(2)]     # e's bytes 1 and 2
+    if in_acc:  # the accumulator is e (an offset unit)
+        L.append(f"        ldy {acc[0]}               ; e = acc - {base}: the accumulator")
+        e_bytes = list(acc[1:])
+    elif d_ready:
         L.append(f"        ; e = acc - {base}: Y and {ZT}")
     elif sign == 1:
         L += [f"        sec                     ; e = acc - {base}",
@@ -301,23 +317,23 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
                f"        sta {ZT}+{i - 1}")]
     subs = piece.get("split")
     if subs is None:
-        return L + _product_code(piece, tag)
-    top, done = f"{ZT}+{nd - 2}", f"{tag}_s"
+        return L + _product_code(piece, tag, e_bytes)
+    top, done = e_bytes[nd - 2], f"{tag}_s"
     L.append(f"        lda {top}               ; e's top byte picks the sub-piece")
     for s, sub in enumerate(subs):
         nxt = f"{tag}_s{s}"
         last = s == len(subs) - 1
         if not last:
             L += ([f"        cmp #{s}"] if s else []) + ["        beq *+5", f"        jmp {nxt}"]
-        L += _product_code(sub, f"{tag}_{s}")
+        L += _product_code(sub, f"{tag}_{s}", e_bytes)
         if not last:
             L += [f"        jmp {done}", f"{nxt}:", f"        lda {top}"]
     return L + [f"{done}:"]
 
 
-def _product_code(piece: dict, tag: str) -> list[str]:
-    """A in the end = add ± floor((e·m + c0) / 2^t) for e in Y (byte 0) and ZT (bytes 1,
-    2): the quarter-square products into P, the 8 result bits picked out of it."""
+def _product_code(piece: dict, tag: str, e_bytes: list[str]) -> list[str]:
+    """A in the end = add ± floor((e·m + c0) / 2^t) for e in Y (byte 0) and ``e_bytes``
+    (bytes 1, 2): the quarter-square products into P, the 8 result bits picked out of it."""
     m, t, c0, add, sign = piece["m"], piece["t"], piece["c0"], piece["add"], piece["sign"]
     nd, np_ = _nbytes(piece["width"]), _p_bytes(piece)
     L: list[str] = []
@@ -332,7 +348,7 @@ def _product_code(piece: dict, tag: str) -> list[str]:
     for n, (i, b, mb) in enumerate(terms):
         o = i + b
         if i != current_y:
-            L.append(f"        ldy {ZT}+{i - 1}")
+            L.append(f"        ldy {e_bytes[i - 1]}")
             current_y = i
         L += ["        clc", f"        lda SQ1LO+{mb},y", f"        sbc SQ2LO+{255 - mb},y",
               f"        sta {ZL}", f"        lda SQ1HI+{mb},y", f"        sbc SQ2HI+{255 - mb},y",

@@ -142,7 +142,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     c = start_constants(layer.bias, layer.weights, kind)
     n_in, n_out = layer.weights.shape
     s8 = kind == "s8"
-    plans = unit_act.unit_plan(layer, x_range) if dst is not None else None
+    plans = unit_act.unit_plan(layer, x_range, offsets=not class_byte) \
+        if dst is not None else None
     scratch = unit_act.needs_scratch(plans)
     zp = zp_bytes(n_out, scratch)
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
@@ -170,9 +171,11 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                  + (", and -128 * the sum of the unit's weights for the s8 offset)"
                     if s8 else ")"))
         for j in units:
-            cj = int(c[j])
+            off = plans[j].get("offset") if plans else None   # (unit_act.unit_plan)
+            cj = int(c[j]) - (off or 0)
             for byte in range(3):
-                note = f"acc[{j}] = {_signed24(cj)}" if byte == 0 else ""
+                note = "" if byte else f"acc[{j}] = {_signed24(cj)}" if off is None else \
+                    f"acc[{j}] - {off} = {_signed24(cj)}"
                 L += [_ins(f"lda #${(cj >> (8 * byte)) & 0xFF:02X}", note),
                       f"        sta {acc(byte, j)}"]
         for i in range(n_in):
