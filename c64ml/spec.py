@@ -46,11 +46,18 @@ class Strategy(StrEnum):
     #                        and each unit's activation specialised (unit_act.py)
     UNROLLED_MACS = "unrolled-macs"  # the same accumulation, then runtime6502/activate.s: less
     #                                  code, for a layer whose specialised units do not fit
+    UNROLLED_MUL = "unrolled-mul"  # unrolled, and the specialised units multiply by product
+    #                                tables (512 bytes per multiplier byte): fastest, biggest
 
     @property
     def unrolled(self) -> bool:
         """Whether the layer's multiply-accumulates are straight-line code."""
         return self != Strategy.LOOP
+
+    @property
+    def specialised(self) -> bool:
+        """Whether each unit's activation is code specialised for it (unit_act.py)."""
+        return self in (Strategy.UNROLLED, Strategy.UNROLLED_MUL)
 
 
 class Requant(StrEnum):

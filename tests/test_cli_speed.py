@@ -31,7 +31,7 @@ def speed_json(tmp_path_factory):
 def test_json_has_strategies_and_a_measured_report(speed_json):
     info, out = speed_json
     qm = load_qmodel(IRIS / "qmodel.json")
-    assert info["strategies"] == ["unrolled", "unrolled"]
+    assert info["strategies"] == ["unrolled-mul", "unrolled-mul"]
     rep = info["report"]
     assert rep["samples"].startswith("45 samples of ")
     assert [r["layer"] for r in rep["layers"]] == [0, 1]
@@ -41,7 +41,7 @@ def test_json_has_strategies_and_a_measured_report(speed_json):
     q = qm.input_bytes(load_dataset(IRIS / "test.csv", qm.inputs).x[:64])
     mine = run_build(lib, q).layer_cycles.mean(axis=0)
     for row, layer, cyc in zip(rep["layers"], qm.layers, mine):
-        assert row["strategy"] == "unrolled"
+        assert row["strategy"] == "unrolled-mul"
         assert row["shape"] == f"{layer.n_in}x{layer.n_out}"
         assert row["macs"] == layer.n_in * layer.n_out
         assert row["nonzero_weights"] == int(np.count_nonzero(layer.weights))
@@ -51,7 +51,7 @@ def test_json_has_strategies_and_a_measured_report(speed_json):
 
 
 def test_text_report_has_one_row_per_layer(tmp_path):
-    for opt, strategy in (("speed", "unrolled"), ("size", "loop")):
+    for opt, strategy in (("speed", "unrolled-mul"), ("size", "loop")):
         r = run("compile", IRIS / "qmodel.json", "-o", tmp_path / "x.prg", "--optimize", opt,
                 "--report")
         assert r.exit_code == 0, r.output
@@ -59,14 +59,18 @@ def test_text_report_has_one_row_per_layer(tmp_path):
         assert lines[0] == ("per-layer report, cycles measured in the emulated C64 on "
                             "16 random inputs:")
         assert lines[1].split() == ["layer", "shape", "activation", "strategy", "nonzero",
-                                    "cycles", "cyc/MAC", "code", "data"]
+                                    "cycles", "cyc/MAC", "code", "data", "accumulate",
+                                    "activate", "other"]
         rows = [ln.split() for ln in lines[2:4]]
-        assert [row[0] for row in rows] == ["0", "1"] and lines[4].startswith("wrote ")
+        assert [row[0] for row in rows] == ["0", "1"]
+        assert lines[4].startswith("whole inference ") and lines[5].startswith("wrote ")
         for row, shape in zip(rows, ("4x8", "8x3")):
             assert row[1] == shape and row[3] == strategy
             cycles, per_mac = int(row[5]), float(row[6])
             macs = int(shape.split("x")[0]) * int(shape.split("x")[1])
             assert cycles > 0 and per_mac == pytest.approx(cycles / macs, abs=0.1)
+            # the phases make up the layer (each rounded to a cycle)
+            assert abs(sum(int(v) for v in row[9:12]) - cycles) <= 2
 
 
 def test_speed_is_faster_than_size_on_the_same_inputs(tmp_path):
@@ -94,7 +98,7 @@ def test_speed_app_runs_with_zero_mismatches(tmp_path):
             "--optimize", "speed", "-o", out, "--json")
     assert r.exit_code == 0, r.output
     info = json.loads(r.output)
-    assert info["strategies"] == ["unrolled", "unrolled"]
+    assert info["strategies"] == ["unrolled-mul", "unrolled-mul"]
     for irq in (False, True):
         m = C64(irq=irq)
         res = m.run_prg(out.read_bytes(), max_cycles=20_000_000)

@@ -14,7 +14,7 @@ from c64ml.backend6502 import unit_act
 from c64ml.backend6502.compiler import build_library
 from c64ml.exec import reference
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import REQUANTIZED, TABLE_RANGE, TABLED, Activation, Requant
+from c64ml.spec import REQUANTIZED, TABLE_RANGE, TABLED, Activation, Requant, Strategy
 from c64ml.verify.harness import run_build
 
 ALL_BYTES = np.arange(256, dtype=np.uint8)[:, None]
@@ -37,10 +37,14 @@ def one_input_layers(draw, activation: Activation) -> QLayer:
     return layer
 
 
+SPECIALISED = [s for s in Strategy if s.specialised]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(list(Activation)).flatmap(
-    lambda a: st.tuples(st.just(a), one_input_layers(a))), st.booleans())
-def test_every_input_byte(case, after_linear):
+    lambda a: st.tuples(st.just(a), one_input_layers(a))), st.booleans(),
+    st.sampled_from(SPECIALISED))
+def test_every_input_byte(case, after_linear, strategy):
     activation, layer = case
     layers = [layer]
     if after_linear:  # the unit reads s8 values: put a 1-to-1 linear layer in front
@@ -49,7 +53,7 @@ def test_every_input_byte(case, after_linear):
         layers = [first, layer]
     model = QModel("unit", np.zeros(1), np.ones(1), layers, output="scores")
     model.validate()
-    build = build_library(model, 0x1000, ["unrolled"] * len(layers))
+    build = build_library(model, 0x1000, [strategy] * len(layers))
     run = run_build(build, ALL_BYTES)
     want = reference.output_bytes(model, ALL_BYTES)
     bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
@@ -77,11 +81,11 @@ def one_input_tflite_layers(draw) -> QLayer:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(one_input_tflite_layers())
-def test_every_input_byte_tflite(layer):
+@given(one_input_tflite_layers(), st.sampled_from(SPECIALISED))
+def test_every_input_byte_tflite(layer, strategy):
     model = QModel("unit", np.zeros(1), np.ones(1), [layer], output="scores")
     model.validate()
-    build = build_library(model, 0x1000, ["unrolled"])
+    build = build_library(model, 0x1000, [strategy])
     assert "rq32_run" not in build.source.split("c64ml_layers_end")[0]  # specialised, in line
     run = run_build(build, ALL_BYTES)
     want = reference.output_bytes(model, ALL_BYTES)
@@ -114,7 +118,7 @@ def test_split_pieces_equal_their_piece(seed):
              "width": int(rng.integers(256, 2**18)), "m": int(rng.integers(1, 1 << 31)),
              "t": t, "c0": int(rng.integers(0, 1 << t)), "add": int(rng.integers(-300, 300))}
     split = unit_act._split(piece)
-    nd = unit_act._nbytes(piece["width"])
+    nd = unit_act.nbytes(piece["width"])
     b = 8 * (nd - 1)
     if (piece["width"] >> b) + 1 > unit_act.MAX_SPLIT:
         assert "split" not in split
@@ -134,8 +138,8 @@ def test_split_pieces_equal_their_piece(seed):
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 255), st.integers(15, 18), st.sampled_from(list(REQUANTIZED)),
-       st.integers(0, 2**32 - 1))
-def test_split_units_on_the_c64(m, s, activation, seed):
+       st.integers(0, 2**32 - 1), st.sampled_from(SPECIALISED))
+def test_split_units_on_the_c64(m, s, activation, seed, strategy):
     """Units whose window needs 3 bytes of e, with e's top byte 0 or 1 (split in two): on the
     C64 every output byte equals the reference, at the window's ends, around e = 2^16 and at
     random accumulators (4 inputs of weight 1, 127, 127, 127 reach any of 0 .. 114,555)."""
@@ -148,7 +152,7 @@ def test_split_units_on_the_c64(m, s, activation, seed):
     plan = unit_act.unit_plan(layer, (0, 255))[0]
     pieces = [p for p in plan.get("pieces", ()) if "split" in p]
     assume(pieces)
-    assert unit_act._nbytes(pieces[0]["width"]) == 3
+    assert unit_act.nbytes(pieces[0]["width"]) == 3
     base = pieces[0]["base"]
     targets = {base, base + 1, base + 65_535, base + 65_536, base + 65_537,
                base + pieces[0]["width"], plan["test_lo"] or 0, plan["test_hi"] or 0}
@@ -165,7 +169,7 @@ def test_split_units_on_the_c64(m, s, activation, seed):
     q = np.array(rows, dtype=np.uint8)
     model = QModel("split", np.zeros(4), np.ones(4), [layer], output="scores")
     model.validate()
-    run = run_build(build_library(model, 0x1000, ["unrolled"]), q)
+    run = run_build(build_library(model, 0x1000, [strategy]), q)
     want = reference.output_bytes(model, q)
     bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
     assert bad.size == 0, f"input {q[bad[0]]}: {run.outputs[bad[0]]} != {want[bad[0]]}"

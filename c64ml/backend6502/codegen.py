@@ -107,11 +107,23 @@ def data_size(model: QModel, strategies: list[Strategy] | None = None) -> int:
                                   strategies):
         if wide.takes_wide_path(layer, kind, st):
             total += wide.data_size(layer, Strategy.LOOP)
-        elif st != Strategy.UNROLLED:
+        elif not st.specialised:
             total += descriptor_size(layer) + len(d.weights) + len(d.start) \
                 + (0 if d.multiplier is None else 8 * len(d.shift))
         total += 0 if d.table is None else 256
     return total
+
+
+def product_magnitudes(model: QModel, strategies: list[Strategy]) -> set[int]:
+    """The m of every m·Y table a program needs: its unrolled layers' weight magnitudes and
+    the multiplier bytes of its ``unrolled-mul`` layers' units."""
+    out: set[int] = set()
+    for k, (layer, st) in enumerate(zip(model.layers, strategies)):
+        if st.unrolled:
+            out |= unrolled.magnitudes(layer)
+        if st == Strategy.UNROLLED_MUL:
+            out |= unit_act.table_multipliers(model.layers, k)
+    return out
 
 
 def wide_layers(model: QModel, strategies: list[Strategy] | None = None) -> list[bool]:
@@ -222,8 +234,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     data = layer_data(model)
     n = len(model.layers)
     strategies = layer_strategies(strategies, n)
-    unrolled_mags = set().union(*(unrolled.magnitudes(layer) for layer, st in
-                                  zip(model.layers, strategies) if st.unrolled))
+    unrolled_mags = product_magnitudes(model, strategies)
     widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
     last = model.layers[-1]
     L: list[str] = [
@@ -264,7 +275,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     wide_units = [layer.n_out for layer, w in zip(model.layers, wides) if w]
     if wide_units:
         L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
-    fused = [st == Strategy.UNROLLED and not w for st, w in zip(strategies, wides)]
+    fused = [st.specialised and not w for st, w in zip(strategies, wides)]
     once = all(fused)  # zero page borrowed once for the whole inference
     borrowed = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
                    for k, kind in enumerate(model.input_kinds()))
@@ -304,7 +315,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src, dst, save=not once,
                                      class_byte=k == n - 1 and layer.n_out == 1
                                      and model.output == "argmax",
-                                     x_range=unit_act.input_range(model.layers, k))
+                                     x_range=unit_act.input_range(model.layers, k),
+                                     tables=strategies[k] == Strategy.UNROLLED_MUL)
             continue
         entry, what = (("ly_set", "dn_* and ac_* from it") if k else
                        ("ly_set_w", "all but dn_in")) if loop else \

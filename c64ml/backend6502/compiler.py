@@ -11,6 +11,7 @@ from c64ml.backend6502.codegen import (
     data_size,
     has_wide,
     inference_source,
+    product_magnitudes,
 )
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
@@ -132,14 +133,12 @@ def estimate_bytes(model: QModel, strategies: list[Strategy] | None) -> int:
     """A lower bound on a build's size: model data, unrolled code, product tables, runtime."""
     strategies = layer_strategies(strategies, len(model.layers))
     size = data_size(model, strategies) + RUNTIME_BYTES
-    mags: set[int] = set()
     for k, (layer, st, kind) in enumerate(zip(model.layers, strategies, model.input_kinds())):
         if st.unrolled:
             size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
-            mags |= unrolled.magnitudes(layer)
-        if st == Strategy.UNROLLED and not wide.takes_wide_path(layer, kind, st):
-            size += unit_act.code_bytes(model.layers, k)
-    return size + 512 * len(mags)
+        if st.specialised and not wide.takes_wide_path(layer, kind, st):
+            size += unit_act.code_bytes(model.layers, k, st == Strategy.UNROLLED_MUL)
+    return size + 512 * len(product_magnitudes(model, strategies))
 
 
 def build_library(model: QModel, origin: int | None = None,

@@ -40,7 +40,7 @@ from c64ml.backend6502 import unit_act, unrolled, wide
 from c64ml.errors import C64mlError
 from c64ml.exec.reference import activate, requantize
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import CLAMP, REQUANTIZED, Strategy, ValueKind, layer_strategies
+from c64ml.spec import CLAMP, REQUANTIZED, Strategy, ValueKind, layer_strategies, parse
 
 #: Cycles per event. "counted": from the instructions; "fitted": least squares on measured
 #: per-layer cycles (tools/calibrate_costmodel.py, 2026-11-30, after the specialised units).
@@ -74,6 +74,7 @@ UNITS = {
     "test_lo_keep": 28,     # the same keeping e = acc - B in Y and zero page
     "test_hi": 18,          # acc > A
     "test_sign": 3,         # an offset unit's acc − B < 0: lda zp (N is the test)
+    "test_hi_byte": 5,      # ... its acc − B > A − B: lda #, cmp/sbc zp per byte of its span
     "e_acc": 3,             # ... and e is its accumulator: ldy zp
     "sat": 7,               # bpl not taken, lda #, jmp
     "pass": 3,              # bpl taken
@@ -81,6 +82,7 @@ UNITS = {
     "e": 8,                 # e's low byte into Y (sec, lda, sbc, tay)
     "e_byte": 7,            # each further byte of e (lda, sbc, sta zp)
     "product": 50,          # one quarter-square product (4 table reads) added into P, its carry
+    "product_table": 25,    # ... from the m·Y tables (unrolled-mul): 2 table reads
     "extract": 3,           # lda zp
     "shift": 7,             # one shift step of the extraction (lsr zp / ror, or asl / rol zp)
     "left": 3,              # the extra load after left shifts
@@ -133,6 +135,7 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
     """Mean cycles of the accumulation given each input's rate of being nonzero (0..1);
     ``zp_bytes``: the zero page this layer copies (None: its own, for one unrolled layer)."""
     _check_narrow(layer, kind)
+    strategy = parse(Strategy, strategy, "strategy")
     p = np.asarray(nonzero_rate, dtype=np.float64)
     w = layer.weights
     if strategy == Strategy.LOOP:
@@ -141,7 +144,7 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
                 + float(np.sum(p * (c["row_proc"] + c["mac"] * layer.n_out)
                                + (1 - p) * c["row_skip"])))
     c = UNROLLED
-    fused = strategy == Strategy.UNROLLED
+    fused = strategy.specialised
     total = (c["layer_fused"] if fused else c["layer"]) + (c["layer0"] if first else 0)
     total += (c["unit"] + (0 if fused else c["copy"])) * layer.n_out
     if zp_bytes is None:
@@ -171,7 +174,7 @@ def activate_cycles(layer: QLayer, acc: np.ndarray) -> float:
     return float(c["layer"] + np.mean(np.sum(np.where(slow, per_slow, c["fast_unit"]), axis=1)))
 
 
-def _piece_cycles(piece: dict, d_ready: bool) -> float:
+def _piece_cycles(piece: dict, d_ready: bool, tables: bool = False) -> float:
     c = UNITS
     if piece["m"] == 0:
         return 2
@@ -179,24 +182,28 @@ def _piece_cycles(piece: dict, d_ready: bool) -> float:
     e = 0 if d_ready else c["e"] + c["e_byte"] * (nd - 1)
     subs = piece.get("split")
     if subs is None:
-        return e + _product_cycles(piece)
+        return e + _product_cycles(piece, tables)
     n = len(subs)   # e spread evenly over the window: each sub-piece by its width
     return e + c["split"] + sum(
         (sub["width"] + 1) / (piece["width"] + 1)
-        * (c["sub_pass"] * s + (c["sub_pick"] if s < n - 1 else 0) + _product_cycles(sub))
+        * (c["sub_pass"] * s + (c["sub_pick"] if s < n - 1 else 0)
+           + _product_cycles(sub, tables))
         for s, sub in enumerate(subs))
 
 
-def _product_cycles(piece: dict) -> float:
+def _product_cycles(piece: dict, tables: bool = False) -> float:
     c = UNITS
     bits = piece["t"] & 7
     steps = bits if bits <= 4 else 8 - bits
-    return (c["product"] * unit_act.piece_products(piece) + c["extract"]
+    return (c["product_table" if tables else "product"] * unit_act.piece_products(piece)
+            + c["extract"]
             + c["shift"] * steps + (c["left"] if bits > 4 else 0) + c["add"])
 
 
-def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray) -> float:
-    """Mean cycles of the specialised unit code (unit_act.py) for accumulators ``acc``."""
+def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray, tables: bool = False
+                ) -> float:
+    """Mean cycles of the specialised unit code (unit_act.py) for accumulators ``acc``;
+    ``tables``: as ``unrolled-mul`` builds it."""
     c = UNITS
     total = np.zeros(len(acc))
     for j, plan in enumerate(plans):
@@ -213,17 +220,18 @@ def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray) -> float:
         lo = a < plan["test_lo"] if has_lo else np.zeros(len(a), bool)
         hi = a > plan["test_hi"] if has_hi else np.zeros(len(a), bool)
         passed = t_lo + (c["pass"] if has_lo else 0)
-        cost = np.where(lo, t_lo + c["sat"], passed + c["test_hi"] + c["sat"]) + c["store"]
+        t_hi = c["test_hi_byte"] * unit_act.nbytes(plan["span"]) if offset else c["test_hi"]
+        cost = np.where(lo, t_lo + c["sat"], passed + t_hi + c["sat"]) + c["store"]
         inside = ~lo & ~hi
-        window = passed + ((c["test_hi"] + c["pass"]) if has_hi else 0) + c["store"] + \
+        window = passed + ((t_hi + c["pass"]) if has_hi else 0) + c["store"] + \
             (c["e_acc"] if offset and pieces else 0)
         if not pieces:
             cost = np.where(inside, window + 2, cost)
         elif len(pieces) == 1:
-            cost = np.where(inside, window + _piece_cycles(pieces[0], d_ready), cost)
+            cost = np.where(inside, window + _piece_cycles(pieces[0], d_ready, tables), cost)
         else:
-            pos = window + c["sign"] + _piece_cycles(pieces[0], d_ready)
-            neg = window + c["sign"] + _piece_cycles(pieces[1], False)
+            pos = window + c["sign"] + _piece_cycles(pieces[0], d_ready, tables)
+            neg = window + c["sign"] + _piece_cycles(pieces[1], False, tables)
             cost = np.where(inside & (a >= 0), pos, np.where(inside, neg, cost))
         total += cost
     return float(total.mean()) if len(acc) else 0.0
@@ -235,7 +243,7 @@ def layer_costs(model: QModel, q: np.ndarray,
     strategies = layer_strategies(strategies, len(model.layers))
     x = model.checked_input_bytes(q).astype(np.int64)
     kinds = model.input_kinds()
-    once = all(st == Strategy.UNROLLED for st in strategies)
+    once = all(st.specialised for st in strategies)
     zp_once = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
                   for k, kind in enumerate(kinds)) if once else 0
     out = []
@@ -244,9 +252,9 @@ def layer_costs(model: QModel, q: np.ndarray,
         rate = np.mean(x != 0, axis=0) if len(x) else np.ones(layer.n_in)
         zp = None if not st.unrolled or once else \
             unit_act.layer_zp_bytes(model.layers, k, kind, st)
-        if st == Strategy.UNROLLED:
+        if st.specialised:
             plans = unit_act.unit_plan(layer, unit_act.input_range(model.layers, k))
-            act = unit_cycles(layer, plans, acc)
+            act = unit_cycles(layer, plans, acc, st == Strategy.UNROLLED_MUL)
         else:
             act = activate_cycles(layer, acc)
         accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp)
@@ -269,7 +277,7 @@ def inference_cycles(model: QModel, q: np.ndarray,
     """Predicted mean cycles of one inference (``c64ml_infer``, what verify measures)."""
     strategies = layer_strategies(strategies, len(model.layers))
     argmax = model.output == "argmax"
-    if strategies[-1] == Strategy.UNROLLED:  # the unrolled argmax of codegen.argmax_code
+    if strategies[-1].specialised:  # the unrolled argmax of codegen.argmax_code
         tail = TAIL_UNROLLED["fixed"] + (TAIL_UNROLLED["argmax_unit"] * (model.n_out - 1)
                                          if argmax else 0)
     else:
@@ -282,7 +290,7 @@ def static_layer_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy,
     """Data-free worst-ish figure for one layer: every input nonzero, every unit on rq_run's
     path (what the strategy chooser compares when it has no data; the accumulation is
     priced as ``unrolled-macs`` for either unrolled strategy)."""
-    if strategy == Strategy.UNROLLED:
+    if parse(Strategy, strategy, "strategy").specialised:
         strategy = Strategy.UNROLLED_MACS
     acc_c = accumulate_cycles(layer, kind, strategy, first, np.ones(layer.n_in))
     if layer.activation in REQUANTIZED:

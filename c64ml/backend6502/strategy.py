@@ -29,9 +29,10 @@ from c64ml.spec import Optimize, Phase, Strategy, layer_strategies, parse
 def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list[list[Strategy]]:
     """Strategy lists to try in order, fastest first, pre-filtered by estimated size.
 
-    Speed: every layer unrolled with specialised units; then, layer by layer (the most
-    units first), unrolled with the generic activation (less code); then the same again
-    with the layers of most nonzero weights turned into loops, one more at a time."""
+    Speed: every layer unrolled with specialised units that multiply by tables
+    (``unrolled-mul``), then by quarter squares (``unrolled``); then, layer by layer (the
+    most units first), unrolled with the generic activation (less code); then the same
+    again with the layers of most nonzero weights turned into loops, one more at a time."""
     n = len(model.layers)
     if parse(Optimize, optimize, "optimize") == Optimize.SIZE:
         return [layer_strategies(None, n)]
@@ -43,7 +44,8 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
         if k is not None:
             loops.append(k)
         current = [Strategy.LOOP if i in loops else Strategy.UNROLLED for i in range(n)]
-        variants = [current.copy()]
+        variants = [[Strategy.UNROLLED_MUL if s == Strategy.UNROLLED else s for s in current],
+                    current.copy()]
         for j in by_units:
             if current[j] == Strategy.UNROLLED:
                 current[j] = Strategy.UNROLLED_MACS
@@ -106,7 +108,7 @@ def layer_report(build: Build, layer_cycles: np.ndarray,
         code = ends[k] - s[labels.layer(k, "begin")]
         if wide.takes_wide_path(layer, model.input_kinds()[k], st):
             data = wide.data_size(layer, st)
-        elif st == Strategy.UNROLLED:  # specialised units: constants live in the code
+        elif st.specialised:  # specialised units: constants live in the code
             data = 0
         else:
             data = descriptor_size(layer) + \

@@ -28,7 +28,8 @@ from c64ml.model.qmodel import QLayer
 from c64ml.spec import CLAMP, Activation, Requant, Strategy, ValueKind
 
 
-def _nbytes(v: int) -> int:
+def nbytes(v: int) -> int:
+    """Bytes of a non-negative integer (at least one)."""
     return max(1, (int(v).bit_length() + 7) // 8)
 
 
@@ -78,7 +79,7 @@ def _split(piece: dict) -> dict:
     form in e' with ``c0 + s·2^B·m`` folded into its constants (docs/semantics.md §4.3
     holds for any base: floor((e'·m + c0 + s·2^B·m) / 2^t) = q + floor((e'·m + c0') / 2^t)
     with q, c0' = divmod(c0 + s·2^B·m, 2^t)); the code picks one by that byte."""
-    nd = _nbytes(piece["width"])
+    nd = nbytes(piece["width"])
     b = 8 * (nd - 1)
     if nd < 2 or not piece["m"] or (piece["width"] >> b) + 1 > MAX_SPLIT:
         return piece
@@ -154,6 +155,7 @@ def unit_plan(layer: QLayer, x_range: tuple[int, int], offsets: bool = True) -> 
                     p["sign"] == 1 and p["base"] == b for p in pieces) and \
                     -(1 << 23) <= bottom - b and top - b < 1 << 23:
                 plan["offset"] = b
+                plan["span"] = top - b    # the largest acc − B
         out.append(plan)
     return out
 
@@ -165,7 +167,7 @@ def _scratch_of(piece: dict) -> int:
 
 def piece_bytes(piece: dict) -> int:
     """Bytes of e a piece's code computes."""
-    return _nbytes(piece["width"])
+    return nbytes(piece["width"])
 
 
 def piece_products(piece: dict) -> int:
@@ -173,11 +175,11 @@ def piece_products(piece: dict) -> int:
     (of a split piece: its widest sub-piece's)."""
     if "split" in piece:
         return max(piece_products(sub) for sub in piece["split"])
-    return _nbytes(piece["width"]) * sum(1 for b in _bytes_of(piece["m"]) if b)
+    return nbytes(piece["width"]) * sum(1 for b in _bytes_of(piece["m"]) if b)
 
 
 def _p_bytes(piece: dict) -> int:
-    return max(_nbytes(piece["width"]) + _nbytes(piece["m"]), (piece["t"] >> 3) + 2)
+    return max(nbytes(piece["width"]) + nbytes(piece["m"]), (piece["t"] >> 3) + 2)
 
 
 def needs_scratch(plans: list[dict] | None) -> int:
@@ -195,7 +197,7 @@ def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Stra
     layer = layers[k]
     if not strategy.unrolled:
         return 0
-    fused = strategy == Strategy.UNROLLED and not wide.takes_wide_path(layer, kind, strategy)
+    fused = strategy.specialised and not wide.takes_wide_path(layer, kind, strategy)
     plans = unit_plan(layer, input_range(layers, k)) if fused else None
     return zp_bytes(layer.n_out, needs_scratch(plans))
 
@@ -231,9 +233,10 @@ def _out_value(layer: QLayer, y: int) -> int:
 
 
 def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, str],
-              dst: str) -> list[str]:
+              dst: str, tables: bool = False) -> list[str]:
     """The code computing unit ``j``'s output byte into ``dst+j`` from its accumulator bytes
-    ``acc`` (zero-page names, low first)."""
+    ``acc`` (zero-page names, low first); ``tables``: products from the m·Y tables
+    (unrolled.product_tables) instead of the quarter squares."""
     store = f"        sta {dst}+{j}"
     done = labels.layer(k, f"y{j}")
     if plan["kind"] == Activation.STEP:
@@ -258,22 +261,32 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
     if plan["test_lo"] is not None:
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['lo']):02X}",
               f"        jmp {done}"]
-    if plan["test_hi"] is not None:
-        L += _signed_test(acc, plan["test_hi"] - (offset or 0), greater=True)
+    if plan["test_hi"] is not None and offset is not None:
+        # 0 <= acc − B <= span here: an unsigned compare of the bytes the span needs
+        v = plan["test_hi"] - offset
+        L += [f"        lda #${_byte(v, 0):02X}             ; acc - {offset} > {v}: the high end",
+              f"        cmp {acc[0]}"]
+        L += [line for i in range(1, nbytes(plan["span"]))
+              for line in (f"        lda #${_byte(v, i):02X}", f"        sbc {acc[i]}")]
+        L += ["        bcs *+7", f"        lda #${_out_value(layer, plan['hi']):02X}",
+              f"        jmp {done}"]
+    elif plan["test_hi"] is not None:
+        L += _signed_test(acc, plan["test_hi"], greater=True)
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['hi']):02X}",
               f"        jmp {done}"]
     if not pieces:
         L.append(f"        lda #${_out_value(layer, plan['hi']):02X}")
     elif len(pieces) == 1:
         L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"),
-                         offset is not None)
+                         offset is not None, tables)
     else:  # TFLite: the non-negative and the negative accumulators round apart
         neg = labels.layer(k, f"n{j}")
         L += [f"        lda {acc[2]}", "        bpl *+5", f"        jmp {neg}"]
         joined = labels.layer(k, f"j{j}")
-        L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"))
+        L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"),
+                         tables=tables)
         L += [f"        jmp {joined}", f"{neg}:"]
-        L += _piece_code(layer, pieces[1], acc, False, labels.layer(k, f"m{j}"))
+        L += _piece_code(layer, pieces[1], acc, False, labels.layer(k, f"m{j}"), tables=tables)
         L.append(f"{joined}:")
     if pieces and layer.table is not None:  # (a saturated or constant output is looked up
         #                                       at compile time)
@@ -288,14 +301,14 @@ ZP = f"{labels.ZP_SCRATCH}+3"  # P
 
 
 def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: bool,
-                tag: str, in_acc: bool = False) -> list[str]:
+                tag: str, in_acc: bool = False, tables: bool = False) -> list[str]:
     """y = add ± floor((e·m + c0) / 2^t) as the output byte in A (before a table): e from
     the accumulator, one quarter-square product per byte of e and nonzero byte of m, with
     m's bytes as constant table offsets, and the 8 result bits picked out of P."""
     m, c0, t, add, sign = piece["m"], piece["c0"], piece["t"], piece["add"], piece["sign"]
     if m == 0:  # floor(c0 / 2^t) everywhere
         return [f"        lda #${(add + sign * (c0 >> t)) & 0xFF:02X}"]
-    nd, base = _nbytes(piece["width"]), piece["base"]
+    nd, base = nbytes(piece["width"]), piece["base"]
     L: list[str] = []
     e_bytes = [f"{ZT}+{i}" for i in range(2)]     # e's bytes 1 and 2
     if in_acc:  # the accumulator is e (an offset unit)
@@ -317,7 +330,7 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
                f"        sta {ZT}+{i - 1}")]
     subs = piece.get("split")
     if subs is None:
-        return L + _product_code(piece, tag, e_bytes)
+        return L + _product_code(piece, tag, e_bytes, tables)
     top, done = e_bytes[nd - 2], f"{tag}_s"
     L.append(f"        lda {top}               ; e's top byte picks the sub-piece")
     for s, sub in enumerate(subs):
@@ -325,17 +338,19 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
         last = s == len(subs) - 1
         if not last:
             L += ([f"        cmp #{s}"] if s else []) + ["        beq *+5", f"        jmp {nxt}"]
-        L += _product_code(sub, f"{tag}_{s}", e_bytes)
+        L += _product_code(sub, f"{tag}_{s}", e_bytes, tables)
         if not last:
             L += [f"        jmp {done}", f"{nxt}:", f"        lda {top}"]
     return L + [f"{done}:"]
 
 
-def _product_code(piece: dict, tag: str, e_bytes: list[str]) -> list[str]:
+def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = False
+                  ) -> list[str]:
     """A in the end = add ± floor((e·m + c0) / 2^t) for e in Y (byte 0) and ``e_bytes``
-    (bytes 1, 2): the quarter-square products into P, the 8 result bits picked out of it."""
+    (bytes 1, 2): the products (quarter squares, or with ``tables`` the m·Y tables) into P,
+    the 8 result bits picked out of it."""
     m, t, c0, add, sign = piece["m"], piece["t"], piece["c0"], piece["add"], piece["sign"]
-    nd, np_ = _nbytes(piece["width"]), _p_bytes(piece)
+    nd, np_ = nbytes(piece["width"]), _p_bytes(piece)
     L: list[str] = []
     p = [f"{ZP}+{i}" for i in range(np_)]
     terms = [(i, b, mb) for i in range(nd) for b, mb in enumerate(_bytes_of(m)) if mb]
@@ -350,17 +365,23 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str]) -> list[str]:
         if i != current_y:
             L.append(f"        ldy {e_bytes[i - 1]}")
             current_y = i
-        L += ["        clc", f"        lda SQ1LO+{mb},y", f"        sbc SQ2LO+{255 - mb},y",
-              f"        sta {ZL}", f"        lda SQ1HI+{mb},y", f"        sbc SQ2HI+{255 - mb},y",
-              "        tax                     ; e byte * m byte: high in X, low in ZL",
-              "        clc", f"        lda {ZL}"]
+        if tables:  # the product's bytes straight from the tables, as the MACs read them
+            lo, hi = f"        lda c64ml_p{mb}lo,y", f"        lda c64ml_p{mb}hi,y"
+            L += ["        clc", lo]
+        else:
+            lo, hi = f"        lda {ZL}", "        txa"
+            L += ["        clc", f"        lda SQ1LO+{mb},y", f"        sbc SQ2LO+{255 - mb},y",
+                  f"        sta {ZL}", f"        lda SQ1HI+{mb},y",
+                  f"        sbc SQ2HI+{255 - mb},y",
+                  "        tax                     ; e byte * m byte: high in X, low in ZL",
+                  "        clc", lo]
         if n == 0 and o == 0:  # the first product, with c0 added on the way into P
-            L += [f"        adc #${_byte(c0, 0):02X}", f"        sta {p[0]}", "        txa",
+            L += [f"        adc #${_byte(c0, 0):02X}", f"        sta {p[0]}", hi,
                   f"        adc #${_byte(c0, 1):02X}", f"        sta {p[1]}"]
             L += [line for k2 in range(2, np_) for line in
                   (f"        lda #${_byte(c0, k2):02X}", "        adc #0", f"        sta {p[k2]}")]
             continue
-        L += [f"        adc {p[o]}", f"        sta {p[o]}", "        txa",
+        L += [f"        adc {p[o]}", f"        sta {p[o]}", hi,
               f"        adc {p[o + 1]}", f"        sta {p[o + 1]}"]
         if o + 2 < np_:  # the carry on up, byte by byte while it lasts
             skip = f"{tag}_{n}"
@@ -385,14 +406,21 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str]) -> list[str]:
 
 
 def _bytes_of(v: int) -> list[int]:
-    return [(v >> (8 * i)) & 0xFF for i in range(_nbytes(v))]
+    return [(v >> (8 * i)) & 0xFF for i in range(nbytes(v))]
 
 
-def code_bytes(layers: list[QLayer], k: int) -> int:
+def table_multipliers(layers: list[QLayer], k: int) -> set[int]:
+    """The m·Y tables the units of layer ``k`` read as ``unrolled-mul``: each nonzero byte
+    of the multiplier of every piece they multiply in."""
+    return {b for plan in unit_plan(layers[k], input_range(layers, k)) if plan["kind"] == "rq"
+            for piece in plan["pieces"] if piece["m"] for b in _bytes_of(piece["m"]) if b}
+
+
+def code_bytes(layers: list[QLayer], k: int, tables: bool = False) -> int:
     """A lower bound on the bytes of layer ``k``'s unit code (two a line of instruction)."""
     layer = layers[k]
     plans = unit_plan(layer, input_range(layers, k))
     acc = ("a0", "a1", "a2")
-    return sum(2 * sum(1 for line in unit_code(k, j, layer, plan, acc, "d")
+    return sum(2 * sum(1 for line in unit_code(k, j, layer, plan, acc, "d", tables)
                        if line.startswith("        ") and not line.strip().startswith(";"))
                for j, plan in enumerate(plans))

@@ -125,7 +125,7 @@ def _copy_zero_page(nbytes: int, tag: str, save: bool) -> list[str]:
 
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
                save: bool = True, class_byte: bool = False,
-               x_range: tuple[int, int] | None = None) -> list[str]:
+               x_range: tuple[int, int] | None = None, tables: bool = False) -> list[str]:
     """Assembly for layer ``k``.
 
     ``src`` is the label of the input buffer, or None for layer 0 (read via c64ml_inptr).
@@ -135,7 +135,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     and with ``class_byte`` (a one-unit argmax layer) the class to c64ml_class; without
     ``dst``, the accumulators are left in dn_acc0/1/2 like runtime6502/dense.s (for
     wide.s). ``save``: borrow zero page for this layer alone (else the caller has).
-    ``x_range``: the values the inputs can take (unit_act.input_range), for ``dst``.
+    ``x_range``: the values the inputs can take (unit_act.input_range), for ``dst``;
+    ``tables``: the units multiply by m·Y tables (the ``unrolled-mul`` strategy).
     """
     from c64ml.backend6502 import unit_act
 
@@ -225,7 +226,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         L.append(f"{labels.phase_mark(k, Phase.ACTIVATE, start // CHUNK)}:")
         for j in units:
             names = tuple(acc(byte, j) for byte in range(3))
-            L += unit_act.unit_code(k, j, layer, plans[j], names, dst)
+            L += unit_act.unit_code(k, j, layer, plans[j], names, dst, tables)
             if class_byte:
                 L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
                       f"        lda {names[2]}", "        eor #$80", "        asl",

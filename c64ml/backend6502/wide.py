@@ -31,6 +31,7 @@ from c64ml.spec import (
     Requant,
     Strategy,
     ValueKind,
+    parse,
 )
 
 CHUNK_ROWS = 256  # inputs per dense.s pass: 256·255·128 < 2^23, so a chunk's sum fits 24 bits
@@ -59,7 +60,7 @@ def takes_wide_path(layer: QLayer, kind: ValueKind, strategy: Strategy) -> bool:
     (c64ml/backend6502/unit_act.py computes its requantization in line)."""
     if not is_wide(layer, kind):
         return False
-    return not (strategy == Strategy.UNROLLED and fits_narrow(layer, kind))
+    return not (parse(Strategy, strategy, "strategy").specialised and fits_narrow(layer, kind))
 
 
 def chunks(n_in: int) -> list[tuple[int, int]]:
