@@ -88,9 +88,8 @@ UNITS = {
     "left": 3,              # the extra load after left shifts
     "add": 4,               # clc, adc #
     "sign": 11,             # two pieces: lda, bpl/jmp, and the jmp over the other piece
-    "split": 3,             # a split piece: lda zp (e's top byte)
-    "sub_pass": 10,         # each sub-piece passed over: cmp #, beq not taken, jmp, lda zp
-    "sub_pick": 8,          # the chosen one (not the last): cmp #, beq taken, jmp to the end
+    "top_test": 6,          # e's top byte 0 or 1 (unit_act.top_bit): lda zp, beq
+    "top_add": 10,          # ... 1: clc and, per byte of P from there, lda zp, adc #, sta zp
 }
 ACTIVATE = {
     "layer": 179 + 6,       # activate.s fixed and its call
@@ -180,22 +179,18 @@ def _piece_cycles(piece: dict, d_ready: bool, tables: bool = False) -> float:
         return 2
     nd = unit_act.piece_bytes(piece)
     e = 0 if d_ready else c["e"] + c["e_byte"] * (nd - 1)
-    subs = piece.get("split")
-    if subs is None:
-        return e + _product_cycles(piece, tables)
-    n = len(subs)   # e spread evenly over the window: each sub-piece by its width
-    return e + c["split"] + sum(
-        (sub["width"] + 1) / (piece["width"] + 1)
-        * (c["sub_pass"] * s + (c["sub_pick"] if s < n - 1 else 0)
-           + _product_cycles(sub, tables))
-        for s, sub in enumerate(subs))
+    return e + _product_cycles(piece, tables)
 
 
 def _product_cycles(piece: dict, tables: bool = False) -> float:
     c = UNITS
     bits = piece["t"] & 7
     steps = bits if bits <= 4 else 8 - bits
-    return (c["product_table" if tables else "product"] * unit_act.piece_products(piece)
+    top = 0.0
+    if unit_act.top_bit(piece):   # the share of the window with e's top byte 1
+        b = 8 * (unit_act.nbytes(piece["width"]) - 1)
+        top = c["top_test"] + c["top_add"] * (piece["width"] + 1 - (1 << b)) / (piece["width"] + 1)
+    return (c["product_table" if tables else "product"] * unit_act.piece_products(piece) + top
             + c["extract"]
             + c["shift"] * steps + (c["left"] if bits > 4 else 0) + c["add"])
 

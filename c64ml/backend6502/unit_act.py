@@ -69,37 +69,18 @@ def _outputs(layer: QLayer):
     return lambda a: np.clip(requantize(a, layer.multiplier, layer.shift), lo, hi)
 
 
-#: At most this many sub-pieces replace a piece's top byte of e (_split).
-MAX_SPLIT = 2
-
-
-def _split(piece: dict) -> dict:
-    """``piece`` with, where it saves a byte of e in the products, ``split``: one sub-piece
-    per value of e's top byte s (e = s·2^B + e', B = 8·(bytes of e − 1)), each the same
-    form in e' with ``c0 + s·2^B·m`` folded into its constants (docs/semantics.md §4.3
-    holds for any base: floor((e'·m + c0 + s·2^B·m) / 2^t) = q + floor((e'·m + c0') / 2^t)
-    with q, c0' = divmod(c0 + s·2^B·m, 2^t)); the code picks one by that byte."""
+def top_bit(piece: dict) -> bool:
+    """Whether e's top byte is only 0 or 1 (e ≤ width < 2·2^B, B = 8·(bytes of e − 1)): then
+    its product with m is m or nothing, added into P at byte B/8 when the byte is 1
+    (one quarter-square product less)."""
     nd = nbytes(piece["width"])
-    b = 8 * (nd - 1)
-    if nd < 2 or not piece["m"] or (piece["width"] >> b) + 1 > MAX_SPLIT:
-        return piece
-    subs = []
-    for s in range((piece["width"] >> b) + 1):
-        q, c0 = divmod(piece["c0"] + (s << b) * piece["m"], 1 << piece["t"])
-        subs.append({**piece, "base": piece["base"] + piece["sign"] * (s << b),
-                     "width": min((1 << b) - 1, piece["width"] - (s << b)), "c0": c0,
-                     "add": piece["add"] + piece["sign"] * q})
-    return {**piece, "split": subs}
+    return nd >= 2 and piece["width"] >> (8 * (nd - 1)) == 1
 
 
 def _pieces(layer: QLayer, j: int, start: int, end: int) -> list[dict]:
     """The unclamped window ``start`` … ``end`` of unit ``j`` as pieces, each
     ``y = add + sign·floor((e·m + c0) / 2^t)`` with ``e = acc − base`` (sign +1) or
-    ``e = base − acc`` (sign −1), ``0 ≤ e ≤ width`` (split by e's top byte: _split)."""
-    return [_split(p) for p in _unsplit_pieces(layer, j, start, end)]
-
-
-def _unsplit_pieces(layer: QLayer, j: int, start: int, end: int) -> list[dict]:
+    ``e = base − acc`` (sign −1), ``0 ≤ e ≤ width``."""
     m, t, kp, kn = (v[j] for v in wide.sign_magnitude(layer))
     zp = layer.zero_point if layer.requant == Requant.TFLITE else 0
     out = []
@@ -171,11 +152,9 @@ def piece_bytes(piece: dict) -> int:
 
 
 def piece_products(piece: dict) -> int:
-    """Quarter-square products a piece's code makes: bytes of e times nonzero bytes of m
-    (of a split piece: its widest sub-piece's)."""
-    if "split" in piece:
-        return max(piece_products(sub) for sub in piece["split"])
-    return nbytes(piece["width"]) * sum(1 for b in _bytes_of(piece["m"]) if b)
+    """Quarter-square products a piece's code makes: bytes of e (but a top byte of 0 or 1:
+    top_bit) times nonzero bytes of m."""
+    return (nbytes(piece["width"]) - top_bit(piece)) * sum(1 for b in _bytes_of(piece["m"]) if b)
 
 
 def _p_bytes(piece: dict) -> int:
@@ -328,20 +307,7 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
         L += [line for i in range(1, nd) for line in
               (f"        lda #${_byte(base, i):02X}", f"        sbc {acc[i]}",
                f"        sta {ZT}+{i - 1}")]
-    subs = piece.get("split")
-    if subs is None:
-        return L + _product_code(piece, tag, e_bytes, tables)
-    top, done = e_bytes[nd - 2], f"{tag}_s"
-    L.append(f"        lda {top}               ; e's top byte picks the sub-piece")
-    for s, sub in enumerate(subs):
-        nxt = f"{tag}_s{s}"
-        last = s == len(subs) - 1
-        if not last:
-            L += ([f"        cmp #{s}"] if s else []) + ["        beq *+5", f"        jmp {nxt}"]
-        L += _product_code(sub, f"{tag}_{s}", e_bytes, tables)
-        if not last:
-            L += [f"        jmp {done}", f"{nxt}:", f"        lda {top}"]
-    return L + [f"{done}:"]
+    return L + _product_code(piece, tag, e_bytes, tables)
 
 
 def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = False
@@ -353,7 +319,8 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
     nd, np_ = nbytes(piece["width"]), _p_bytes(piece)
     L: list[str] = []
     p = [f"{ZP}+{i}" for i in range(np_)]
-    terms = [(i, b, mb) for i in range(nd) for b, mb in enumerate(_bytes_of(m)) if mb]
+    top = top_bit(piece)
+    terms = [(i, b, mb) for i in range(nd - top) for b, mb in enumerate(_bytes_of(m)) if mb]
     # byte by byte of e (Y holds one at a time); each product's carry runs to P's top,
     # so the order of the additions does not matter
     if terms[0][0] + terms[0][1] != 0:  # P = c0, unless the first product starts at byte 0
@@ -391,6 +358,15 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
                 if k2 < np_ - 1:
                     L.append(f"        bne {skip}")
             L.append(f"{skip}:")
+    if top:  # e's top byte is 0 or 1: P += m << B when it is 1
+        skip, o = f"{tag}_t", nd - 1
+        L += [f"        lda {e_bytes[nd - 2]}           ; e's top byte: 0 or 1",
+              f"        beq {skip}", "        clc"]
+        for b, mb in enumerate(_bytes_of(m)):
+            L += [f"        lda {p[o + b]}", f"        adc #${mb:02X}", f"        sta {p[o + b]}"]
+        L += [line for k2 in range(o + len(_bytes_of(m)), np_) for line in
+              (f"        lda {p[k2]}", "        adc #0", f"        sta {p[k2]}")]
+        L.append(f"{skip}:")
     byte, bits = t >> 3, t & 7
     L.append(f"        lda {p[byte]}")
     if 0 < bits <= 4:
