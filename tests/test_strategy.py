@@ -211,3 +211,23 @@ def test_unrolled_code_names_its_zero_page_and_comments_every_weight():
         assert np.array_equal(seen, layer.weights)
     assert m.input_kinds()[1] == "s8"
     _bit_exact(build, rng.integers(0, 256, (3, 6)).astype(np.uint8))
+
+
+@pytest.mark.parametrize("units", [5, 21, 26, 30])
+def test_borrowed_zero_page_comes_back_byte_for_byte(units):
+    """Unrolled layers borrow up to 3 bytes a unit of zero page (straight-line copies up to
+    64 bytes, else a loop of 8 bytes an iteration and the rest straight): every byte is back
+    after the call, whatever the count."""
+    rng = np.random.default_rng(units)
+    m = _model([_layer(rng, 6, units, "relu"), _layer(rng, units, 3, "linear")], "zp")
+    build = build_library(m, 0x1000, ["unrolled", "unrolled"])
+    assert len(build.zero_page()) > 3 * units
+    mach = C64(irq=False)
+    mach.load(build.origin, build.program.data)
+    pattern = rng.integers(0, 256, 256).astype(np.uint8)
+    mach.ram[2:256] = pattern[2:].tobytes()
+    q = rng.integers(0, 256, (3, 6)).astype(np.uint8)
+    for row in q:
+        mach.ram[build.addr("c64ml_in"):build.addr("c64ml_in") + 6] = row.tobytes()
+        mach.call(build.addr("c64ml_infer"))
+        assert bytes(mach.ram[2:256]) == pattern[2:].tobytes()

@@ -121,12 +121,14 @@ def _check_narrow(layer: QLayer, kind: ValueKind) -> None:
 
 def zp_copy_cycles(nbytes: int) -> int:
     """Cycles of saving and restoring ``nbytes`` of zero page, as unrolled.py's code does
-    (counted): 7 a byte each way straight-line, else 23 per two bytes a loop iteration."""
+    (counted): 7 a byte each way straight-line, else 9 a byte and 5 an iteration of
+    COPY_UNROLL bytes (lda zp,x and sta abs,x; dex, bpl) and the rest straight-line."""
     if nbytes == 0:
         return 0
     if nbytes <= unrolled.STRAIGHT_COPY:
         return 2 * 7 * nbytes
-    return 2 * (2 + 23 * (nbytes // 2) - 1 + 7 * (nbytes % 2))
+    part, rest = divmod(nbytes, unrolled.COPY_UNROLL)
+    return 2 * (2 + (9 * unrolled.COPY_UNROLL + 5) * part - 1 + 7 * rest)
 
 
 def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,

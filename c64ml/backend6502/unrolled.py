@@ -29,6 +29,7 @@ MAX_SCRATCH = 12
 CHUNK = 77  # 3 bytes per unit: $04 + 12 + 3·77 = $F7
 ZP_SAVE = ZP_SCRATCH + MAX_SCRATCH + 3 * CHUNK - ZP_PTR  # the most zero page ever borrowed
 STRAIGHT_COPY = 64  # up to this many bytes are saved/restored by straight-line code
+COPY_UNROLL = 8     # ... more by a loop copying this many bytes an iteration
 
 
 def acc_base(scratch: int) -> int:
@@ -97,7 +98,7 @@ def _signed24(v: int) -> int:
 
 def save_zero_page(nbytes: int, tag: str) -> list[str]:
     """Interrupts off, then the ``nbytes`` borrowed zero-page bytes to c64ml_zpsave:
-    straight-line (7 cycles a byte) for up to STRAIGHT_COPY bytes, else a loop (11.5 a
+    straight-line (7 cycles a byte) for up to STRAIGHT_COPY bytes, else a loop (9.6 a
     byte)."""
     return ["        php                     ; interrupts off while zero page is borrowed",
             "        sei"] + _copy_zero_page(nbytes, tag, save=True)
@@ -113,14 +114,16 @@ def _copy_zero_page(nbytes: int, tag: str, save: bool) -> list[str]:
     if nbytes <= STRAIGHT_COPY:
         return [line for i in range(nbytes)
                 for line in (f"        lda {src}+{i}", f"        sta {dst}+{i}")]
-    # two bytes an iteration, counting down (11.5 cycles a byte); an odd last byte first
-    half = nbytes // 2
+    # COPY_UNROLL bytes an iteration, counting down (9.6 cycles a byte); the bytes left
+    # over first, straight-line
+    part = nbytes // COPY_UNROLL
     loop = f"{tag}_{'save' if save else 'restore'}"
-    odd = [f"        lda {src}+{nbytes - 1}", f"        sta {dst}+{nbytes - 1}"] \
-        if nbytes % 2 else []
-    return odd + [f"        ldx #{half - 1}", f"{loop}:", f"        lda {src},x",
-                  f"        sta {dst},x", f"        lda {src}+{half},x",
-                  f"        sta {dst}+{half},x", "        dex", f"        bpl {loop}"]
+    rest = [line for i in range(part * COPY_UNROLL, nbytes)
+            for line in (f"        lda {src}+{i}", f"        sta {dst}+{i}")]
+    return rest + [f"        ldx #{part - 1}", f"{loop}:"] + [
+        line for u in range(COPY_UNROLL)
+        for line in (f"        lda {src}+{u * part},x", f"        sta {dst}+{u * part},x")] + [
+        "        dex", f"        bpl {loop}"]
 
 
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
