@@ -34,6 +34,7 @@ docs/harness.md, "The fast engine", explains the design; in short:
 from __future__ import annotations
 
 import operator
+import re
 import time
 
 from c64ml.machine.cpu import CPU
@@ -93,6 +94,9 @@ LENGTH = {"imp": 1, "acc": 1, "imm": 2, "zpg": 2, "zpx": 2, "zpy": 2, "inx": 2, 
           "rel": 2, "abs": 3, "abx": 3, "aby": 3, "ind": 3}
 _PY65 = CPU.__mro__[1]
 _CODE_CACHE: dict[str, object] = {}     # generated source -> code object, for all machines
+#: ``m = X; r = a + m + c;`` (or SBC's) once V is not computed: X read in place
+_M_ONCE = re.compile(r"(^\s*|; )m = ([^;]+); r = a \+ m \+ c;")
+_M_ONCE_SBC = re.compile(r"(^\s*|; )m = ([^;]+); r = a \+ \(m \^ 0xFF\) \+ c;")
 #: 1 at addresses that decoded code jumps or branches to from outside its block (or returns
 #: to after a JSR), for all machines: straight code is split there, so that the blocks
 #: entered there and the blocks running through follow one chain (block shapes never change
@@ -395,7 +399,16 @@ class _Gen:
                     if v:
                         ln = (ln.replace("v = ~(a ^ m) & (a ^ r) & 0x80; ", "")
                               .replace("v = (a ^ m) & (a ^ r) & 0x80; ", ""))
+                        ln = _M_ONCE.sub(r"\1r = a + \2 + c;", ln)   # m read once
+                        ln = _M_ONCE_SBC.sub(r"\1r = a + (\2 ^ 0xFF) + c;", ln)
                     lines[k] = ln
+            for i, k, carry in self.carry_constants():   # CLC/SEC folded into ADC/SBC
+                lo, hi = self.spans[i]
+                for j in range(lo, hi):
+                    lines[j] = lines[j][:len(lines[j]) - len(lines[j].lstrip())] + "pass"
+                lo, hi = self.spans[k]
+                for j in range(lo, hi):
+                    lines[j] = lines[j].replace(" + c;", ";" if carry == 0 else " + 1;")
         start = self.at(self.start)
         args = "a, x, y, s, p, n, z, c, v, cyc, ni, ev" + (", pc" if self.generic else "")
         head = [f"def {name}({args}):"]
@@ -569,8 +582,11 @@ class _Gen:
             w = self.word(t)
             if isinstance(w, int):
                 wraps = w > 0xFF00
-                self.line(depth, f"e = ({w} + {idx}) & 0xFFFF" if wraps else f"e = {w} + {idx}")
                 pages = {w >> 8, ((w >> 8) + 1) & 0xFF}
+                if read and not write and not wraps and all(self.ns[ok][p] for p in pages) \
+                        and not (t.extra and w & 0xFF):
+                    return f"{w} + {idx}"       # used once: no temporary
+                self.line(depth, f"e = ({w} + {idx}) & 0xFFFF" if wraps else f"e = {w} + {idx}")
                 if not all(self.ns[ok][p] for p in pages):
                     self.line(depth, f"if not {ok}[e >> 8]: " + bail)
                 if t.extra and w & 0xFF:
@@ -651,6 +667,25 @@ class _Gen:
                     v, want_v = True, False
             if nz or v:
                 out[i] = (nz, v)
+        return out
+
+    def carry_constants(self) -> list[tuple[int, int, int]]:
+        """After a first pass: (i, k, carry) for a CLC or SEC at i whose carry only the ADC
+        or SBC at k reads, with nothing between that touches C, branches or may leave."""
+        ins, exits = self.ins, self.exits
+        out = []
+        for i, t in enumerate(ins):
+            if t.name not in ("CLC", "SEC") or i not in exits or exits[i]:
+                continue
+            for k in range(i + 1, len(ins)):
+                u = ins[k]
+                if k not in exits or exits[k] or u.name in ("CLC", "SEC", "PHP") or \
+                        u.name in MODIFY and u.name not in ("INC", "DEC") or \
+                        u.name in ("CMP", "CPX", "CPY"):
+                    break
+                if u.name in ("ADC", "SBC"):
+                    out.append((i, k, 0 if t.name == "CLC" else 1))
+                    break
         return out
 
     def plain(self, t: Instr, depth: int, nz_dead: bool = False) -> None:
