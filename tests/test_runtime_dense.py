@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_harness import DN_ACC, acc_arrays, build, call, poke
 
-from c64ml.backend6502.codegen import start_constants, thresholds
+from c64ml.backend6502.codegen import requant_data, start_constants, thresholds
 from c64ml.exec import reference
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import CLAMP, KIND_MAX, NARROW_ACC_MAX
@@ -29,7 +29,7 @@ TOUT:   .res 255
 TT:     .res 256
 TH:     .res 1530
 """
-FILES = ("dense.s", "activate.s", "requant.s", "mul8.s")
+FILES = ("dense.s", "activate.s", "requant.s")
 M, SYM = build(*FILES, driver="        rts\n" + BUFFERS, irq=True)
 
 
@@ -134,21 +134,15 @@ def test_activate_matches_the_reference(act, n_out, seed):
         lo, hi = CLAMP[act]
         poke(M, SYM["ac_lo"], lo, 2)
         poke(M, SYM["ac_hi"], hi, 2)
-        M.ram[SYM["TM"]:SYM["TM"] + n_out] = bytes(layer.multiplier.astype(np.uint8))
+        mult, th = requant_data(layer)
+        M.ram[SYM["TM"]:SYM["TM"] + n_out] = mult
         M.ram[SYM["TS"]:SYM["TS"] + n_out] = bytes(layer.shift.astype(np.uint8))
         poke(M, SYM["ac_m"], SYM["TM"], 2)
         poke(M, SYM["ac_s"], SYM["TS"], 2)
         if layer.table is not None:
             M.ram[SYM["TT"]:SYM["TT"] + 256] = bytes(np.mod(layer.table, 256).astype(np.uint8))
         poke(M, SYM["ac_tab"], SYM["TT"] if layer.table is not None else 0, 2)
-        b, a = thresholds(layer)
-        th = np.concatenate([b, a])
-        for k in range(3):
-            M.ram[SYM["TH"] + k * n_out:SYM["TH"] + (k + 1) * n_out] = \
-                bytes(((np.mod(b, 1 << 24) >> (8 * k)) & 0xFF).astype(np.uint8))
-            M.ram[SYM["TH"] + (3 + k) * n_out:SYM["TH"] + (4 + k) * n_out] = \
-                bytes(((np.mod(a, 1 << 24) >> (8 * k)) & 0xFF).astype(np.uint8))
-        assert th.size == 2 * n_out
+        M.ram[SYM["TH"]:SYM["TH"] + 6 * n_out] = th
         poke(M, SYM["ac_th"], SYM["TH"], 2)
     poke(M, SYM["ac_out"], SYM["TOUT"], 2)
     call(M, SYM, "ac_run", max_cycles=1_000_000)
@@ -157,12 +151,12 @@ def test_activate_matches_the_reference(act, n_out, seed):
 
 
 def test_activate_cycles_match_the_header():
-    """Header: step and sign 31 + 55 per unit; requantized units the thresholds decide
-    179 + 76 per unit (here every acc is below B = 0, so each unit clamps to lo)."""
+    """Header: step and sign 55 + 19 per unit; requantized units below their threshold
+    313 + 38 per unit (here every acc is below B = 0, so each unit clamps to lo)."""
     def cycles(kind: int, n: int) -> int:
         for k in range(3):
             M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n] = bytes([0xFF if k == 2 else 0] * n)
-        M.ram[SYM["TH"]:SYM["TH"] + 6 * n] = bytes(6 * n)
+        M.ram[SYM["TH"]:SYM["TH"] + 6 * n] = (bytes(2 * n) + bytes([0x80] * n)) * 2  # B = A = 0
         poke(M, SYM["dn_nout"], n)
         poke(M, SYM["ac_kind"], kind)
         for name, value in (("ac_lo", 0), ("ac_hi", 255), ("ac_m", SYM["TM"]), ("ac_s", SYM["TS"]),
@@ -173,5 +167,5 @@ def test_activate_cycles_match_the_header():
         return r.cycles
 
     for n in (1, 9, 40):
-        assert cycles(1, n) == 31 + 55 * n
-        assert cycles(0, n) == 179 + 76 * n
+        assert cycles(1, n) == 55 + 19 * n
+        assert cycles(0, n) == 313 + 38 * n

@@ -34,7 +34,7 @@ class LayerData:
     multiplier: bytes | None
     shift: bytes | None
     table: bytes | None
-    thresholds: bytes | None  # B then A, each as n_out low, middle, high bytes
+    thresholds: bytes | None  # B then A, each as n_out low, middle, high XOR $80 bytes
     wide: bool = False  # the 32-bit path (wide.py): start has one block per chunk, no bias
     chunk_constants: list[bytes] | None = None
 
@@ -51,6 +51,26 @@ def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
     a = wide.first_true(lambda a: requantize(a, m, s) >= hi, n, 24) - 1
     top = (1 << 23) - 1
     return np.clip(b, -(1 << 23), top), np.clip(a, -(1 << 23), top)
+
+
+def requant_data(layer: QLayer) -> tuple[bytes, bytes]:
+    """The multipliers and thresholds runtime6502/activate.s reads for a requantized layer.
+
+    Thresholds: B, A (above) as byte planes, B low, middle, high, then A's, the high bytes
+    XOR $80 (so that unsigned compares order them). Every acc in B … A then requantizes to
+    r with lo < r < hi, except where r never exceeds lo (B clamped to 2^23 − 1, which
+    needs lo ≥ r(2^23 − 1) ≥ 0): there the multiplier is emitted as 0, so rq_run gives
+    r = 0 = lo. So activate.s needs no clamp after rq_run, and r fits a byte."""
+    from c64ml.exec.reference import requantize
+
+    b, a = thresholds(layer)
+    never = requantize(np.full(layer.n_out, (1 << 23) - 1), layer.multiplier, layer.shift) \
+        <= CLAMP[layer.activation][0]
+    m = np.where(never, 0, layer.multiplier.astype(np.int64))
+
+    def planes(v: np.ndarray) -> bytes:
+        return byte_planes(np.mod(v, 1 << 24) ^ (0x80 << 16), 3)
+    return bytes(m.astype(np.uint8)), planes(b) + planes(a)
 
 
 def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
@@ -82,14 +102,13 @@ def layer_data(model: QModel) -> list[LayerData]:
             continue
         c = start_constants(layer.bias, layer.weights, kind)
         start = byte_planes(c, 3)
-        th = None
+        th = mult = None
         if layer.multiplier is not None:
-            b, a = thresholds(layer)
-            th = byte_planes(b, 3) + byte_planes(a, 3)
+            mult, th = requant_data(layer)
         out.append(LayerData(
             weights=bytes((layer.weights + 128).astype(np.uint8).ravel()),
             start=start,
-            multiplier=None if layer.multiplier is None else bytes(layer.multiplier.astype(np.uint8)),
+            multiplier=mult,
             shift=None if layer.shift is None else bytes(layer.shift.astype(np.uint8)),
             table=None if layer.table is None else bytes(np.mod(layer.table, 256).astype(np.uint8)),
             thresholds=th,
