@@ -19,40 +19,39 @@
 ;              ac_kind (1)  0 requantize and clamp, 1 step, 2 sign
 ;              ac_lo (2), ac_hi (2)  the clamp bounds as signed 16-bit numbers (kind 0;
 ;                                    only their low bytes are read)
-;              ac_m (2), ac_s (2)    addresses of the n_out multipliers and n_out shifts
-;                                    (kind 0)
+;              ac_m (2), ac_s (2)    addresses of the n_out multipliers and n_out shifts,
+;                                    minus 1 (kind 0)
 ;              ac_tab (2)            address of the 256-byte table, or 0 for none (kind 0)
-;              ac_th (2)             address of the thresholds (kind 0): n_out bytes each
-;                                    of B low, B middle, B high XOR $80, A low, A middle,
-;                                    A high XOR $80 (24-bit signed; the high bytes biased
-;                                    so that unsigned compares order them)
-;              ac_out (2)            where the n_out output bytes go
-; Outputs:   n_out bytes at ac_out.
+;              ac_th (2)             address of the thresholds, minus 1 (kind 0): n_out
+;                                    bytes each of B low, B middle, B high XOR $80, A low,
+;                                    A middle, A high XOR $80 (24-bit signed; the high
+;                                    bytes biased so that unsigned compares order them)
+;              ac_out (2)            where the n_out output bytes go, minus 1
+;            (the addresses are minus 1 because X runs n_out..1; ac_m, ac_s, ac_tab,
+;            ac_th and ac_out are the operands of instructions in the unit code, which
+;            ac_run does not change)
+; Outputs:   n_out bytes at ac_out+1.
 ; Clobbers:  A, X, Y, flags, and what rq_run clobbers. Patches its own code (the
-;            operands labelled ac_sto, ac_ssto, ac_neg, ac_ldm .. ac_a2).
+;            operands labelled ac_ssto, ac_neg, ac_b1 .. ac_a2).
 ; Zero page: none
-; Cycles:    measured in tests/test_runtime_dense.py: step and sign 19 per unit plus 55
-;            fixed. Requantized: 38 per unit below its threshold B (a negative relu
-;            input, say), a few more above A, and for the others rq_run's cycles (see
-;            requant.s, with its JSR) plus about 50 and the table; plus 313 fixed (with
-;            no page crossings).
+; Cycles:    measured in tests/test_runtime_dense.py (in its layout): step and sign 19
+;            per unit plus 45 fixed. Requantized: 36 per unit below its threshold B (a
+;            negative relu input, say), a few more above A, and for the others rq_run's
+;            cycles (see requant.s) with its JSR plus about 50 and the table; plus 104
+;            fixed. Taken branches that cross a page add a cycle each.
 ; Requires:  requant.s, dense.s
-; Imports:   dn_acc0, dn_acc1, dn_acc2
+; Imports:   dn_acc0, dn_acc1, dn_acc2, dn_ptlo, dn_pthi
 
 ac_run:
-        lda ac_out              ; the outputs, addressed as base-1 (X runs n_out..1)
-        sec
-        sbc #1
-        sta ac_sto+1
-        sta ac_ssto+1
-        lda ac_out+1
-        sbc #0
-        sta ac_sto+2
-        sta ac_ssto+2
         ldx dn_nout
         lda ac_kind
         beq ac_rqset
-ac_ss:  lsr a                   ; step and sign: the sign of acc
+        lda ac_out              ; step and sign: their own store
+        sta ac_ssto+1
+        lda ac_out+1
+        sta ac_ssto+2
+        lda ac_kind
+ac_ss:  lsr a                   ; the sign of acc
         lda #0                  ; kind 1: 0, kind 2: $FF for acc < 0
         sbc #0
         sta ac_neg+1
@@ -67,40 +66,38 @@ ac_ssto:
         bne ac_ssu
         rts
 
-ac_rqset:
-        lda ac_m                ; the per-unit arrays, base-1 too
-        ldy ac_m+1
-        jsr ac_base
-        sta ac_ldm+1
-        sty ac_ldm+2
-        lda ac_s
-        ldy ac_s+1
-        jsr ac_base
-        sta ac_lds+1
-        sty ac_lds+2
-        lda ac_tab
-        sta ac_ldt+1
-        lda ac_tab+1
-        sta ac_ldt+2
-        lda ac_th               ; the six threshold arrays, n_out bytes apart
+ac_rqset:                       ; (ac_m, ac_s, ac_tab and ac_th are operands already)
+        lda ac_th               ; the five other threshold arrays, n_out bytes apart
         ldy ac_th+1
-        jsr ac_base
-        sta ac_b0+1
-        sty ac_b0+2
-        jsr ac_next
-        sta ac_b1+1
+        clc
+        adc dn_nout
+        bcc ac_n1
+        iny
+        clc
+ac_n1:  sta ac_b1+1
         sty ac_b1+2
-        jsr ac_next
-        sta ac_b2+1
+        adc dn_nout
+        bcc ac_n2
+        iny
+        clc
+ac_n2:  sta ac_b2+1
         sty ac_b2+2
-        jsr ac_next
-        sta ac_a0+1
+        adc dn_nout
+        bcc ac_n3
+        iny
+        clc
+ac_n3:  sta ac_a0+1
         sty ac_a0+2
-        jsr ac_next
-        sta ac_a1+1
+        adc dn_nout
+        bcc ac_n4
+        iny
+        clc
+ac_n4:  sta ac_a1+1
         sty ac_a1+2
-        jsr ac_next
-        sta ac_a2+1
+        adc dn_nout
+        bcc ac_n5
+        iny
+ac_n5:  sta ac_a2+1
         sty ac_a2+2
 ac_unit:                        ; X = j + 1
         lda dn_acc2-1,x         ; the high bytes first, biased: most units end here
@@ -144,24 +141,11 @@ ac_sto: sta $FFFF,x
         bne ac_unit
         rts
 
-ac_next:                        ; A/Y += n_out
-        clc
-        adc dn_nout
-        bcc ac_nc
-        iny
-ac_nc:  rts
-ac_base:                        ; A/Y -= 1
-        sec
-        sbc #1
-        bcs ac_nb
-        dey
-ac_nb:  rts
-
+ac_m = ac_ldm+1                 ; these parameters are operands of the unit code
+ac_s = ac_lds+1
+ac_tab = ac_ldt+1
+ac_out = ac_sto+1
+ac_th = ac_b0+1
 ac_kind: .res 1
 ac_lo:   .res 2
 ac_hi:   .res 2
-ac_m:    .res 2
-ac_s:    .res 2
-ac_tab:  .res 2
-ac_out:  .res 2
-ac_th:   .res 2
