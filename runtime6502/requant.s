@@ -7,8 +7,9 @@
 ;
 ; Method
 ;   P = acc*M (32 bits, two's complement) from three quarter-square products of the
-;   accumulator's bytes with M, in line (M patched into twelve table operands), minus
-;   M*2^24 when acc < 0. Only bits S-1 .. S+7 of P matter: bytes q = S/8 and q+1 of P
+;   accumulator's bytes with M, in line (M patched into the table operands), minus
+;   M*2^24 when acc < 0; a high byte of 0 or $FF needs no product (P = acc0*M +
+;   acc1*M*2^8, minus M*2^16 for $FF). Only bits S-1 .. S+7 of P matter: bytes q = S/8 and q+1 of P
 ;   are shifted right by b = S mod 8 (a chain of b "lsr / ror a" steps entered
 ;   part-way, patched branch), which leaves bit S-1 of P in the carry, and
 ;     floor((P + 2^(S-1)) / 2^S) = floor(P / 2^S) + (bit S-1 of P)
@@ -23,30 +24,39 @@
 ;            scratch (rq_p-1 .. rq_p+3; rq_p-1 .. rq_skip+7 lie in one 16-byte block,
 ;            so indexed loads never cross a page).
 ; Zero page: none
-; Cycles:    including the RTS, excluding the caller's JSR (add 6): 250 + 8*b, plus 5
-;            when acc < 0, plus 1 for each table read that crosses a page (at most 12)
-;            and 1 if the chain's entry branch does: at most 324. Measured in
-;            tests/test_runtime_requant.py (requant.s at $1000): min 250, highest seen
-;            323, mean about 285 on uniformly random acc, M and S (the old rq_run with
-;            three mul8 calls, a 16-bit saturation and a clamp after it: about 383).
+; Cycles:    including the RTS, excluding the caller's JSR (add 6), plus 8*b, plus 1 for
+;            each table read that crosses a page and 1 if the chain's entry branch
+;            does: 191 when acc's high byte is 0, 209 when it is $FF, else 266 (+5
+;            when acc < 0); at most 344. Measured in tests/test_runtime_requant.py
+;            (requant.s at $1000): min 191, highest seen 337; mean about 223 for acc in
+;            0 .. 65535 and 239 for acc in -65536 .. -1 (uniformly random M and S),
+;            about 300 for acc uniformly random over 24 bits. (The old rq_run with three
+;            mul8 calls, a 16-bit saturation and a clamp after it: about 383.)
 ; Requires:  SQ tables
 ; Imports:   dn_acc0, dn_acc1, dn_acc2
 
+rq_hi0: sty rq_p+3              ; acc2 = 0: P3 = 0 (Y = 0)
+        jmp rq_win
+rq_hiff:
+        sec                     ; acc2 = $FF: P = acc0*M + acc1*M*2^8 - M*2^16
+        sbc rq_a1+1
+        sta rq_p+2
+        lda #0
+        sbc #0
+        sta rq_p+3
+        jmp rq_win
+
 rq_run:
         sty rq_s
-        sta rq_a1+1             ; SQ1 + M in the six SQ1 operands
+        sta rq_a1+1             ; SQ1 + M in the SQ1 operands of bytes 0 and 1
         sta rq_a3+1
         sta rq_b1+1
         sta rq_b3+1
-        sta rq_c1+1
-        sta rq_c3+1
-        eor #$FF                ; SQ2 + (255 - M) in the six SQ2 operands
+        eor #$FF                ; SQ2 + (255 - M) in their SQ2 operands
         sta rq_a2+1
         sta rq_a4+1
         sta rq_b2+1
         sta rq_b4+1
-        sta rq_c2+1
-        sta rq_c4+1
         ldy dn_acc0-1,x         ; byte 0 times M: P0, and P1 for now
         clc
 rq_a1:  lda SQ1LO,y
@@ -70,7 +80,17 @@ rq_b4:  sbc SQ2HI,y
         tya
         adc #0                  ; a product's high byte is at most $FE: no carry out
         sta rq_p+2
-        ldy dn_acc2-1,x         ; byte 2 times M: P2 += low, P3 = high + carry
+        ldy dn_acc2-1,x         ; byte 2: 0 or $FF need no product
+        beq rq_hi0
+        iny
+        beq rq_hiff
+        lda rq_a1+1             ; byte 2 times M: P2 += low, P3 = high + carry
+        sta rq_c1+1
+        sta rq_c3+1
+        eor #$FF
+        sta rq_c2+1
+        sta rq_c4+1
+        ldy dn_acc2-1,x
         clc
 rq_c1:  lda SQ1LO,y
 rq_c2:  sbc SQ2LO,y
@@ -89,7 +109,7 @@ rq_c4:  sbc SQ2HI,y
         sec                     ; acc < 0: the bytes were acc + 2^24,
         sbc rq_a1+1             ; so take M * 2^24 back off
 @pos:   sta rq_p+3
-        lda rq_s                ; b = S mod 8: enter the chain b steps before its end
+rq_win: lda rq_s                ; b = S mod 8: enter the chain b steps before its end
         and #7
         tay
         lda rq_skip,y

@@ -25,7 +25,7 @@ A layer's cycles on one sample are a sum of *events* times their costs:
 * the activation (runtime6502/activate.s, after either strategy): per layer a fixed part;
   per unit whose accumulator the saturation thresholds decide (r at or beyond the clamp)
   the short path; every other unit runs rq_run (requant.s), whose cost grows by 8 cycles
-  for each bit of S mod 8.
+  for each bit of S mod 8 and shrinks when acc's high byte is 0 or $FF.
 
 Wide layers (32-bit accumulators, wide.py) are outside the model: :func:`layer_events`
 refuses them.
@@ -47,7 +47,7 @@ from c64ml.spec import CLAMP, REQUANTIZED, Strategy, ValueKind, layer_strategies
 #: per-layer cycles (tools/calibrate_costmodel.py --samples 30, 2026-11-30, after size
 #: mode's new requant.s, activate.s and dense.s).
 UNROLLED = {
-    "layer": 234,           # fitted: ldx/jsr ly_set_act, php/sei/plp, jsr ac_run (unrolled-macs)
+    "layer": 236,           # fitted: ldx/jsr ly_set_act, php/sei/plp, jsr ac_run (unrolled-macs)
     "layer_fused": 9,       # php/sei/plp around the zero-page copies (counted)
     "layer0": 16,           # layer 0 copies c64ml_inptr to zero page
     "unit": 15,             # start constants (3 x lda #, sta zp)
@@ -61,15 +61,15 @@ UNROLLED = {
     "weight": 23.7,         # fitted: 23, or 29 when a carry reaches the high byte
 }
 LOOP = {
-    "layer": 588,           # fitted: dense.s fixed, ly_set(_w) and its call
-    "unit": 80.0,           # fitted: start constants, final subtraction
-    "row_proc": 84.9,       # fitted: a processed input row's set-up
-    "row_skip": 48.8,       # fitted: a skipped (zero) input row
+    "layer": 504,           # fitted: dense.s fixed, ly_set(_w) and its call
+    "unit": 76.1,           # fitted: start constants, final subtraction
+    "row_proc": 94.6,       # fitted: a processed input row's set-up
+    "row_skip": 44.4,       # fitted: a skipped (zero) input row
     "mac": 60.4,            # fitted: per multiply-accumulate of a processed row
     # the levels loop (dense_levels), measured in tests/test_runtime_dense.py:
     "level": 37.2,          # per level of a processed row: its product into dn_ptlo/hi
     "row_levels": 2.3,      # a processed row's set-up, more than row_proc
-    "mac_levels": 40.3,     # fitted: per multiply-accumulate of a processed row
+    "mac_levels": 40.9,     # fitted: per multiply-accumulate of a processed row
 }
 #: The most levels dense.s's levels loop is used with (its dn_ptlo/dn_pthi stay small).
 MAX_LEVELS = 64
@@ -96,9 +96,10 @@ UNITS = {
 ACTIVATE = {
     "layer": 104 + 6,       # activate.s fixed and its call
     "step_unit": 19,
-    "fast_unit": 60.2,      # fitted: the thresholds decide, no rq_run
-    "slow_unit": 307.3,     # fitted: rq_run and its call, for S mod 8 = 0
+    "fast_unit": 59.9,      # fitted: the thresholds decide, no rq_run
+    "slow_unit": 320.7,     # fitted: rq_run and its call, for S mod 8 = 0
     "shift_bit": 8,         # per bit of S mod 8 in rq_run
+    "short": 70,            # rq_run without its third product: acc's high byte 0 or $FF
 }
 
 
@@ -184,7 +185,8 @@ def activate_cycles(layer: QLayer, acc: np.ndarray) -> float:
     lo, hi = CLAMP[layer.activation]
     r = requantize(acc, layer.multiplier, layer.shift)
     slow = (r > lo) & (r < hi)
-    per_slow = c["slow_unit"] + c["shift_bit"] * (layer.shift % 8)
+    short = np.isin(np.asarray(acc) >> 16, (0, -1))
+    per_slow = c["slow_unit"] + c["shift_bit"] * (layer.shift % 8) - c["short"] * short
     return float(c["layer"] + np.mean(np.sum(np.where(slow, per_slow, c["fast_unit"]), axis=1)))
 
 
