@@ -26,7 +26,7 @@
 ;            or 105, ly_set_w 184 (ac_kind 0) or 89, ly_set_act 136 (ac_kind 0) or 41.
 ;            The generated code's ldx # and JSR add 8.
 ; Requires:  dense.s, activate.s
-; Imports:   c64ml_layers, dn_acc0, dn_acc1, dn_acc2
+; Imports:   c64ml_layers, dn_acc0, dn_acc1, dn_acc2, dn_ptlo, dn_pthi
 
 ly_set:
         lda c64ml_layers+0,x

@@ -1,160 +1,155 @@
-; requant.s - requantize a 24-bit accumulator and saturate to signed 16 bits
+; requant.s - requantize one accumulator of dense.s: the low byte of the result
 ;
-; rq_run computes, exactly as docs/semantics.md section 4,
-;   rq_out = clamp(floor((acc*M + R) / 2^S), -32768, 32767)
-;   R = 2^(S-1) if S > 0, else 0
-; acc*M + R always fits a signed 32-bit integer (the page proves it).
+; rq_run computes, exactly as docs/semantics.md section 4.1,
+;   r = floor((acc*M + R) / 2^S),   R = 2^(S-1) if S > 0, else 0
+; and returns r mod 256: the whole of r whenever the caller knows r lies in -128 .. 255
+; (activate.s does: its thresholds send every other accumulator to the clamp bounds).
 ;
 ; Method
-;   P = acc*M from three mul8 partial products of the unsigned 24-bit pattern of
-;   acc (minus M*2^24 when acc < 0), sign-extended to 7 bytes. The bytes from S/8
-;   up are selected (a byte move); if the top byte of that 4-byte window is not the
-;   sign of the byte below, the result saturates at once. Otherwise the remaining
-;   S mod 8 bits are shifted out arithmetically (three bytes, the top one in A) by
-;   entering an unrolled chain part-way (patched branch), and the rounding uses
-;     floor((P + 2^(S-1)) / 2^S) = floor(P / 2^S) + (bit S-1 of P),
-;   that bit being the carry the last shift leaves. A range check saturates.
+;   P = acc*M (32 bits, two's complement) from three quarter-square products of the
+;   accumulator's bytes with M, in line (M patched into the table operands), minus
+;   M*2^24 when acc < 0; a high byte of 0 or $FF needs no product (P = acc0*M +
+;   acc1*M*2^8, minus M*2^16 for $FF). Only bits S-1 .. S+7 of P matter: bytes q = S/8 and q+1 of P
+;   are shifted right by b = S mod 8 (a chain of b "lsr / ror a" steps entered
+;   part-way, patched branch), which leaves bit S-1 of P in the carry, and
+;     floor((P + 2^(S-1)) / 2^S) = floor(P / 2^S) + (bit S-1 of P)
+;   adds it (for b = 0 the bit is the top bit of byte q-1, or 0 when S = 0).
 ;
-; Inputs:    rq_acc (3 bytes, little-endian two's complement, -2^23 .. 2^23-1),
-;            rq_m (multiplier, 0..255), rq_s (shift, 0..24). Left unchanged.
-; Outputs:   rq_out (2 bytes, little-endian two's complement, -32768 .. 32767)
-; Clobbers:  A, X, Y, flags; mul8_lo/mul8_hi and the operands mul8 patches
-;            (mul8_by afterwards multiplies by M); the operand of the branch at
-;            rq_run's chain entry is rewritten; 8 bytes of scratch (rq_p-1 ..
-;            rq_p+6). rq_p-1 .. rq_skip+7 (16 bytes) are 8-aligned below, so
-;            indexed loads never cross a page.
+; Inputs:    A = M (multiplier, 0..255), Y = S (shift, 0..24), X = j + 1 for the
+;            accumulator j of dense.s: its bytes dn_acc0-1+X, dn_acc1-1+X, dn_acc2-1+X
+;            (24-bit two's complement), left unchanged.
+; Outputs:   A = r mod 256; N and Z from it.
+; Clobbers:  Y, flags; X is preserved. Patches its own code (the operands labelled
+;            rq_a1 .. rq_c4 and the branch at rq_enter); rq_s, rq_t and 5 bytes of
+;            scratch (rq_p-1 .. rq_p+3; rq_p-1 .. rq_skip+7 lie in one 16-byte block,
+;            so indexed loads never cross a page).
 ; Zero page: none
-; Cycles:    including the RTS, excluding the caller's JSR (add 6).
-;            Static count of the shortest / longest path: 286 / 506, plus 1
-;            for each taken branch that crosses a page in the final layout.
-;            Measured in tests/test_runtime_requant.py (mul8.s, requant.s at $1000,
-;            where the early-saturation branch crosses a page): min 287, highest
-;            seen 502, mean about 383 on uniformly random acc, M and S. Each bit of
-;            S mod 8 costs 16; the early saturation (|P| >= 2^(S+23)) is fastest.
-; Requires:  mul8.s
+; Cycles:    including the RTS, excluding the caller's JSR (add 6), plus 8*b, plus 1 for
+;            each table read that crosses a page and 1 if the chain's entry branch
+;            does: 191 when acc's high byte is 0, 209 when it is $FF, else 266 (+5
+;            when acc < 0); at most 344. Measured in tests/test_runtime_requant.py
+;            (requant.s at $1000): min 191, highest seen 337; mean about 223 for acc in
+;            0 .. 65535 and 239 for acc in -65536 .. -1 (uniformly random M and S),
+;            about 300 for acc uniformly random over 24 bits. (The old rq_run with three
+;            mul8 calls, a 16-bit saturation and a clamp after it: about 383.)
+; Requires:  SQ tables
+; Imports:   dn_acc0, dn_acc1, dn_acc2
+
+rq_hi0: sty rq_p+3              ; acc2 = 0: P3 = 0 (Y = 0)
+        jmp rq_win
+rq_hiff:
+        sec                     ; acc2 = $FF: P = acc0*M + acc1*M*2^8 - M*2^16
+        sbc rq_a1+1
+        sta rq_p+2
+        lda #0
+        sbc #0
+        sta rq_p+3
+        jmp rq_win
 
 rq_run:
-        lda rq_m
-        ldy rq_acc
-        jsr mul8                ; A = hi(acc0*M), mul8_lo = lo
-        sta rq_p+1
-        lda mul8_lo
+        sty rq_s
+        sta rq_a1+1             ; SQ1 + M in the SQ1 operands of bytes 0 and 1
+        sta rq_a3+1
+        sta rq_b1+1
+        sta rq_b3+1
+        eor #$FF                ; SQ2 + (255 - M) in their SQ2 operands
+        sta rq_a2+1
+        sta rq_a4+1
+        sta rq_b2+1
+        sta rq_b4+1
+        ldy dn_acc0-1,x         ; byte 0 times M: P0, and P1 for now
+        clc
+rq_a1:  lda SQ1LO,y
+rq_a2:  sbc SQ2LO,y
         sta rq_p
-        ldy rq_acc+1
-        jsr mul8_by             ; acc1*M
-        sta rq_p+2
-        lda mul8_lo
+rq_a3:  lda SQ1HI,y
+rq_a4:  sbc SQ2HI,y
+        sta rq_p+1
+        ldy dn_acc1-1,x         ; byte 1 times M: P1 += low, P2 = high + carry
+        clc
+rq_b1:  lda SQ1LO,y
+rq_b2:  sbc SQ2LO,y
+        sta rq_t
+rq_b3:  lda SQ1HI,y
+rq_b4:  sbc SQ2HI,y
+        tay
+        lda rq_t
         clc
         adc rq_p+1
         sta rq_p+1
-        bcc @c1
-        inc rq_p+2              ; a product's high byte is at most $FE: no wrap
-@c1:    ldy rq_acc+2
-        jsr mul8_by             ; acc2*M
-        tax
-        lda mul8_lo
+        tya
+        adc #0                  ; a product's high byte is at most $FE: no carry out
+        sta rq_p+2
+        ldy dn_acc2-1,x         ; byte 2: 0 or $FF need no product
+        beq rq_hi0
+        iny
+        beq rq_hiff
+        lda rq_a1+1             ; byte 2 times M: P2 += low, P3 = high + carry
+        sta rq_c1+1
+        sta rq_c3+1
+        eor #$FF
+        sta rq_c2+1
+        sta rq_c4+1
+        ldy dn_acc2-1,x
+        clc
+rq_c1:  lda SQ1LO,y
+rq_c2:  sbc SQ2LO,y
+        sta rq_t
+rq_c3:  lda SQ1HI,y
+rq_c4:  sbc SQ2HI,y
+        tay
+        lda rq_t
         clc
         adc rq_p+2
         sta rq_p+2
-        bcc @c2
-        inx
-@c2:    txa
-        bit rq_acc+2
-        bpl @pos
-        sec                     ; acc < 0: the pattern was acc + 2^24,
-        sbc rq_m                ; so take M * 2^24 back off
-@pos:   sta rq_p+3              ; rq_p+0..3 = acc*M, two's complement
-
-@sign:  ldx #0                  ; sign-extend into rq_p+4..6
-        lda rq_p+3
-        bpl @ext
-        dex
-@ext:   stx rq_p+4
-        stx rq_p+5
-        stx rq_p+6
-
-        lda rq_s                ; window W = bytes S/8 .. S/8+3 of P
-        lsr a
-        lsr a
-        lsr a
-        tax
-        lda rq_p+2,x            ; W fits 24 bits iff W3 is the sign of W2;
-        asl a                   ; else |W| >= 2^23 and the result saturates
-        lda rq_p+3,x
+        tya
         adc #0
-        bne @sat
-        lda rq_p,x
-        sta rq_out
-        lda rq_p+1,x
-        sta rq_out+1
-        lda rq_s                ; b = S mod 8: enter the shift chain b steps
-        and #7                  ; before its end
+        ldy dn_acc2-1,x
+        bpl @pos
+        sec                     ; acc < 0: the bytes were acc + 2^24,
+        sbc rq_a1+1             ; so take M * 2^24 back off
+@pos:   sta rq_p+3
+rq_win: lda rq_s                ; b = S mod 8: enter the chain b steps before its end
+        and #7
         tay
         lda rq_skip,y
-        sta @enter+1
-        lda rq_p-1,x            ; C = bit S-1 of P when b = 0 (0 when S = 0)
+        sta rq_enter+1
+        lda rq_s                ; q = S / 8
+        lsr a
+        lsr a
+        lsr a
+        tay
+        lda rq_p+1,y            ; byte q+1 (for q = 3, b = 0 and it is not used)
+        sta rq_t
+        lda rq_p-1,y            ; C = top bit of byte q-1: bit S-1 of P when b = 0
         asl a
-        lda rq_p+2,x            ; A = W2
+        lda rq_p,y              ; A = byte q
         clv
-@enter: bvc @chain              ; offset patched
-@chain: cmp #$80                ; 7 x arithmetic shift right of A:rq_out+1:rq_out;
-        ror a                   ; the last bit out (bit S-1 of P) lands in C
-        ror rq_out+1
-        ror rq_out
-        cmp #$80
+rq_enter:
+        bvc rq_chain            ; offset patched
+rq_chain:
+        lsr rq_t                ; 7 x: shift rq_t:A right; the last bit out, bit S-1
+        ror a                   ; of P, lands in C
+        lsr rq_t
         ror a
-        ror rq_out+1
-        ror rq_out
-        cmp #$80
+        lsr rq_t
         ror a
-        ror rq_out+1
-        ror rq_out
-        cmp #$80
+        lsr rq_t
         ror a
-        ror rq_out+1
-        ror rq_out
-        cmp #$80
+        lsr rq_t
         ror a
-        ror rq_out+1
-        ror rq_out
-        cmp #$80
+        lsr rq_t
         ror a
-        ror rq_out+1
-        ror rq_out
-        cmp #$80
+        lsr rq_t
         ror a
-        ror rq_out+1
-        ror rq_out
-        bcc @fit                ; round: floor((P + 2^(S-1)) / 2^S)
-        inc rq_out              ;      = floor(P / 2^S) + bit S-1 of P
-        bne @fit
-        inc rq_out+1
-        bne @fit
-        adc #0                  ; C is still set: A + 1
-@fit:   tax                     ; fits 16 bits iff A is the sign of rq_out+1
-        lda rq_out+1
-        asl a
-        txa
-        adc #0
-        bne @sat
-        rts
-@sat:   ldx #$FF                ; saturate by the sign of P
-        ldy #$7F
-        lda rq_p+6
-        bpl @max
-        inx
-        iny
-@max:   stx rq_out
-        sty rq_out+1
+        adc #0                  ; round: + bit S-1 of P
         rts
 
-rq_acc: .res 3
-rq_m:   .res 1
 rq_s:   .res 1
-rq_out: .res 2
-        .align 8                ; rq_p-1 .. rq_skip+7 never straddle a page:
+rq_t:   .res 1
+        .align 16               ; rq_p-1 .. rq_skip+7 never straddle a page
         .byte 0                 ; rq_p-1: the byte below P, always 0
-rq_p:   .res 7                  ; P = acc*M (4 bytes), then its sign (3 bytes)
-SHIFT_STEP = 9                  ; bytes of one step of the chain
+rq_p:   .res 5                  ; P = acc*M (4 bytes), then one byte read but not used
+SHIFT_STEP = 4                  ; bytes of one step of the chain
 rq_skip: .byte 7*SHIFT_STEP, 6*SHIFT_STEP, 5*SHIFT_STEP, 4*SHIFT_STEP
         .byte 3*SHIFT_STEP, 2*SHIFT_STEP, 1*SHIFT_STEP, 0

@@ -20,7 +20,7 @@
 ;            wd_add 66 per unit (67 for a negative chunk sum) plus 9; wd_first adds
 ;            41 per unit and 97 fixed. Exact in tests/test_runtime_wide.py.
 ; Requires:  dense.s
-; Imports:   dn_acc0, dn_acc1, dn_acc2, wd_acc0, wd_acc1, wd_acc2, wd_acc3
+; Imports:   dn_acc0, dn_acc1, dn_acc2, dn_ptlo, dn_pthi, wd_acc0, wd_acc1, wd_acc2, wd_acc3
 
 wd_first:
         lda wd_b                ; the four bias arrays, addressed as base-1: X runs n..1

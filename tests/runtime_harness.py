@@ -38,6 +38,8 @@ def acc_arrays(*names: str) -> str:
 
 
 DN_ACC = ("dn_acc0", "dn_acc1", "dn_acc2")
+#: dense.s's product arrays for its levels loop (up to 255 levels).
+DN_PT = "dn_ptlo: .res 256\ndn_pthi: .res 256\n"
 
 
 def parts(*files: str, driver: str = "", tables: bool = True) -> list[tuple[str, str]]:

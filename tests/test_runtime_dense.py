@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_harness import DN_ACC, acc_arrays, build, call, poke
+from runtime_harness import DN_ACC, DN_PT, acc_arrays, build, call, poke
 
-from c64ml.backend6502.codegen import start_constants, thresholds
+from c64ml.backend6502.codegen import dense_level_bytes, requant_data, start_constants, thresholds
 from c64ml.exec import reference
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import CLAMP, KIND_MAX, NARROW_ACC_MAX
@@ -28,15 +28,27 @@ TOUT:   .res 255
         .align 256
 TT:     .res 256
 TH:     .res 1530
+        .align 256
+TLV:    .res 256
+""" + DN_PT + """
 """
-FILES = ("dense.s", "activate.s", "requant.s", "mul8.s")
+FILES = ("dense.s", "activate.s", "requant.s")
 M, SYM = build(*FILES, driver="        rts\n" + BUFFERS, irq=True)
 
 
-def run_dense(w: np.ndarray, b: np.ndarray, x: np.ndarray, kind: str) -> tuple[np.ndarray, int]:
+def run_dense(w: np.ndarray, b: np.ndarray, x: np.ndarray, kind: str,
+              levels: bool = False) -> tuple[np.ndarray, int]:
+    """dense.s's accumulators and cycles; ``levels``: through its levels loop."""
     n_in, n_out = w.shape
     c = start_constants(b, w, kind)
-    M.ram[SYM["TW"]:SYM["TW"] + w.size] = bytes((w + 128).astype(np.uint8).ravel())
+    if levels:
+        lv, codes = dense_level_bytes(w)
+        M.ram[SYM["TW"]:SYM["TW"] + w.size] = codes
+        M.ram[SYM["TLV"]:SYM["TLV"] + len(lv)] = lv
+        poke(M, SYM["dn_lv"], SYM["TLV"], 2)
+    else:
+        M.ram[SYM["TW"]:SYM["TW"] + w.size] = bytes((w + 128).astype(np.uint8).ravel())
+        poke(M, SYM["dn_lv"], 0, 2)
     M.ram[SYM["TC"]:SYM["TC"] + 3 * n_out] = b"".join(
         bytes(((c >> s) & 0xFF).astype(np.uint8)) for s in (0, 8, 16))
     M.ram[SYM["TIN"]:SYM["TIN"] + n_in] = bytes(np.mod(x, 256).astype(np.uint8))
@@ -75,10 +87,23 @@ def dense_cases(draw, max_in: int = 40, max_out: int = 40):
 
 
 @settings(max_examples=300, deadline=None)
-@given(dense_cases())
-def test_dense_accumulators_are_exact(case):
+@given(dense_cases(), st.booleans())
+def test_dense_accumulators_are_exact(case, levels):
     w, b, x, kind = case
-    acc, _ = run_dense(w, b, x, kind)
+    acc, _ = run_dense(w, b, x, kind, levels and len(np.unique(w)) <= 255)
+    assert np.array_equal(acc, b + x @ w)
+
+
+@settings(max_examples=100, deadline=None)
+@given(dense_cases(), st.integers(1, 16), st.integers(0, 2**32 - 1))
+def test_dense_levels_few_values(case, n_levels, seed):
+    """A codebook: the weights take n_levels values (as after c64ml compress)."""
+    w, b, x, kind = case
+    book = np.random.default_rng(seed).integers(-128, 128, n_levels)
+    w = book[np.mod(w, n_levels)]
+    room = NARROW_ACC_MAX - np.abs(w).sum(axis=0) * KIND_MAX[kind]
+    b = np.clip(b, -room, room)
+    acc, _ = run_dense(w, b, x, kind, True)
     assert np.array_equal(acc, b + x @ w)
 
 
@@ -88,20 +113,32 @@ def test_dense_full_width_and_256_inputs():
         w = rng.integers(-128, 128, (n_in, n_out))
         x = rng.integers(0, 256, n_in)
         b = np.zeros(n_out, dtype=np.int64)
-        acc, _ = run_dense(w, b, x, "u8")
-        assert np.array_equal(acc, x @ w)
+        for levels in (False, True):
+            acc, _ = run_dense(w, b, x, "u8", levels)
+            assert np.array_equal(acc, x @ w)
 
 
 def test_dense_cycles_per_mac_match_the_header():
-    """Header: about 61 cycles per MAC of a processed row, 46 per skipped row, 80 per unit."""
+    """Header: about 60 cycles per MAC of a processed row with the tables loop, 74 per
+    processed and 30 per skipped row, 79 per unit; with levels about 39.5 per MAC, 37 per
+    level and 76 per processed row."""
     rng = np.random.default_rng(3)
     w = rng.integers(-128, 128, (64, 32))
     b = np.zeros(32, dtype=np.int64)
-    _, full = run_dense(w, b, rng.integers(1, 256, 64), "u8")
+    x = rng.integers(1, 256, 64)
+    _, full = run_dense(w, b, x, "u8")
     _, empty = run_dense(w, b, np.zeros(64, dtype=np.int64), "u8")
-    per_mac = (full - empty) / (64 * 32)
-    assert 56 <= per_mac <= 64, per_mac
-    assert 64 * 40 + 32 * 70 <= empty <= 64 * 50 + 32 * 90 + 200, empty
+    assert (full, empty) == (131_705, 4_712)
+    per_mac = (full - empty - 64 * 74) / (64 * 32)
+    assert 59 <= per_mac <= 61, per_mac
+    assert 64 * 30 + 32 * 79 <= empty <= 64 * 30 + 32 * 79 + 400, empty
+    levels = rng.integers(-128, 128, 12)
+    w = levels[rng.integers(0, 12, (64, 32))]
+    _, full_lv = run_dense(w, b, x, "u8", True)
+    _, empty_lv = run_dense(w, b, np.zeros(64, dtype=np.int64), "u8", True)
+    assert empty_lv == empty + 31
+    per_mac = (full_lv - empty_lv - 64 * (76 + 37.2 * 12)) / (64 * 32)
+    assert 38.5 <= per_mac <= 40.5, per_mac
 
 
 ACTS = ["linear", "relu", "hardtanh", "step", "sign", "sigmoid", "tanh"]
@@ -134,44 +171,39 @@ def test_activate_matches_the_reference(act, n_out, seed):
         lo, hi = CLAMP[act]
         poke(M, SYM["ac_lo"], lo, 2)
         poke(M, SYM["ac_hi"], hi, 2)
-        M.ram[SYM["TM"]:SYM["TM"] + n_out] = bytes(layer.multiplier.astype(np.uint8))
+        mult, th = requant_data(layer)
+        M.ram[SYM["TM"]:SYM["TM"] + n_out] = mult
         M.ram[SYM["TS"]:SYM["TS"] + n_out] = bytes(layer.shift.astype(np.uint8))
-        poke(M, SYM["ac_m"], SYM["TM"], 2)
-        poke(M, SYM["ac_s"], SYM["TS"], 2)
+        poke(M, SYM["ac_m"], SYM["TM"] - 1, 2)
+        poke(M, SYM["ac_s"], SYM["TS"] - 1, 2)
         if layer.table is not None:
             M.ram[SYM["TT"]:SYM["TT"] + 256] = bytes(np.mod(layer.table, 256).astype(np.uint8))
         poke(M, SYM["ac_tab"], SYM["TT"] if layer.table is not None else 0, 2)
-        b, a = thresholds(layer)
-        th = np.concatenate([b, a])
-        for k in range(3):
-            M.ram[SYM["TH"] + k * n_out:SYM["TH"] + (k + 1) * n_out] = \
-                bytes(((np.mod(b, 1 << 24) >> (8 * k)) & 0xFF).astype(np.uint8))
-            M.ram[SYM["TH"] + (3 + k) * n_out:SYM["TH"] + (4 + k) * n_out] = \
-                bytes(((np.mod(a, 1 << 24) >> (8 * k)) & 0xFF).astype(np.uint8))
-        assert th.size == 2 * n_out
-        poke(M, SYM["ac_th"], SYM["TH"], 2)
-    poke(M, SYM["ac_out"], SYM["TOUT"], 2)
+        M.ram[SYM["TH"]:SYM["TH"] + 6 * n_out] = th
+        poke(M, SYM["ac_th"], SYM["TH"] - 1, 2)
+    poke(M, SYM["ac_out"], SYM["TOUT"] - 1, 2)
     call(M, SYM, "ac_run", max_cycles=1_000_000)
     got = np.frombuffer(bytes(M.ram[SYM["TOUT"]:SYM["TOUT"] + n_out]), dtype=np.uint8)
     assert np.array_equal(got, want)
 
 
 def test_activate_cycles_match_the_header():
-    """Header: step and sign 31 + 55 per unit; requantized units the thresholds decide
-    179 + 76 per unit (here every acc is below B = 0, so each unit clamps to lo)."""
+    """Header: step and sign 45 + 19 per unit; requantized units below their threshold
+    104 + 36 per unit (here every acc is below B = 0, so each unit clamps to lo)."""
     def cycles(kind: int, n: int) -> int:
         for k in range(3):
             M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n] = bytes([0xFF if k == 2 else 0] * n)
-        M.ram[SYM["TH"]:SYM["TH"] + 6 * n] = bytes(6 * n)
+        M.ram[SYM["TH"]:SYM["TH"] + 6 * n] = (bytes(2 * n) + bytes([0x80] * n)) * 2  # B = A = 0
         poke(M, SYM["dn_nout"], n)
         poke(M, SYM["ac_kind"], kind)
-        for name, value in (("ac_lo", 0), ("ac_hi", 255), ("ac_m", SYM["TM"]), ("ac_s", SYM["TS"]),
-                            ("ac_tab", 0), ("ac_th", SYM["TH"]), ("ac_out", SYM["TOUT"])):
+        for name, value in (("ac_lo", 0), ("ac_hi", 255), ("ac_m", SYM["TM"] - 1),
+                            ("ac_s", SYM["TS"] - 1), ("ac_tab", 0), ("ac_th", SYM["TH"] - 1),
+                            ("ac_out", SYM["TOUT"] - 1)):
             poke(M, SYM[name], value, 2)
         r = call(M, SYM, "ac_run")
         assert bytes(M.ram[SYM["TOUT"]:SYM["TOUT"] + n]) == bytes(n)
         return r.cycles
 
     for n in (1, 9, 40):
-        assert cycles(1, n) == 31 + 55 * n
-        assert cycles(0, n) == 179 + 76 * n
+        assert cycles(1, n) == 45 + 19 * n
+        assert cycles(0, n) == 104 + 36 * n

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from runtime_harness import (
     DN_ACC,
+    DN_PT,
     acc_arrays,
     assemble_runtime,
     build,
@@ -114,7 +115,7 @@ def test_static_scan_sees_every_zero_page_form():
 
 def test_dense_writes_exactly_its_declared_zero_page():
     """The watch sees dense.s's $FB (written on use and on restore) and nothing else."""
-    m, sym = build("dense.s", driver="        rts\n" + acc_arrays(*DN_ACC)
+    m, sym = build("dense.s", driver="        rts\n" + acc_arrays(*DN_ACC) + DN_PT
                    + "in:     .byte 3\nw:      .byte 200\nc:      .byte 0, 0, 0\n", irq=False)
     for label, value in (("dn_in", sym["in"]), ("dn_w", sym["w"]), ("dn_c", sym["c"])):
         m.ram[sym[label]:sym[label] + 2] = value.to_bytes(2, "little")

@@ -15,8 +15,9 @@ FIELDS = [("dn_in", 2), ("dn_w", 2), ("dn_c", 2), ("dn_nin", 1), ("dn_mask", 1),
           ("dn_nout", 1), ("ac_out", 2), ("ac_kind", 1), ("ac_lo", 2), ("ac_hi", 2),
           ("ac_m", 2), ("ac_s", 2), ("ac_tab", 2), ("ac_th", 2)]
 # Table at $30F8: with X = 24, the reads of fields 0..7 (base $30F8..$30FF) cross a page.
-DRIVER = "c64ml_layers = $30F8\ndn_acc0 = $4001\ndn_acc1 = $4101\ndn_acc2 = $4201\n"
-M, SYM = build("mul8.s", "requant.s", "dense.s", "activate.s", "layer.s", driver=DRIVER)
+DRIVER = "c64ml_layers = $30F8\ndn_acc0 = $4001\ndn_acc1 = $4101\ndn_acc2 = $4201\n" \
+    "dn_ptlo = $4300\ndn_pthi = $4400\n"
+M, SYM = build("layer.s", "requant.s", "dense.s", "activate.s", driver=DRIVER)  # layer.s in one page
 TABLE = 0x30F8
 ENTRIES = {"ly_set": 0, "ly_set_w": 2, "ly_set_act": 8}  # first offset each one copies
 

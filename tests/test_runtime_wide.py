@@ -13,14 +13,14 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_harness import DN_ACC, acc_arrays, build, call, peek, poke
+from runtime_harness import DN_ACC, DN_PT, acc_arrays, build, call, peek, poke
 
 from c64ml.backend6502 import wide
 from c64ml.exec.reference import activate, requantize, requantize_tflite
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import Activation, Requant
 
-BUFFERS = "        rts\n" + acc_arrays(*DN_ACC, "wd_acc0", "wd_acc1", "wd_acc2", "wd_acc3") + """
+BUFFERS = "        rts\n" + acc_arrays(*DN_ACC, "wd_acc0", "wd_acc1", "wd_acc2", "wd_acc3") + DN_PT + """
         .res 1
 TB:     .res 1020
 TREC:   .res 7905

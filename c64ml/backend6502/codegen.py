@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.backend6502 import labels, unit_act, unrolled, wide
+from c64ml.backend6502 import costmodel, labels, unit_act, unrolled, wide
 from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, byte_planes, tables_source
@@ -35,8 +35,9 @@ class LayerData:
     multiplier: bytes | None
     shift: bytes | None
     table: bytes | None
-    thresholds: bytes | None  # B then A, each as n_out low, middle, high bytes
+    thresholds: bytes | None  # B then A, each as n_out low, middle, high XOR $80 bytes
     wide: bool = False  # the 32-bit path (wide.py): start has one block per chunk, no bias
+    levels: bytes | None = None  # dense.s's levels loop: its level list; weights are levels
     chunk_constants: list[bytes] | None = None
 
 
@@ -52,6 +53,37 @@ def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
     a = wide.first_true(lambda a: requantize(a, m, s) >= hi, n, 24) - 1
     top = (1 << 23) - 1
     return np.clip(b, -(1 << 23), top), np.clip(a, -(1 << 23), top)
+
+
+def requant_data(layer: QLayer) -> tuple[bytes, bytes]:
+    """The multipliers and thresholds runtime6502/activate.s reads for a requantized layer.
+
+    Thresholds: B, A (above) as byte planes, B low, middle, high, then A's, the high bytes
+    XOR $80 (so that unsigned compares order them). Every acc in B … A then requantizes to
+    r with lo < r < hi, except where r never exceeds lo (B clamped to 2^23 − 1, which
+    needs lo ≥ r(2^23 − 1) ≥ 0): there the multiplier is emitted as 0, so rq_run gives
+    r = 0 = lo. So activate.s needs no clamp after rq_run, and r fits a byte."""
+    from c64ml.exec.reference import requantize
+
+    b, a = thresholds(layer)
+    never = requantize(np.full(layer.n_out, (1 << 23) - 1), layer.multiplier, layer.shift) \
+        <= CLAMP[layer.activation][0]
+    m = np.where(never, 0, layer.multiplier.astype(np.int64))
+
+    def planes(v: np.ndarray) -> bytes:
+        return byte_planes(np.mod(v, 1 << 24) ^ (0x80 << 16), 3)
+    return bytes(m.astype(np.uint8)), planes(b) + planes(a)
+
+
+def dense_level_bytes(weights: np.ndarray) -> tuple[bytes, bytes]:
+    """For dense.s's levels loop: its level list (L, then w + 128 of levels 1 … L, the
+    distinct weights in increasing order) and the weights as level numbers 1 … L, one row
+    per input. At most 255 levels."""
+    values, codes = np.unique(weights, return_inverse=True)
+    if len(values) > 255:
+        raise ValueError("dense.s's levels loop takes at most 255 distinct weights")
+    levels = bytes([len(values)]) + bytes((values + 128).astype(np.uint8))
+    return levels, bytes((codes.reshape(weights.shape) + 1).astype(np.uint8).ravel())
 
 
 def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
@@ -83,14 +115,15 @@ def layer_data(model: QModel) -> list[LayerData]:
             continue
         c = start_constants(layer.bias, layer.weights, kind)
         start = byte_planes(c, 3)
-        th = None
+        th = mult = None
         if layer.multiplier is not None:
-            b, a = thresholds(layer)
-            th = byte_planes(b, 3) + byte_planes(a, 3)
+            mult, th = requant_data(layer)
+        levels, weights = dense_level_bytes(layer.weights) if costmodel.dense_levels(layer) \
+            else (None, bytes((layer.weights + 128).astype(np.uint8).ravel()))
         out.append(LayerData(
-            weights=bytes((layer.weights + 128).astype(np.uint8).ravel()),
+            weights=weights, levels=levels,
             start=start,
-            multiplier=None if layer.multiplier is None else bytes(layer.multiplier.astype(np.uint8)),
+            multiplier=mult,
             shift=None if layer.shift is None else bytes(layer.shift.astype(np.uint8)),
             table=None if layer.table is None else bytes(np.mod(layer.table, 256).astype(np.uint8)),
             thresholds=th,
@@ -109,7 +142,8 @@ def data_size(model: QModel, strategies: list[Strategy] | None = None) -> int:
             total += wide.data_size(layer, Strategy.LOOP)
         elif not st.specialised:
             total += descriptor_size(layer) + len(d.weights) + len(d.start) \
-                + (0 if d.multiplier is None else 8 * len(d.shift))
+                + (0 if d.multiplier is None else 8 * len(d.shift)) \
+                + (len(d.levels) if d.levels is not None and st == Strategy.LOOP else 0)
         total += 0 if d.table is None else 256
     return total
 
@@ -171,7 +205,7 @@ def descriptor(k: int, layer: QLayer, d: LayerData, kind: str, strategy: Strateg
         "dn_mask": (("$80", "s8 inputs") if kind == ValueKind.S8 else ("$00", "u8 inputs"))
         if loop else ("0", unused),
         "dn_nout": (str(layer.n_out), "units"),
-        "ac_out": (dst, "outputs"),
+        "ac_out": (f"{dst}-1", "outputs, minus 1"),
         "ac_kind": (str(ACT_KIND.get(layer.activation, 0)),
                     {0: "requantize and clamp", 1: "step", 2: "sign"}[
                         ACT_KIND.get(layer.activation, 0)] + f" ({layer.activation})"),
@@ -181,11 +215,11 @@ def descriptor(k: int, layer: QLayer, d: LayerData, kind: str, strategy: Strateg
         values |= {
             "ac_lo": (f"${lo & 0xFFFF:04X}", f"clamp low, {lo}"),
             "ac_hi": (f"${hi & 0xFFFF:04X}", f"clamp high, {hi}"),
-            "ac_m": (labels.layer(k, "m"), "multipliers"),
-            "ac_s": (labels.layer(k, "s"), "shifts"),
+            "ac_m": (f"{labels.layer(k, 'm')}-1", "multipliers, minus 1"),
+            "ac_s": (f"{labels.layer(k, 's')}-1", "shifts, minus 1"),
             "ac_tab": (labels.layer(k, "t"), f"{layer.activation} table") if d.table is not None
             else ("0", "no table"),
-            "ac_th": (labels.layer(k, "th"), "thresholds B and A"),
+            "ac_th": (f"{labels.layer(k, 'th')}-1", "thresholds B and A, minus 1"),
         }
     L = [f"{labels.layer(k, 'd')}:" + " " * max(1, 31 - len(labels.layer(k, 'd'))) +
          f"; layer {k}: {layer.n_in} -> {layer.n_out}, {layer.activation}, {strategy}"]
@@ -212,14 +246,34 @@ def argmax_code(n: int, kind: ValueKind) -> list[str]:
     return L + ["        stx c64ml_class"]
 
 
-def accumulator_area(widest: int) -> list[str]:
+def accumulator_area(widest: int, levels: int = 0) -> list[str]:
     """dn_acc0/1/2 so that indexing from dn_accN-1 with X = 1..n never crosses a page, in
-    whole pages: one page when 3·widest + 1 ≤ 256, else one array a page."""
+    whole pages: one page when 3·widest + 1 ≤ 256, else one array a page; and dense.s's
+    dn_ptlo/dn_pthi for up to ``levels`` levels in the page's spare bytes when they fit (else
+    they go with the buffers, pt_buffers), or, with no levels, their names on dn_acc0."""
+    pt = pt_arrays(levels) if levels and 3 * widest + 1 + 2 * (levels + 1) <= 256 else []
     if 3 * widest + 1 <= 256:
+        spare = 255 - 3 * widest - 2 * (levels + 1) * bool(pt)
         return ["        .res 1", f"dn_acc0: .res {widest}", f"dn_acc1: .res {widest}",
-                f"dn_acc2: .res {widest}", f"        .res {255 - 3 * widest}"]
+                f"dn_acc2: .res {widest}", *pt, f"        .res {spare}"] + \
+            ([] if levels else PT_UNUSED)
     return ["        .res 1", "dn_acc0: .res 255", "        .res 1", "dn_acc1: .res 255",
-            "        .res 1", "dn_acc2: .res 255"]
+            "        .res 1", "dn_acc2: .res 255"] + ([] if levels else PT_UNUSED)
+
+
+#: With no layer on dense.s's levels loop, its product arrays are never touched.
+PT_UNUSED = ["dn_ptlo = dn_acc0                ; not used: no layer has levels (dense.s)",
+             "dn_pthi = dn_acc0"]
+
+
+def pt_arrays(levels: int) -> list[str]:
+    """dense.s's product arrays for up to ``levels`` levels (index 0 unused)."""
+    return [f"dn_ptlo: .res {levels + 1}", f"dn_pthi: .res {levels + 1}"]
+
+
+def pt_buffers(widest: int, levels: int) -> list[str]:
+    """dn_ptlo/dn_pthi with the buffers when accumulator_area has no room for them."""
+    return pt_arrays(levels) if levels and 3 * widest + 1 + 2 * (levels + 1) > 256 else []
 
 
 def inference_source(model: QModel, bank_out_basic: bool = False,
@@ -236,6 +290,10 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     strategies = layer_strategies(strategies, n)
     unrolled_mags = product_magnitudes(model, strategies)
     widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
+    widest_acc = max(layer.n_out for layer in model.layers)
+    max_levels = max((len(d.levels) - 1 for d, st in zip(data, strategies)
+                      if d.levels is not None and st == Strategy.LOOP and not d.wide),
+                     default=0)
     last = model.layers[-1]
     L: list[str] = [
         f"; c64ml inference routine for model \"{asm_comment(model.name)}\": "
@@ -248,7 +306,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         "c64ml_tables:",
         tables_source(),
         "c64ml_acc:                      ; accumulators (runtime6502/dense.s)",
-        *accumulator_area(max(layer.n_out for layer in model.layers)),
+        *accumulator_area(widest_acc, max_levels),
         "c64ml_acc_end:",
     ]
     for k, d in enumerate(data):
@@ -267,6 +325,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
           f"{labels.OUT}: .res {last.n_out}"]
     if model.output == "argmax":
         L.append("c64ml_class: .res 1")
+    L += pt_buffers(widest_acc, max_levels)
     wides = wide_layers(model, strategies)
     for k, (layer, st) in enumerate(zip(model.layers, strategies)):
         if st.unrolled and len(wide.chunks(layer.n_in)) > 1:
@@ -332,6 +391,12 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             if k == 0:
                 L += ["        lda c64ml_inptr         ; dn_in: where c64ml_inptr points",
                       "        sta dn_in", "        lda c64ml_inptr+1", "        sta dn_in+1"]
+            if d.levels is not None:
+                lv = labels.layer(k, "lv")
+                L += [f"        lda #<{lv}            ; dn_lv: dense.s's levels loop",
+                      "        sta dn_lv", f"        lda #>{lv}", "        sta dn_lv+1"]
+            else:
+                L += ["        lda #0                  ; dn_lv: no levels", "        sta dn_lv+1"]
             L.append("        jsr dn_run              ; the accumulators (runtime6502/dense.s)")
         L += [f"{labels.phase_mark(k, Phase.ACTIVATE)}:",
               "        jsr ac_run              ; the outputs (runtime6502/activate.s)"]
@@ -371,6 +436,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         if fused[k]:
             continue
         if strategies[k] == Strategy.LOOP:
+            if d.levels is not None:
+                L += [f"{labels.layer(k, 'lv')}:"] + byte_lines(d.levels)
             L += [f"{labels.layer(k, 'w')}:"] + byte_lines(d.weights)
             L += [f"{labels.layer(k, 'c')}:"] + byte_lines(d.start)
         if d.multiplier is not None and not fused[k]:

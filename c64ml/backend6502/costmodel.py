@@ -20,11 +20,12 @@ A layer's cycles on one sample are a sum of *events* times their costs:
   code takes: a constant, a saturated output (a threshold decides), or the window, whose
   cost grows per quarter-square product and per shift step (fitted).
 * ``loop`` (runtime6502/dense.s): per layer a fixed part, per unit, per processed and per
-  skipped input row, and per multiply-accumulate of a processed row.
+  skipped input row, and per multiply-accumulate of a processed row; with the levels loop
+  (dense_levels) a processed row also pays per level, and its multiply-accumulates less.
 * the activation (runtime6502/activate.s, after either strategy): per layer a fixed part;
   per unit whose accumulator the saturation thresholds decide (r at or beyond the clamp)
-  the short path; every other unit runs rq_run (requant.s), whose cost grows by 16 cycles
-  for each bit of S mod 8.
+  the short path; every other unit runs rq_run (requant.s), whose cost grows by 8 cycles
+  for each bit of S mod 8 and shrinks when acc's high byte is 0 or $FF.
 
 Wide layers (32-bit accumulators, wide.py) are outside the model: :func:`layer_events`
 refuses them.
@@ -43,9 +44,10 @@ from c64ml.model.qmodel import QLayer, QModel
 from c64ml.spec import CLAMP, REQUANTIZED, Strategy, ValueKind, layer_strategies, parse
 
 #: Cycles per event. "counted": from the instructions; "fitted": least squares on measured
-#: per-layer cycles (tools/calibrate_costmodel.py, 2026-11-30, after the specialised units).
+#: per-layer cycles (tools/calibrate_costmodel.py --samples 30, 2026-11-30, after size
+#: mode's new requant.s, activate.s and dense.s).
 UNROLLED = {
-    "layer": 226,           # fitted: ldx/jsr ly_set_act, php/sei/plp, jsr ac_run (unrolled-macs)
+    "layer": 236,           # fitted: ldx/jsr ly_set_act, php/sei/plp, jsr ac_run (unrolled-macs)
     "layer_fused": 9,       # php/sei/plp around the zero-page copies (counted)
     "layer0": 16,           # layer 0 copies c64ml_inptr to zero page
     "unit": 15,             # start constants (3 x lda #, sta zp)
@@ -56,15 +58,21 @@ UNROLLED = {
     "load": 4,              # later layers: lda abs
     "s8": 2,                # eor #$80 for s8 inputs
     "group": 2,             # clc or sec before a run of same-sign weights
-    "weight": 24.1,         # fitted: 23, or 29 when a carry reaches the high byte
+    "weight": 23.7,         # fitted: 23, or 29 when a carry reaches the high byte
 }
 LOOP = {
-    "layer": 514,           # fitted: dense.s fixed, ly_set(_w) and its call
-    "unit": 80.6,           # fitted: start constants, final subtraction
-    "row_proc": 73.7,       # fitted: a processed input row's set-up
-    "row_skip": 79.6,       # fitted: a skipped (zero) input row
-    "mac": 60.5,            # fitted: per multiply-accumulate of a processed row
+    "layer": 504,           # fitted: dense.s fixed, ly_set(_w) and its call
+    "unit": 76.1,           # fitted: start constants, final subtraction
+    "row_proc": 94.6,       # fitted: a processed input row's set-up
+    "row_skip": 44.4,       # fitted: a skipped (zero) input row
+    "mac": 60.4,            # fitted: per multiply-accumulate of a processed row
+    # the levels loop (dense_levels), measured in tests/test_runtime_dense.py:
+    "level": 37.2,          # per level of a processed row: its product into dn_ptlo/hi
+    "row_levels": 2.3,      # a processed row's set-up, more than row_proc
+    "mac_levels": 40.9,     # fitted: per multiply-accumulate of a processed row
 }
+#: The most levels dense.s's levels loop is used with (its dn_ptlo/dn_pthi stay small).
+MAX_LEVELS = 64
 #: The specialised units of unit_act.py (counted from the code it emits; branches that
 #: depend on data and page crossings of the table reads averaged).
 UNITS = {
@@ -92,11 +100,12 @@ UNITS = {
     "top_add": 10,          # ... 1: clc and, per byte of P from there, lda zp, adc #, sta zp
 }
 ACTIVATE = {
-    "layer": 179 + 6,       # activate.s fixed and its call
-    "step_unit": 55,
-    "fast_unit": 84.2,      # fitted: the thresholds decide, no rq_run
-    "slow_unit": 506.7,     # fitted: rq_run, its call and the clamp, for S mod 8 = 0
-    "shift_bit": 16,        # per bit of S mod 8 in rq_run
+    "layer": 104 + 6,       # activate.s fixed and its call
+    "step_unit": 19,
+    "fast_unit": 59.9,      # fitted: the thresholds decide, no rq_run
+    "slow_unit": 320.7,     # fitted: rq_run and its call, for S mod 8 = 0
+    "shift_bit": 8,         # per bit of S mod 8 in rq_run
+    "short": 70,            # rq_run without its third product: acc's high byte 0 or $FF
 }
 
 
@@ -131,6 +140,17 @@ def zp_copy_cycles(nbytes: int) -> int:
     return 2 * (2 + (9 * unrolled.COPY_UNROLL + 5) * part - 1 + 7 * rest)
 
 
+def dense_levels(layer: QLayer) -> bool:
+    """Whether a loop layer runs dense.s's levels loop: its weights take L ≤ MAX_LEVELS
+    distinct values (a codebook) and the L products a processed row makes first cost less
+    than what the cheaper multiply-accumulates save: L·level + row_levels <
+    n_out·(mac − mac_levels)."""
+    c = LOOP
+    n = len(np.unique(layer.weights))
+    return n <= MAX_LEVELS and \
+        c["level"] * n + c["row_levels"] < layer.n_out * (c["mac"] - c["mac_levels"])
+
+
 def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,
                       nonzero_rate: np.ndarray, zp_bytes: int | None = None) -> float:
     """Mean cycles of the accumulation given each input's rate of being nonzero (0..1);
@@ -141,9 +161,12 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
     w = layer.weights
     if strategy == Strategy.LOOP:
         c = LOOP
+        row = c["row_proc"] + c["mac"] * layer.n_out
+        if dense_levels(layer):
+            row = c["row_proc"] + c["row_levels"] + c["level"] * len(np.unique(layer.weights)) \
+                + c["mac_levels"] * layer.n_out
         return (c["layer"] + c["unit"] * layer.n_out
-                + float(np.sum(p * (c["row_proc"] + c["mac"] * layer.n_out)
-                               + (1 - p) * c["row_skip"])))
+                + float(np.sum(p * row + (1 - p) * c["row_skip"])))
     c = UNROLLED
     fused = strategy.specialised
     total = (c["layer_fused"] if fused else c["layer"]) + (c["layer0"] if first else 0)
@@ -171,7 +194,8 @@ def activate_cycles(layer: QLayer, acc: np.ndarray) -> float:
     lo, hi = CLAMP[layer.activation]
     r = requantize(acc, layer.multiplier, layer.shift)
     slow = (r > lo) & (r < hi)
-    per_slow = c["slow_unit"] + c["shift_bit"] * (layer.shift % 8)
+    short = np.isin(np.asarray(acc) >> 16, (0, -1))
+    per_slow = c["slow_unit"] + c["shift_bit"] * (layer.shift % 8) - c["short"] * short
     return float(c["layer"] + np.mean(np.sum(np.where(slow, per_slow, c["fast_unit"]), axis=1)))
 
 

@@ -11,9 +11,9 @@ from importlib import resources
 from c64ml.errors import C64mlError
 
 #: The runtime files an inference program needs, in the order they are assembled.
-INFERENCE_FILES = ("activate.s", "requant.s", "mul8.s", "argmax.s", "dense.s", "layer.s")
+INFERENCE_FILES = ("activate.s", "requant.s", "argmax.s", "dense.s", "layer.s")
 #: The runtime files a program with wide layers (c64ml/backend6502/wide.py) adds.
-WIDE_FILES = ("wide.s", "rq32.s")
+WIDE_FILES = ("wide.s", "rq32.s", "mul8.s")
 #: The runtime files a driver program (the app, the demos) adds to print and time.
 DRIVER_FILES = ("print.s", "timer.s")
 #: The runtime files of learning on the C64 (c64ml/learn, docs/learning.md).

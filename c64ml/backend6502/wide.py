@@ -184,7 +184,9 @@ def layer_code(k: int, layer: QLayer, kind: ValueKind, strategy: Strategy, src: 
             L += _set("dn_c", labels.layer(k, f'c{c}'), "start constants, no bias")
             L += [f"        lda #{rows & 0xFF}" + ("               ; 256 rows" if rows == 256 else ""),
                   "        sta dn_nin",
-                  f"        lda #${0x80 if kind == ValueKind.S8 else 0:02X}", "        sta dn_mask"]
+                  f"        lda #${0x80 if kind == ValueKind.S8 else 0:02X}", "        sta dn_mask",
+                  "        lda #0                  ; dn_lv: no levels (dense.s)",
+                  "        sta dn_lv+1"]
         L += [f"        lda #{layer.n_out}", "        sta dn_nout"]
         if not strategy.unrolled:
             L.append("        jsr dn_run")
