@@ -384,8 +384,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
               f"{layer.activation}, {kind} inputs, {strategies[k]}",
               f"        ldx #{labels.layer(k, 'd')}-{labels.LAYERS}  ; the layer's descriptor",
               f"        jsr {entry:<19} ; {what} (runtime6502/layer.s)"]
-        L.append(f"{labels.phase_mark(k, Phase.ACCUMULATE)}:")
         if not loop:
+            L.append(f"{labels.phase_mark(k, Phase.ACCUMULATE)}:")
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src)
         else:
             if k == 0:
@@ -397,7 +397,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                       "        sta dn_lv", f"        lda #>{lv}", "        sta dn_lv+1"]
             else:
                 L += ["        lda #0                  ; dn_lv: no levels", "        sta dn_lv+1"]
-            L.append("        jsr dn_run              ; the accumulators (runtime6502/dense.s)")
+            L += [f"{labels.phase_mark(k, Phase.ACCUMULATE)}:",
+                  "        jsr dn_run              ; the accumulators (runtime6502/dense.s)"]
         L += [f"{labels.phase_mark(k, Phase.ACTIVATE)}:",
               "        jsr ac_run              ; the outputs (runtime6502/activate.s)"]
     if once:
