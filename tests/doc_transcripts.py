@@ -130,8 +130,11 @@ def check(path: Path, update: bool = False) -> list[str]:
             problems.append(f"{where}\n  doc: {want}\n  now: {got}")
             if update:
                 start = t.line + 1 + shift
-                if want[:1] == ["..."] and want.count("...") == 1:  # keep the elision
-                    got = ["..."] + got[len(got) - (len(want) - 1):]
+                if want.count("...") == 1:  # keep the elision: as many lines on each side
+                    k = want.index("...")
+                    tail = len(want) - k - 1
+                    if k + tail <= len(got):
+                        got = got[:k] + ["..."] + got[len(got) - tail:]
                 lines[start:start + len(t.expected)] = got
                 shift += len(got) - len(t.expected)
         if update and problems:
