@@ -13,7 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_harness import DN_ACC, DN_PT, acc_arrays, build, call, poke
 
-from c64ml.backend6502.codegen import dense_level_bytes, requant_data, start_constants, thresholds
+from c64ml.backend6502.codegen import (
+    dense_level_bytes,
+    requant_data,
+    start_constants,
+    thresholds,
+)
 from c64ml.exec import reference
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import CLAMP, KIND_MAX, NARROW_ACC_MAX
