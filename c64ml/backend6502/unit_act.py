@@ -1,18 +1,21 @@
 """Per-unit activation code for unrolled layers: the requantization specialised at compile time.
 
 An unrolled layer leaves each unit's 24-bit accumulator in zero page. Instead of copying it
-out and calling the generic runtime6502/activate.s (about 450 cycles a unit), the compiler
-emits, per unit, code for exactly that unit's multiplier, shift and clamp (docs/semantics.md
-§4.1, §5), using what it can prove:
+out and calling the generic runtime6502/activate.s (about 300 cycles a requantized unit),
+the compiler emits, per unit, code for exactly that unit's multiplier, shift and clamp
+(docs/semantics.md §4.1, §5), using what it can prove:
 
 - the thresholds: ``acc < B`` gives the clamp's low end and ``acc > A`` its high end (the
   smallest acc with ``r > lo``, the largest with ``r < hi``); each test is left out when the
   unit's accumulator bound (§3) cannot reach it, and a unit that can only saturate is a
-  constant;
+  constant; an *offset* unit's accumulator starts at ``C − B`` (unrolled.py), so its low
+  test is a sign test and its high test an unsigned compare;
 - between them the output is not clamped and, with ``d = acc − B'`` (``B'`` the lowest
   reachable accumulator in the window) and ``B'·M + R = q·2^S + c0`` (``0 ≤ c0 < 2^S``),
   ``r = q + floor((d·M + c0) / 2^S)``: unsigned, with only as many bytes of ``d`` as the
-  window needs, one ``mul8`` product per byte, and the 8 result bits picked out of ``P``;
+  window needs, one product per byte (quarter squares, or the m·Y tables of
+  ``unrolled-mul``; a top byte of only 0 or 1 adds M instead, :func:`top_bit`), and the 8
+  result bits picked out of ``P``;
 - step and sign are a sign test; a table is indexed with the result.
 
 Scratch: 8 bytes of the zero page the unrolled layer borrows (``c64ml_zpt``).
