@@ -40,10 +40,11 @@ def test_within_5_percent_of_measured(folder, qname, data, optimize):
     build = build_optimized(qm, optimize)
     assert list(build.strategies) == likely_strategies(qm, optimize)
     run = run_build(build, q, jobs=1)
-    predicted = costmodel.inference_cycles(qm, q, build.strategies)
+    predicted = costmodel.inference_cycles(qm, q, build.strategies, build.zp_straight)
     measured = float(run.cycles.mean())
     assert abs(predicted - measured) <= 0.05 * measured, (predicted, measured)
-    per_layer = [c.total for c in costmodel.layer_costs(qm, q, build.strategies)]
+    per_layer = [c.total for c in costmodel.layer_costs(qm, q, build.strategies,
+                                                               build.zp_straight)]
     for k, (p, m) in enumerate(zip(per_layer, run.layer_cycles.mean(axis=0))):
         assert abs(p - m) <= 0.08 * m, (k, p, m)
 

@@ -276,9 +276,23 @@ def pt_buffers(widest: int, levels: int) -> list[str]:
     return pt_arrays(levels) if levels and 3 * widest + 1 + 2 * (levels + 1) > 256 else []
 
 
+def zp_borrowed_once(model: QModel, strategies: list[Strategy] | None = None) -> int:
+    """Zero-page bytes borrowed once for the whole inference (every layer specialised and
+    none wide), else 0 (each unrolled layer borrows its own)."""
+    strategies = layer_strategies(strategies, len(model.layers))
+    wides = wide_layers(model, strategies)
+    if not all(st.specialised and not w for st, w in zip(strategies, wides)):
+        return 0
+    return max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
+               for k, kind in enumerate(model.input_kinds()))
+
+
 def inference_source(model: QModel, bank_out_basic: bool = False,
-                     strategies: list[Strategy] | None = None) -> str:
+                     strategies: list[Strategy] | None = None,
+                     zp_straight: bool = False) -> str:
     """The full assembly source: entry point, runtime, tables, data and buffers.
+    ``zp_straight``: zero page borrowed once is saved and restored by straight-line code
+    however many bytes it is (faster, 5 bytes of code a byte each way).
 
     Labels a program may use (docs/abi.md): ``c64ml_infer`` (JSR/SYS entry),
     ``c64ml_in`` (input bytes), ``c64ml_inptr`` (address layer 0 reads; defaults
@@ -336,8 +350,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
     fused = [st.specialised and not w for st, w in zip(strategies, wides)]
     once = all(fused)  # zero page borrowed once for the whole inference
-    borrowed = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
-                   for k, kind in enumerate(model.input_kinds()))
+    borrowed = zp_borrowed_once(model, strategies)
     if any(st.unrolled for st in strategies):
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
         L += unrolled.zero_page_equates()
@@ -370,7 +383,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L.append(f"{labels.layer(k, 'begin')}:              ; layer {k}: {layer.n_in} -> "
                      f"{layer.n_out}, {layer.activation}, {kind} inputs, unrolled")
             if once and k == 0:  # zero page borrowed once, for every layer
-                L += unrolled.save_zero_page(borrowed, "c64ml_zp")
+                L += unrolled.save_zero_page(borrowed, "c64ml_zp", zp_straight)
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src, dst, save=not once,
                                      class_byte=k == n - 1 and layer.n_out == 1
                                      and model.output == "argmax",
@@ -403,7 +416,7 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
               "        jsr ac_run              ; the outputs (runtime6502/activate.s)"]
     if once:
         L += [f"{labels.phase_mark(n - 1, Phase.OVERHEAD)}:"]
-        L += unrolled.restore_zero_page(borrowed, "c64ml_zp")
+        L += unrolled.restore_zero_page(borrowed, "c64ml_zp", zp_straight)
     L.append("c64ml_layers_end:")
     if model.output == "argmax" and fused[-1]:
         if last.n_out > 1:

@@ -12,6 +12,7 @@ from c64ml.backend6502.codegen import (
     has_wide,
     inference_source,
     product_magnitudes,
+    zp_borrowed_once,
 )
 from c64ml.backend6502.memory_plan import (
     BASIC_ROM,
@@ -23,7 +24,7 @@ from c64ml.backend6502.memory_plan import (
     zero_page_used,
 )
 from c64ml.backend6502.runtime import INFERENCE_FILES, WIDE_FILES
-from c64ml.errors import AddressOverflow, C64mlError
+from c64ml.errors import AddressOverflow, C64mlError, DoesNotFit
 from c64ml.model.qmodel import QModel
 from c64ml.package.prg import BASIC_START
 from c64ml.spec import Strategy, layer_strategies
@@ -43,6 +44,7 @@ class Build:
     bank_out_basic: bool
     symbols: dict[str, int] = field(default_factory=dict)
     strategies: list[Strategy] | None = None  # one per layer (None: all loop)
+    zp_straight: bool = False  # zero page saved and restored straight-line (codegen.py)
     runtime_files: tuple[str, ...] = INFERENCE_FILES  # the runtime6502 files assembled in
 
     @property
@@ -142,23 +144,46 @@ def estimate_bytes(model: QModel, strategies: list[Strategy] | None) -> int:
 
 
 def build_library(model: QModel, origin: int | None = None,
-                  strategies: list[Strategy] | None = None) -> Build:
+                  strategies: list[Strategy] | None = None, budget: int | None = None) -> Build:
     """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned),
-    with one strategy per layer (default: every layer loops)."""
+    with one strategy per layer (default: every layer loops).
+
+    Zero page borrowed once for the whole inference is saved and restored straight-line
+    when that still fits (below $D000, and in ``budget`` bytes if given), else by loops."""
     strategies = layer_strategies(strategies, len(model.layers))
-    estimate = estimate_bytes(model, strategies)
+    extra = unrolled.straight_copy_extra_bytes(zp_borrowed_once(model, strategies))
+    if extra:
+        try:
+            build = _build_library(model, origin, strategies, extra)
+            if budget is None or build.byte_counts()["total"] <= budget:
+                return build
+        except DoesNotFit:
+            pass
+    return _build_library(model, origin, strategies, 0)
+
+
+def _build_library(model: QModel, origin: int | None, strategies: list[Strategy],
+                   straight_extra: int) -> Build:
+    """build_library's work, the zero page copied straight-line if ``straight_extra`` (the
+    bytes that costs) is not 0."""
+    straight = straight_extra > 0
+    estimate = estimate_bytes(model, strategies) + straight_extra
+
+    def source(bank: bool) -> str:
+        return inference_source(model, bank, strategies, straight)
+
     if origin is None:
         if estimate > IO_START - BASIC_START:
             raise too_big(estimate, BASIC_START, f"model {model.name!r}")
-        placed = place(lambda b: inference_source(model, b, strategies), LOWEST_ORIGIN,
-                       f"model {model.name!r}", model.name, estimate)
+        placed = place(source, LOWEST_ORIGIN, f"model {model.name!r}", model.name, estimate)
         origin = default_library_origin(placed[0].symbols[labels.END] - LOWEST_ORIGIN)
         if origin == LOWEST_ORIGIN:
             return Build(model, placed[1], placed[0], placed[2], dict(placed[0].symbols),
-                         strategies)
+                         strategies, straight)
     if not (BASIC_START <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")
-    program, source, bank = place(lambda b: inference_source(model, b, strategies), origin,
-                                  f"model {model.name!r}", model.name, estimate)
-    return Build(model, source, program, bank, dict(program.symbols), strategies)
+    program, source_text, bank = place(source, origin, f"model {model.name!r}", model.name,
+                                       estimate)
+    return Build(model, source_text, program, bank, dict(program.symbols), strategies,
+                 straight)

@@ -128,13 +128,14 @@ def _check_narrow(layer: QLayer, kind: ValueKind) -> None:
                          "more than 256 inputs, TFLite requantization or a bound beyond 2^23)")
 
 
-def zp_copy_cycles(nbytes: int) -> int:
+def zp_copy_cycles(nbytes: int, straight: bool = False) -> int:
     """Cycles of saving and restoring ``nbytes`` of zero page, as unrolled.py's code does
-    (counted): 7 a byte each way straight-line, else 9 a byte and 5 an iteration of
-    COPY_UNROLL bytes (lda zp,x and sta abs,x; dex, bpl) and the rest straight-line."""
+    (counted): 7 a byte each way straight-line (up to STRAIGHT_COPY bytes, or all with
+    ``straight``), else 9 a byte and 5 an iteration of COPY_UNROLL bytes (lda zp,x and
+    sta abs,x; dex, bpl) and the rest straight-line."""
     if nbytes == 0:
         return 0
-    if nbytes <= unrolled.STRAIGHT_COPY:
+    if nbytes <= unrolled.STRAIGHT_COPY or straight:
         return 2 * 7 * nbytes
     part, rest = divmod(nbytes, unrolled.COPY_UNROLL)
     return 2 * (2 + (9 * unrolled.COPY_UNROLL + 5) * part - 1 + 7 * rest)
@@ -258,9 +259,10 @@ def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray, tables: bool 
     return float(total.mean()) if len(acc) else 0.0
 
 
-def layer_costs(model: QModel, q: np.ndarray,
-                strategies: list[Strategy] | None = None) -> list[LayerCost]:
-    """Predicted mean cycles of each layer of ``model`` on input bytes ``q`` (N × inputs)."""
+def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None = None,
+                zp_straight: bool = False) -> list[LayerCost]:
+    """Predicted mean cycles of each layer of ``model`` on input bytes ``q`` (N × inputs);
+    ``zp_straight`` as the build's (compiler.Build)."""
     strategies = layer_strategies(strategies, len(model.layers))
     x = model.checked_input_bytes(q).astype(np.int64)
     kinds = model.input_kinds()
@@ -280,7 +282,8 @@ def layer_costs(model: QModel, q: np.ndarray,
             act = activate_cycles(layer, acc)
         accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp)
         if once:  # saved in layer 0, restored at the end of the last layer
-            accumulate += zp_copy_cycles(zp_once) / 2 * ((k == 0) + (k == len(strategies) - 1))
+            accumulate += zp_copy_cycles(zp_once, zp_straight) / 2 * (
+                (k == 0) + (k == len(strategies) - 1))
         out.append(LayerCost(st, accumulate, act))
         x = activate(layer, acc)
     return out
@@ -293,9 +296,10 @@ TAIL = {"fixed": 72, "argmax_unit": 20}
 TAIL_UNROLLED = {"fixed": 23, "argmax_unit": 21.3}
 
 
-def inference_cycles(model: QModel, q: np.ndarray,
-                     strategies: list[Strategy] | None = None) -> float:
-    """Predicted mean cycles of one inference (``c64ml_infer``, what verify measures)."""
+def inference_cycles(model: QModel, q: np.ndarray, strategies: list[Strategy] | None = None,
+                     zp_straight: bool = False) -> float:
+    """Predicted mean cycles of one inference (``c64ml_infer``, what verify measures);
+    ``zp_straight`` as the build's (compiler.Build)."""
     strategies = layer_strategies(strategies, len(model.layers))
     argmax = model.output == "argmax"
     if strategies[-1].specialised:  # the unrolled argmax of codegen.argmax_code
@@ -303,7 +307,7 @@ def inference_cycles(model: QModel, q: np.ndarray,
                                          if argmax else 0)
     else:
         tail = TAIL["fixed"] + (TAIL["argmax_unit"] * model.n_out if argmax else 0)
-    return sum(c.total for c in layer_costs(model, q, strategies)) + tail
+    return sum(c.total for c in layer_costs(model, q, strategies, zp_straight)) + tail
 
 
 def static_layer_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy,

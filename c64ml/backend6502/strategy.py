@@ -79,7 +79,7 @@ def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: i
     last_error = None
     for strategies in candidate_strategies(model, optimize, budget):
         try:
-            build = build_library(model, origin, strategies)
+            build = build_library(model, origin, strategies, budget)
         except C64mlError as e:
             last_error = e
             continue

@@ -381,7 +381,25 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
         L += ["        eor #$FF", "        clc", f"        adc #${(add + 1) & 0xFF:02X}"]
     elif add & 0xFF:
         L += ["        clc", f"        adc #${add & 0xFF:02X}          ; + {add}"]
-    return L
+    return _without_dead_stores(L, set(p))
+
+
+def _operand(line: str) -> str | None:
+    parts = line.split(";")[0].split()
+    return parts[1] if len(parts) > 1 else None
+
+
+def _without_dead_stores(lines: list[str], scratch: set[str]) -> list[str]:
+    """``lines`` less each ``sta`` to a byte of ``scratch`` that no later line reads: P's
+    bytes below the result's only pass their carry on (the store changes no flag)."""
+    out = []
+    for n, line in enumerate(lines):
+        op = _operand(line)
+        if line.split()[:1] == ["sta"] and op in scratch and \
+                not any(_operand(later) == op for later in lines[n + 1:]):
+            continue
+        out.append(line)
+    return out
 
 
 def _bytes_of(v: int) -> list[int]:

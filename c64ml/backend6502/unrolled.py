@@ -96,22 +96,32 @@ def _signed24(v: int) -> int:
     return v - (1 << 24) if v >= 1 << 23 else v
 
 
-def save_zero_page(nbytes: int, tag: str) -> list[str]:
+def save_zero_page(nbytes: int, tag: str, straight: bool = False) -> list[str]:
     """Interrupts off, then the ``nbytes`` borrowed zero-page bytes to c64ml_zpsave:
-    straight-line (7 cycles a byte) for up to STRAIGHT_COPY bytes, else a loop (9.6 a
-    byte)."""
+    straight-line (7 cycles a byte) for up to STRAIGHT_COPY bytes or with ``straight``,
+    else a loop (9.6 a byte)."""
     return ["        php                     ; interrupts off while zero page is borrowed",
-            "        sei"] + _copy_zero_page(nbytes, tag, save=True)
+            "        sei"] + _copy_zero_page(nbytes, tag, True, straight)
 
 
-def restore_zero_page(nbytes: int, tag: str) -> list[str]:
+def restore_zero_page(nbytes: int, tag: str, straight: bool = False) -> list[str]:
     """The borrowed zero page back from c64ml_zpsave, then the interrupt flag as it was."""
-    return _copy_zero_page(nbytes, tag, save=False) + ["        plp"]
+    return _copy_zero_page(nbytes, tag, False, straight) + ["        plp"]
 
 
-def _copy_zero_page(nbytes: int, tag: str, save: bool) -> list[str]:
-    src, dst = (labels.ZP_BASE, "c64ml_zpsave") if save else ("c64ml_zpsave", labels.ZP_BASE)
+def straight_copy_extra_bytes(nbytes: int) -> int:
+    """Bytes the straight-line save and restore of ``nbytes`` take beyond the loops (0 when
+    the copy is straight-line anyway): 5 a byte each way, against a loop's 5 a byte left
+    over, 5 an unrolled byte and 5 of counting."""
     if nbytes <= STRAIGHT_COPY:
+        return 0
+    rest = nbytes % COPY_UNROLL
+    return 2 * (5 * nbytes - (5 * rest + 5 * COPY_UNROLL + 5))
+
+
+def _copy_zero_page(nbytes: int, tag: str, save: bool, straight: bool = False) -> list[str]:
+    src, dst = (labels.ZP_BASE, "c64ml_zpsave") if save else ("c64ml_zpsave", labels.ZP_BASE)
+    if nbytes <= STRAIGHT_COPY or straight:
         return [line for i in range(nbytes)
                 for line in (f"        lda {src}+{i}", f"        sta {dst}+{i}")]
     # COPY_UNROLL bytes an iteration, counting down (9.6 cycles a byte); the bytes left
