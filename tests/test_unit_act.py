@@ -128,17 +128,48 @@ def test_top_bit_units_on_the_c64(m, s, activation, seed, strategy):
     targets = {base, base + 1, base + 65_535, base + 65_536, base + 65_537,
                base + pieces[0]["width"], plan["test_lo"] or 0, plan["test_hi"] or 0}
     targets |= set(rng.integers(-20, 114_535, 200).tolist())
+    q = _inputs_reaching({a + 20 for a in targets})
+    model = QModel("split", np.zeros(4), np.ones(4), [layer], output="scores")
+    model.validate()
+    run = run_build(build_library(model, 0x1000, [strategy]), q)
+    want = reference.output_bytes(model, q)
+    bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
+    assert bad.size == 0, f"input {q[bad[0]]}: {run.outputs[bad[0]]} != {want[bad[0]]}"
+
+
+def _inputs_reaching(sums: set[int]) -> np.ndarray:
+    """Input rows of the 4-input layer of weights 1, 127, 127, 127 whose weighted sums are
+    those of ``sums`` it can reach (0 .. 114,555)."""
     rows = []
-    for acc in sorted(a for a in targets if -20 <= a <= 114_535):
-        r, x = acc + 20, [0, 0, 0, 0]
+    for total in sorted(a for a in sums if 0 <= a <= 114_555):
+        r, x = total, [0, 0, 0, 0]
         for i in (3, 2, 1):
             x[i] = min(255, r // 127)
             r -= 127 * x[i]
         x[0] = r
         if r <= 255:
             rows.append(x)
-    q = np.array(rows, dtype=np.uint8)
-    model = QModel("split", np.zeros(4), np.ones(4), [layer], output="scores")
+    return np.array(rows, dtype=np.uint8)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 255), st.integers(8, 24), st.integers(-120_000, 20_000),
+       st.integers(0, 2**32 - 1), st.sampled_from(SPECIALISED))
+def test_products_that_reach_only_the_result_bytes(m, s, bias, seed, strategy):
+    """P keeps only the bytes up to the result's top bit (unit_act._p_bytes): a product whose
+    high byte lies above them adds only its low byte, one wholly above adds nothing. Windows
+    of 1 to 3 bytes of e, every shift from 8 to 24: every output byte equals the reference
+    at the window's ends and at random accumulators."""
+    layer = QLayer(np.array([[1], [127], [127], [127]]), np.array([bias]), Activation.RELU,
+                   multiplier=np.array([m]), shift=np.array([s]))
+    plan = unit_act.unit_plan(layer, (0, 255))[0]
+    rng = np.random.default_rng(seed)
+    accs = set((rng.integers(0, 114_556, 200) + bias).tolist())
+    for p in plan.get("pieces", ()):  # the window's ends, and e around a byte's carry
+        accs |= {p["base"] + d for d in (-1, 0, 1, 255, 256, p["width"] - 1, p["width"])}
+    q = _inputs_reaching({a - bias for a in accs})
+    assume(len(q))
+    model = QModel("trunc", np.zeros(4), np.ones(4), [layer], output="scores")
     model.validate()
     run = run_build(build_library(model, 0x1000, [strategy]), q)
     want = reference.output_bytes(model, q)

@@ -51,6 +51,10 @@ UNROLLED = {
     "layer_fused": 9,       # php/sei/plp around the zero-page copies (counted)
     "layer0": 16,           # layer 0 copies c64ml_inptr to zero page
     "unit": 15,             # start constants (3 x lda #, sta zp)
+    "merged": 13,           # saved when a unit's first row runs: its start constant rides
+                            # on that product (25 cycles for 15 + 23)
+    "init_row": 5,          # a skipped row that starts accumulators: bne, jmp out, jmp back
+    "init_chunk": 3,        # the jmp over those out-of-line starts
     "copy": 21,             # unrolled-macs: the copy to dn_acc (3 x lda zp, sta abs)
     "row_proc": 6,          # tay + branch not taken (+ the load below)
     "row_skip": 7,          # tay + branch taken (+ the load below)
@@ -184,6 +188,14 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
         total += float(np.sum(rows * (load + p * (c["row_proc"] + c["group"] * groups
                                                   + c["weight"] * nz)
                                       + (1 - p) * c["row_skip"])))
+        order = unrolled.row_order(part)
+        starts = {}  # unit -> the row that starts it (unrolled.layer_code)
+        for r in order:
+            for u in np.flatnonzero(part[r]):
+                starts.setdefault(int(u), r)
+        total -= c["merged"] * float(sum(p[r] for r in starts.values()))
+        total += c["init_row"] * float(sum(1 - p[r] for r in set(starts.values())))
+        total += c["init_chunk"] if starts else 0
     return total
 
 

@@ -161,7 +161,10 @@ def piece_products(piece: dict) -> int:
 
 
 def _p_bytes(piece: dict) -> int:
-    return max(nbytes(piece["width"]) + nbytes(piece["m"]), (piece["t"] >> 3) + 2)
+    """Bytes of P the result needs: up to the byte holding bit t + 7 (the 8 result bits);
+    the bytes above never reach them."""
+    t = piece["t"]
+    return (t >> 3) + 1 + (t & 7 > 0)
 
 
 def needs_scratch(plans: list[dict] | None) -> int:
@@ -323,40 +326,49 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
     L: list[str] = []
     p = [f"{ZP}+{i}" for i in range(np_)]
     top = top_bit(piece)
-    terms = [(i, b, mb) for i in range(nd - top) for b, mb in enumerate(_bytes_of(m)) if mb]
+    # products wholly above P's top add nothing to the result
+    terms = [(i, b, mb) for i in range(nd - top) for b, mb in enumerate(_bytes_of(m))
+             if mb and i + b < np_]
     # byte by byte of e (Y holds one at a time); each product's carry runs to P's top,
     # so the order of the additions does not matter
-    if terms[0][0] + terms[0][1] != 0:  # P = c0, unless the first product starts at byte 0
-        L += [line for i in range(np_)
+    if not terms or terms[0][0] + terms[0][1] != 0:  # P = c0, unless the first product
+        L += [line for i in range(np_)           # starts at byte 0
               for line in (f"        lda #${_byte(c0, i):02X}", f"        sta {p[i]}")]
     current_y = 0  # which byte of e is in Y
     for n, (i, b, mb) in enumerate(terms):
         o = i + b
+        whole = o + 1 < np_  # else only the product's low byte reaches P
         if i != current_y:
             L.append(f"        ldy {e_bytes[i - 1]}")
             current_y = i
         if tables:  # the product's bytes straight from the tables, as the MACs read them
             lo, hi = f"        lda c64ml_p{mb}lo,y", f"        lda c64ml_p{mb}hi,y"
             L += ["        clc", lo]
-        else:
+        elif whole:
             lo, hi = f"        lda {ZL}", "        txa"
             L += ["        clc", f"        lda SQ1LO+{mb},y", f"        sbc SQ2LO+{255 - mb},y",
                   f"        sta {ZL}", f"        lda SQ1HI+{mb},y",
                   f"        sbc SQ2HI+{255 - mb},y",
                   "        tax                     ; e byte * m byte: high in X, low in ZL",
                   "        clc", lo]
+        else:
+            L += ["        clc", f"        lda SQ1LO+{mb},y",
+                  f"        sbc SQ2LO+{255 - mb},y   ; e byte * m byte: its low byte",
+                  "        clc"]
         if n == 0 and o == 0:  # the first product, with c0 added on the way into P
-            L += [f"        adc #${_byte(c0, 0):02X}", f"        sta {p[0]}", hi,
-                  f"        adc #${_byte(c0, 1):02X}", f"        sta {p[1]}"]
-            L += [line for k2 in range(2, np_) for line in
+            L += [f"        adc #${_byte(c0, 0):02X}", f"        sta {p[0]}"]
+            if whole:
+                L += [hi, f"        adc #${_byte(c0, 1):02X}", f"        sta {p[1]}"]
+            L += [line for k2 in range(1 + whole, np_) for line in
                   (f"        lda #${_byte(c0, k2):02X}", "        adc #0", f"        sta {p[k2]}")]
             continue
-        L += [f"        adc {p[o]}", f"        sta {p[o]}", hi,
-              f"        adc {p[o + 1]}", f"        sta {p[o + 1]}"]
-        if o + 2 < np_:  # the carry on up, byte by byte while it lasts
+        L += [f"        adc {p[o]}", f"        sta {p[o]}"]
+        if whole:
+            L += [hi, f"        adc {p[o + 1]}", f"        sta {p[o + 1]}"]
+        if o + 1 + whole < np_:  # the carry on up, byte by byte while it lasts
             skip = f"{tag}_{n}"
             L.append(f"        bcc {skip}")
-            for k2 in range(o + 2, np_):
+            for k2 in range(o + 1 + whole, np_):
                 L.append(f"        inc {p[k2]}")
                 if k2 < np_ - 1:
                     L.append(f"        bne {skip}")
@@ -366,7 +378,9 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
         L += [f"        lda {e_bytes[nd - 2]}           ; e's top byte: 0 or 1",
               f"        beq {skip}", "        clc"]
         for b, mb in enumerate(_bytes_of(m)):
-            L += [f"        lda {p[o + b]}", f"        adc #${mb:02X}", f"        sta {p[o + b]}"]
+            if o + b < np_:
+                L += [f"        lda {p[o + b]}", f"        adc #${mb:02X}",
+                      f"        sta {p[o + b]}"]
         L += [line for k2 in range(o + len(_bytes_of(m)), np_) for line in
               (f"        lda {p[k2]}", "        adc #0", f"        sta {p[k2]}")]
         L.append(f"{skip}:")

@@ -136,6 +136,51 @@ def _copy_zero_page(nbytes: int, tag: str, save: bool, straight: bool = False) -
         "        dex", f"        bpl {loop}"]
 
 
+def row_order(weights: np.ndarray) -> list[int]:
+    """The rows (inputs) with a nonzero weight, in the order the code adds them: the most
+    nonzero weights first (so each unit's first row, which also sets its start constant,
+    is likely a row that is seldom skipped), then by index."""
+    nz = np.count_nonzero(weights, axis=1)
+    return [int(i) for i in np.argsort(-nz, kind="stable") if nz[i]]
+
+
+def _start_lines(const: tuple[int, str], acc: tuple[str, str, str]) -> list[str]:
+    """acc = C (three lda #, sta zp)."""
+    c, note = const
+    return [line for b in range(3) for line in
+            (_ins(f"lda #${(c >> (8 * b)) & 0xFF:02X}", "" if b else note),
+             f"        sta {acc[b]}")]
+
+
+def _mac_lines(acc: tuple[str, str, str], w: int, note: str) -> list[str]:
+    """acc ± |w|·Y, Y in the Y register, carry clear (w > 0) or set (w < 0) before and after:
+    the 16-bit product from the tables, its carry or borrow on into the high byte."""
+    m, op = abs(w), "adc" if w > 0 else "sbc"
+    return [_ins(f"lda {acc[0]}", note), f"        {op} c64ml_p{m}lo,y", f"        sta {acc[0]}",
+            f"        lda {acc[1]}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}",
+            "        bcc *+5" if w > 0 else "        bcs *+5",
+            f"        {'inc' if w > 0 else 'dec'} {acc[2]}",
+            "        clc" if w > 0 else "        sec"]
+
+
+def _first_mac_lines(acc: tuple[str, str, str], w: int, c: int, note: str) -> list[str]:
+    """acc = C ± |w|·Y: a unit's first product with its start constant C, carry as in
+    _mac_lines (the high byte's carry or borrow out is only possible when C's high byte is
+    $FF or $00, and then the flag is put back)."""
+    m, op = abs(w), "adc" if w > 0 else "sbc"
+    b = [(c >> (8 * i)) & 0xFF for i in range(3)]
+    out = [_ins(f"lda #${b[0]:02X}", note), _ins(f"{op} c64ml_p{m}lo,y",
+                                                 f"on top of the start constant {_signed24(c)}"),
+           f"        sta {acc[0]}",
+           f"        lda #${b[1]:02X}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}",
+           f"        lda #${b[2]:02X}", f"        {op} #0", f"        sta {acc[2]}"]
+    if w > 0 and b[2] == 0xFF:
+        out.append("        clc")
+    elif w < 0 and b[2] == 0x00:
+        out.append("        sec")
+    return out
+
+
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
                save: bool = True, class_byte: bool = False,
                x_range: tuple[int, int] | None = None, tables: bool = False) -> list[str]:
@@ -181,22 +226,38 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         for j in units:
             L += [f"{acc(byte, j)} = ${acc_base(scratch) + byte * n + j - start:02X}"
                   for byte in range(3)]
-        L.append(f"        ; units {start}..{units[-1]}: start constants C[j] (the bias"
-                 + (", and -128 * the sum of the unit's weights for the s8 offset)"
-                    if s8 else ")"))
+        consts = {}
         for j in units:
             off = plans[j].get("offset") if plans else None   # (unit_act.unit_plan)
-            cj = int(c[j]) - (off or 0)
-            for byte in range(3):
-                note = "" if byte else f"acc[{j}] = {_signed24(cj)}" if off is None else \
-                    f"acc[{j}] - {off} = {_signed24(cj)}"
-                L += [_ins(f"lda #${(cj >> (8 * byte)) & 0xFF:02X}", note),
-                      f"        sta {acc(byte, j)}"]
-        for i in range(n_in):
+            consts[j] = (int(c[j]) - (off or 0)) & 0xFFFFFF, (
+                f"acc[{j}] = {_signed24(int(c[j]))}" if off is None else
+                f"acc[{j}] - {off} = {_signed24(int(c[j]) - off)}")
+        rows = row_order(layer.weights[:, start:start + n])
+        first = {}  # unit -> the row that starts its accumulator (its first in code order)
+        for r in rows:
+            for u in np.flatnonzero(layer.weights[r, start:start + n]):
+                first.setdefault(start + int(u), r)
+        L.append(f"        ; units {start}..{units[-1]}: start constants C[j] (the bias"
+                 + (", and -128 * the sum of the unit's weights for the s8 offset)"
+                    if s8 else ")") + ", each with its first row's product, or alone")
+        for j in units:
+            if j not in first:
+                L += _start_lines(consts[j], tuple(acc(b, j) for b in range(3)))
+        inits = {r: [j for j in units if first.get(j) == r] for r in rows}
+        if any(inits.values()):  # out of line: the start constants of a skipped first row
+            past = labels.layer(k, f"{start}_rows")
+            L.append(f"        jmp {past}")
+            for r, js in inits.items():
+                if js:
+                    L.append(f"{labels.layer(k, f'{start}_{r}_init')}:")
+                    for j in js:
+                        L += _start_lines(consts[j], tuple(acc(b, j) for b in range(3)))
+                    L.append(f"        jmp {labels.layer(k, f'{start}_{r}')}")
+            L.append(f"{past}:")
+        for i in rows:
             w = layer.weights[i, start:start + n]
-            if not np.any(w):
-                continue
             nxt = labels.layer(k, f"{start}_{i}")
+            skip = labels.layer(k, f"{start}_{i}_init") if inits[i] else nxt
             what = f"Y = x[{i}] XOR $80 = x[{i}]+128" if s8 else f"Y = x[{i}]"
             if src is None:
                 L += [_ins(f"ldy #{i}", what),
@@ -205,29 +266,20 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                 L.append(_ins(f"lda {src}+{i}", what))
             if s8:
                 L.append("        eor #$80")
-            L += ["        tay"] + ([_ins(f"beq {nxt}", "Y = 0 adds nothing")]
-                                    if np.count_nonzero(w) <= 5 else
-                                    [_ins("bne *+5", "Y = 0 adds nothing"), f"        jmp {nxt}"])
+            L += ["        tay"] + ([_ins(f"beq {skip}", "Y = 0 adds nothing")]
+                                    if np.count_nonzero(w) <= 5 and not inits[i] else
+                                    [_ins("bne *+5", "Y = 0 adds nothing"), f"        jmp {skip}"])
             pos = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] > 0]
             neg = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] < 0]
             x = f"(x[{i}]+128)" if s8 else f"x[{i}]"
-            if pos:
-                L.append("        clc")
-                for j, v in pos:
-                    L += [_ins(f"lda {acc(0, j)}", f"acc[{j}] += {v}*{x}"),
-                          f"        adc c64ml_p{v}lo,y", f"        sta {acc(0, j)}",
-                          f"        lda {acc(1, j)}", f"        adc c64ml_p{v}hi,y",
-                          f"        sta {acc(1, j)}", "        bcc *+5",
-                          f"        inc {acc(2, j)}", "        clc"]
-            if neg:
-                L.append("        sec")
-                for j, v in neg:
-                    m = -v
-                    L += [_ins(f"lda {acc(0, j)}", f"acc[{j}] += {v}*{x}"),
-                          f"        sbc c64ml_p{m}lo,y", f"        sta {acc(0, j)}",
-                          f"        lda {acc(1, j)}", f"        sbc c64ml_p{m}hi,y",
-                          f"        sta {acc(1, j)}", "        bcs *+5",
-                          f"        dec {acc(2, j)}", "        sec"]
+            for group, sign in ((pos, 1), (neg, -1)):
+                if group:
+                    L.append("        clc" if sign > 0 else "        sec")
+                for j, v in group:
+                    names = tuple(acc(b, j) for b in range(3))
+                    note = f"acc[{j}] += {v}*{x}"
+                    L += _first_mac_lines(names, v, consts[j][0], note) if first[j] == i \
+                        else _mac_lines(names, v, note)
             L.append(f"{nxt}:")
         if dst is None:
             L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where wide.s reads "
