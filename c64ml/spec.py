@@ -48,6 +48,9 @@ class Strategy(StrEnum):
     #                                  code, for a layer whose specialised units do not fit
     UNROLLED_MUL = "unrolled-mul"  # unrolled, and the specialised units multiply by product
     #                                tables (512 bytes per multiplier byte): fastest, biggest
+    SPLIT = "split"  # the rows with the most nonzero weights unrolled (as many as fit), the
+    #                  rest looped by dense.s first; specialised units (for a layer that does
+    #                  not fit unrolled whole)
 
     @property
     def unrolled(self) -> bool:
@@ -57,7 +60,7 @@ class Strategy(StrEnum):
     @property
     def specialised(self) -> bool:
         """Whether each unit's activation is code specialised for it (unit_act.py)."""
-        return self in (Strategy.UNROLLED, Strategy.UNROLLED_MUL)
+        return self in (Strategy.UNROLLED, Strategy.UNROLLED_MUL, Strategy.SPLIT)
 
 
 class Requant(StrEnum):

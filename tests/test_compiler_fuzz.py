@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from qmodel_strategies import models_with_inputs
 
 from c64ml.backend6502.compiler import build_library
+from c64ml.backend6502.unrolled import row_order
 from c64ml.errors import C64mlError
 from c64ml.exec import reference
 from c64ml.exec.jit import compile_qmodel
@@ -26,8 +27,9 @@ from c64ml.verify.harness import run_build
 COUNT = {"models": 0}
 
 
-def check(model: QModel, q: np.ndarray, strategies: list[str] | None = None) -> None:
-    build = build_library(model, origin=0x1000, strategies=strategies)
+def check(model: QModel, q: np.ndarray, strategies: list[str] | None = None,
+          split_rows: dict[int, int] | None = None) -> None:
+    build = build_library(model, origin=0x1000, strategies=strategies, split_rows=split_rows)
     run = run_build(build, q)                       # the fast engine (the default)
     got = run.outputs
     ref = run_build(build, q[:2], engine="reference")   # the reference core: same everything
@@ -59,8 +61,25 @@ def test_random_models_with_every_strategy(case, strategies, codebook, prune):
     COUNT["models"] += 1
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models_with_inputs(max_layers=3, max_width=12, max_inputs=12),
+       st.lists(st.sampled_from(list(Strategy)), min_size=3, max_size=3),
+       st.lists(st.floats(0, 1), min_size=3, max_size=3), st.sampled_from([0.0, 0.3]))
+def test_split_layers_cut_anywhere(case, strategies, cuts, prune):
+    """Layer 0 split (split.py), the other layers any strategy, split ones too, each cut
+    anywhere: from every row looped (dense.s, then the specialised units) to none."""
+    model, q = case
+    model = compress(model, 4, prune)
+    strategies = [Strategy.SPLIT] + strategies[1:len(model.layers)]
+    rows = {k: int(round(c * len(row_order(layer.weights))))
+            for k, (layer, st_, c) in enumerate(zip(model.layers, strategies, cuts))
+            if st_ == Strategy.SPLIT}
+    check(model, q[:6], strategies, rows)
+    COUNT["models"] += 1
+
+
 def test_at_least_200_random_models_ran():
-    assert COUNT["models"] >= 320
+    assert COUNT["models"] >= 380
 
 
 def _layer(w, b, act, m=None, s=None, table=None):

@@ -67,11 +67,12 @@ def test_size_is_all_loops_and_speed_on_few_magnitudes_all_unrolled():
 
 def test_speed_falls_back_layer_by_layer_and_still_fits(three_layers):
     m, q = three_layers
-    # the layer whose unrolled code saves the fewest cycles per byte turns back first
-    assert candidate_strategies(m, "speed", BUDGET)[:2] == [["loop", "loop", "unrolled-mul"],
+    # the layer whose unrolled code saves the fewest cycles per byte turns back first, and
+    # each layer that turns back is first tried split (its heaviest rows unrolled)
+    assert candidate_strategies(m, "speed", BUDGET)[:3] == [["loop", "split", "unrolled"],
+                                                            ["loop", "loop", "unrolled-mul"],
                                                             ["loop", "loop", "unrolled"]]
-    build = build_optimized(m, "speed")
-    assert build.strategies == ["loop", "loop", "unrolled-mul"]
+    build = build_library(m, None, ["loop", "loop", "unrolled-mul"])
     assert build.end <= IO_START and build.byte_counts()["total"] <= BUDGET
     run = _bit_exact(build, q)
     loops = build_library(m, None, ["loop"] * 3)
@@ -81,6 +82,28 @@ def test_speed_falls_back_layer_by_layer_and_still_fits(three_layers):
     slack = np.array([L.n_in * L.n_out + L.n_in + L.n_out + 20 for L in m.layers[:2]])
     assert np.all(np.abs(ref.layer_cycles[:, :2] - run.layer_cycles[:, :2]) <= slack)
     assert np.all(run.layer_cycles[:, 2] < ref.layer_cycles[:, 2])
+
+
+def test_a_layer_too_big_to_unroll_is_split_and_runs_faster(three_layers):
+    """The 60-40 layer does not fit unrolled: split, its heaviest rows unrolled in the memory
+    left (split.rows_that_fit), the rest looped; bit-exact, and on every sample that layer
+    takes at most 85 % of the cycles it takes as a loop (random inputs, few zeros)."""
+    from c64ml.backend6502 import split
+    from c64ml.backend6502.unrolled import row_order
+
+    m, q = three_layers
+    build = build_optimized(m, "speed")
+    assert build.strategies == ["loop", "split", "unrolled"]
+    assert build.byte_counts()["total"] <= BUDGET
+    rows = build.split_rows[1]
+    assert 0 < rows < 60
+    fast, slow = split.parts(m.layers[1], rows)
+    assert fast == row_order(m.layers[1].weights)[:rows]   # the most nonzero weights first
+    run = _bit_exact(build, q)
+    loop = run_build(build_library(m, None, ["loop", "loop", "unrolled"]), q)
+    assert np.all(run.layer_cycles[:, 1] <= 0.85 * loop.layer_cycles[:, 1]), rows
+    report = layer_report(build, run.layer_cycles, run.phase_cycles)
+    assert report[1]["unrolled_rows"] == rows and report[1]["data_bytes"] == 40 * (len(slow) + 3)
 
 
 def test_reserve_leaves_that_many_bytes_free():

@@ -98,7 +98,8 @@ def driver_parts() -> dict[str, str]:
 
 def app_source(model: QModel, records: bytes, record_size: int, k: int, total: int,
                labelled: bool, vice_exit: bool, bank_out_basic: bool,
-               strategies: list[str] | None = None) -> str:
+               strategies: list[str] | None = None,
+               split_rows: dict[int, int] | None = None) -> str:
     """The whole program: equates, the driver's parts (src/app.s) this model and these
     options need, strings, print/timer runtime, samples, inference."""
     argmax = model.output == "argmax"
@@ -149,14 +150,17 @@ def app_source(model: QModel, records: bytes, record_size: int, k: int, total: i
           + ("label, " if labelled else "") + f"{nout} expected output bytes, "
           f"{model.inputs} input bytes ----", "app_samples:"]
     L += byte_lines(records[:k * record_size], 32)
-    L += ["app_samples_end:", "", inference_source(model, bank_out_basic, strategies)]
+    L += ["app_samples_end:", "",
+          inference_source(model, bank_out_basic, strategies, split_rows=split_rows)]
     return "\n".join(L)
 
 
 def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
-              strategies: list[str] | None = None) -> AppBuild:
+              strategies: list[str] | None = None,
+              split_rows: dict[int, int] | None = None) -> AppBuild:
     """Compile the app for ``model`` with as many samples of ``dataset`` as fit in memory,
-    with one code strategy per layer (c64ml/backend6502/strategy.py; default all "loop")."""
+    with one code strategy per layer (c64ml/backend6502/strategy.py; default all "loop")
+    and, for ``split`` layers, the rows unrolled (split.py)."""
     total = len(dataset)
     if total == 0:
         raise C64mlError("the data set holds no samples to embed in the app", field="data")
@@ -166,7 +170,8 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
     records, size = _records(model, dataset.head(total), labelled)
 
     def src(k: int, bank: bool) -> str:
-        return app_source(model, records, size, k, total, labelled, vice_exit, bank, strategies)
+        return app_source(model, records, size, k, total, labelled, vice_exit, bank, strategies,
+                          split_rows)
 
     def fits(k: int) -> bool:
         """Whether k samples fit with BASIC banked out (the largest region)."""
@@ -199,5 +204,6 @@ def build_app(model: QModel, dataset: Dataset, vice_exit: bool = False,
             program.symbols[labels.OUT] + model.n_out:
         raise C64mlError("internal: c64ml_class does not follow c64ml_out")
     return AppBuild(model, source, program, bank, dict(program.symbols),
-                    layer_strategies(strategies, len(model.layers)), samples=k, total=total,
+                    layer_strategies(strategies, len(model.layers)), split_rows=split_rows,
+                    samples=k, total=total,
                     record_size=size, labelled=labelled)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.backend6502 import costmodel, labels, unit_act, unrolled, wide
+from c64ml.backend6502 import costmodel, labels, split, unit_act, unrolled, wide
 from c64ml.backend6502.memory_plan import bank_back, bank_out
 from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, byte_planes, tables_source
@@ -148,12 +148,17 @@ def data_size(model: QModel, strategies: list[Strategy] | None = None) -> int:
     return total
 
 
-def product_magnitudes(model: QModel, strategies: list[Strategy]) -> set[int]:
-    """The m of every m·Y table a program needs: its unrolled layers' weight magnitudes and
-    the multiplier bytes of its ``unrolled-mul`` layers' units."""
+def product_magnitudes(model: QModel, strategies: list[Strategy],
+                       split_rows: dict[int, int] | None = None) -> set[int]:
+    """The m of every m·Y table a program needs: its unrolled layers' weight magnitudes (a
+    split layer's unrolled rows') and the multiplier bytes of its ``unrolled-mul`` layers'
+    units."""
     out: set[int] = set()
-    for k, (layer, st) in enumerate(zip(model.layers, strategies)):
-        if st.unrolled:
+    for k, (layer, st, kind) in enumerate(zip(model.layers, strategies, model.input_kinds())):
+        if st == Strategy.SPLIT and not wide.takes_wide_path(layer, kind, st):
+            fast, _ = split.parts(layer, split.rows_of(split_rows, k, layer))
+            out |= {int(m) for m in np.unique(np.abs(layer.weights[fast])) if m}
+        elif st.unrolled:
             out |= unrolled.magnitudes(layer)
         if st == Strategy.UNROLLED_MUL:
             out |= unit_act.table_multipliers(model.layers, k)
@@ -289,10 +294,11 @@ def zp_borrowed_once(model: QModel, strategies: list[Strategy] | None = None) ->
 
 def inference_source(model: QModel, bank_out_basic: bool = False,
                      strategies: list[Strategy] | None = None,
-                     zp_straight: bool = False) -> str:
+                     zp_straight: bool = False, split_rows: dict[int, int] | None = None) -> str:
     """The full assembly source: entry point, runtime, tables, data and buffers.
     ``zp_straight``: zero page borrowed once is saved and restored by straight-line code
-    however many bytes it is (faster, 5 bytes of code a byte each way).
+    however many bytes it is (faster, 5 bytes of code a byte each way). ``split_rows``: rows
+    unrolled per ``split`` layer (split.rows_of).
 
     Labels a program may use (docs/abi.md): ``c64ml_infer`` (JSR/SYS entry),
     ``c64ml_in`` (input bytes), ``c64ml_inptr`` (address layer 0 reads; defaults
@@ -302,12 +308,16 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     data = layer_data(model)
     n = len(model.layers)
     strategies = layer_strategies(strategies, n)
-    unrolled_mags = product_magnitudes(model, strategies)
+    unrolled_mags = product_magnitudes(model, strategies, split_rows)
     widest = max(layer.n_out for layer in model.layers[:-1]) if n > 1 else 1
     widest_acc = max(layer.n_out for layer in model.layers)
     max_levels = max((len(d.levels) - 1 for d, st in zip(data, strategies)
                       if d.levels is not None and st == Strategy.LOOP and not d.wide),
                      default=0)
+    max_levels = max([max_levels] + [
+        split.looped_levels(layer, split.parts(layer, split.rows_of(split_rows, k, layer))[1])
+        for k, (layer, st) in enumerate(zip(model.layers, strategies))
+        if st == Strategy.SPLIT])
     last = model.layers[-1]
     L: list[str] = [
         f"; c64ml inference routine for model \"{asm_comment(model.name)}\": "
@@ -356,6 +366,11 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L += unrolled.zero_page_equates()
     if any(fused):
         L.append("c64ml_best: .res 1")
+    gathered = [len(split.parts(layer, split.rows_of(split_rows, k, layer))[1])
+                for k, (layer, st) in enumerate(zip(model.layers, strategies))
+                if st == Strategy.SPLIT]
+    if gathered:
+        L.append(f"{split.GATHER}: .res {max(gathered)}")
     L += ["c64ml_bss_end:", "", "c64ml_code:", "c64ml_infer:"]
     if bank_out_basic:  # this stub stays below $A000; the rest may lie under BASIC ROM
         L += bank_out("c64ml_save01") + ["        jsr c64ml_body"] + bank_back("c64ml_save01")
@@ -384,11 +399,18 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                      f"{layer.n_out}, {layer.activation}, {kind} inputs, unrolled")
             if once and k == 0:  # zero page borrowed once, for every layer
                 L += unrolled.save_zero_page(borrowed, "c64ml_zp", zp_straight)
+            rows = pre = None
+            if strategies[k] == Strategy.SPLIT:
+                fast, slow = split.parts(layer, split.rows_of(split_rows, k, layer))
+                if slow:  # (none looped: the layer is unrolled whole)
+                    rows, pre = fast, split.prelude(k, layer, kind, None if k == 0 else src,
+                                                    slow)
             L += unrolled.layer_code(k, layer, kind, None if k == 0 else src, dst, save=not once,
                                      class_byte=k == n - 1 and layer.n_out == 1
                                      and model.output == "argmax",
                                      x_range=unit_act.input_range(model.layers, k),
-                                     tables=strategies[k] == Strategy.UNROLLED_MUL)
+                                     tables=strategies[k] == Strategy.UNROLLED_MUL,
+                                     rows=rows, prelude=pre)
             continue
         entry, what = (("ly_set", "dn_* and ac_* from it") if k else
                        ("ly_set_w", "all but dn_in")) if loop else \
@@ -448,6 +470,11 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             L += wide.data_lines(k, layer, kind, strategies[k], byte_lines, d.chunk_constants)
             continue
         if fused[k]:
+            if strategies[k] == Strategy.SPLIT:
+                L += split.data_lines(k, layer, kind, unit_act.input_range(model.layers, k),
+                                      split.rows_of(split_rows, k, layer),
+                                      k == n - 1 and layer.n_out == 1
+                                      and model.output == "argmax")
             continue
         if strategies[k] == Strategy.LOOP:
             if d.levels is not None:

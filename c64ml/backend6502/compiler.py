@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from c64ml.asm.assembler import Program, assemble
-from c64ml.backend6502 import labels, unit_act, unrolled, wide
+from c64ml.backend6502 import labels, split, unit_act, unrolled, wide
 from c64ml.backend6502.codegen import (
     data_size,
     has_wide,
@@ -45,6 +45,7 @@ class Build:
     symbols: dict[str, int] = field(default_factory=dict)
     strategies: list[Strategy] | None = None  # one per layer (None: all loop)
     zp_straight: bool = False  # zero page saved and restored straight-line (codegen.py)
+    split_rows: dict[int, int] | None = None  # rows unrolled per split layer (split.py)
     runtime_files: tuple[str, ...] = INFERENCE_FILES  # the runtime6502 files assembled in
 
     @property
@@ -131,46 +132,54 @@ def place(make_source, origin: int, what: str, name: str, estimate: int = 0,
     raise too_big(program.symbols[labels.END] - origin, origin, what)
 
 
-def estimate_bytes(model: QModel, strategies: list[Strategy] | None) -> int:
+def estimate_bytes(model: QModel, strategies: list[Strategy] | None,
+                   split_rows: dict[int, int] | None = None) -> int:
     """A lower bound on a build's size: model data, unrolled code, product tables, runtime."""
     strategies = layer_strategies(strategies, len(model.layers))
     size = data_size(model, strategies) + RUNTIME_BYTES
     for k, (layer, st, kind) in enumerate(zip(model.layers, strategies, model.input_kinds())):
-        if st.unrolled:
+        if st == Strategy.SPLIT and not wide.takes_wide_path(layer, kind, st):
+            size += split.code_bytes(layer, split.rows_of(split_rows, k, layer))
+        elif st.unrolled:
             size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
         if st.specialised and not wide.takes_wide_path(layer, kind, st):
             size += unit_act.code_bytes(model.layers, k, st == Strategy.UNROLLED_MUL)
-    return size + 512 * len(product_magnitudes(model, strategies))
+    return size + 512 * len(product_magnitudes(model, strategies, split_rows))
 
 
 def build_library(model: QModel, origin: int | None = None,
-                  strategies: list[Strategy] | None = None, budget: int | None = None) -> Build:
+                  strategies: list[Strategy] | None = None, budget: int | None = None,
+                  split_rows: dict[int, int] | None = None) -> Build:
     """Compile ``model`` into a stand-alone inference routine at ``origin`` (default: planned),
-    with one strategy per layer (default: every layer loops).
+    with one strategy per layer (default: every layer loops); ``split_rows``: rows unrolled
+    per ``split`` layer (default: split.default_rows).
 
     Zero page borrowed once for the whole inference is saved and restored straight-line
     when that still fits (below $D000, and in ``budget`` bytes if given), else by loops."""
     strategies = layer_strategies(strategies, len(model.layers))
+    if split_rows is None:
+        split_rows = {k: split.default_rows(layer) for k, (layer, st)
+                      in enumerate(zip(model.layers, strategies)) if st == Strategy.SPLIT}
     extra = unrolled.straight_copy_extra_bytes(zp_borrowed_once(model, strategies))
     if extra:
         try:
-            build = _build_library(model, origin, strategies, extra)
+            build = _build_library(model, origin, strategies, extra, split_rows)
             if budget is None or build.byte_counts()["total"] <= budget:
                 return build
         except DoesNotFit:
             pass
-    return _build_library(model, origin, strategies, 0)
+    return _build_library(model, origin, strategies, 0, split_rows)
 
 
 def _build_library(model: QModel, origin: int | None, strategies: list[Strategy],
-                   straight_extra: int) -> Build:
+                   straight_extra: int, split_rows: dict[int, int]) -> Build:
     """build_library's work, the zero page copied straight-line if ``straight_extra`` (the
     bytes that costs) is not 0."""
     straight = straight_extra > 0
-    estimate = estimate_bytes(model, strategies) + straight_extra
+    estimate = estimate_bytes(model, strategies, split_rows) + straight_extra
 
     def source(bank: bool) -> str:
-        return inference_source(model, bank, strategies, straight)
+        return inference_source(model, bank, strategies, straight, split_rows)
 
     if origin is None:
         if estimate > IO_START - BASIC_START:
@@ -179,11 +188,11 @@ def _build_library(model: QModel, origin: int | None, strategies: list[Strategy]
         origin = default_library_origin(placed[0].symbols[labels.END] - LOWEST_ORIGIN)
         if origin == LOWEST_ORIGIN:
             return Build(model, placed[1], placed[0], placed[2], dict(placed[0].symbols),
-                         strategies, straight)
+                         strategies, straight, split_rows)
     if not (BASIC_START <= origin < 0xA000 or 0xC000 <= origin < 0xD000):
         raise C64mlError(f"origin ${origin:04X} is not in RAM that BASIC can call "
                          "($0801-$9FFF or $C000-$CFFF)")
     program, source_text, bank = place(source, origin, f"model {model.name!r}", model.name,
                                        estimate)
     return Build(model, source_text, program, bank, dict(program.symbols), strategies,
-                 straight)
+                 straight, split_rows)

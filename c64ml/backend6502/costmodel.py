@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from c64ml.backend6502 import unit_act, unrolled, wide
+from c64ml.backend6502 import split, unit_act, unrolled, wide
 from c64ml.errors import C64mlError
 from c64ml.exec.reference import activate, requantize
 from c64ml.model.qmodel import QLayer, QModel
@@ -63,6 +63,12 @@ UNROLLED = {
     "s8": 2,                # eor #$80 for s8 inputs
     "group": 2,             # clc or sec before a run of same-sign weights
     "weight": 23.7,         # fitted: 23, or 29 when a carry reaches the high byte
+}
+SPLIT = {
+    "call": 80,             # dense.s's parameters set in code and the jsr (counted)
+    "gather0": 11,          # layer 0: ldy #, lda (zp),y, sta abs per looped row
+    "gather": 8,            # later layers: lda abs, sta abs
+    "copy": 21,             # per unit: dn_acc0/1/2 to zero page, instead of start constants
 }
 LOOP = {
     "layer": 504,           # fitted: dense.s fixed, ly_set(_w) and its call
@@ -157,13 +163,26 @@ def dense_levels(layer: QLayer) -> bool:
 
 
 def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,
-                      nonzero_rate: np.ndarray, zp_bytes: int | None = None) -> float:
+                      nonzero_rate: np.ndarray, zp_bytes: int | None = None,
+                      split_rows: int | None = None) -> float:
     """Mean cycles of the accumulation given each input's rate of being nonzero (0..1);
-    ``zp_bytes``: the zero page this layer copies (None: its own, for one unrolled layer)."""
+    ``zp_bytes``: the zero page this layer copies (None: its own, for one unrolled layer);
+    ``split_rows``: rows unrolled, for a ``split`` layer (split.py; None: its default)."""
     _check_narrow(layer, kind)
     strategy = parse(Strategy, strategy, "strategy")
     p = np.asarray(nonzero_rate, dtype=np.float64)
     w = layer.weights
+    fast, slow = split.parts(layer, split.default_rows(layer) if split_rows is None
+                             else split_rows) if strategy == Strategy.SPLIT else ([], [])
+    if slow:  # split: dense.s on the looped rows, then the unrolled ones
+        looped = QLayer(w[slow], layer.bias, layer.activation)
+        quick = QLayer(np.where(np.isin(np.arange(layer.n_in), fast)[:, None], w, 0),
+                       layer.bias, layer.activation)
+        c = SPLIT
+        return (accumulate_cycles(looped, kind, Strategy.LOOP, False, p[slow])
+                + c["call"] + (c["gather0"] if first else c["gather"]) * len(slow)
+                + accumulate_cycles(quick, kind, Strategy.UNROLLED, first, p, zp_bytes,
+                                    -1) + (c["copy"] - UNROLLED["unit"]) * layer.n_out)
     if strategy == Strategy.LOOP:
         c = LOOP
         row = c["row_proc"] + c["mac"] * layer.n_out
@@ -190,7 +209,7 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
                                       + (1 - p) * c["row_skip"])))
         order = unrolled.row_order(part)
         starts = {}  # unit -> the row that starts it (unrolled.layer_code)
-        for r in order:
+        for r in order if split_rows != -1 else ():  # (-1: a split layer's unrolled rows)
             for u in np.flatnonzero(part[r]):
                 starts.setdefault(int(u), r)
         total -= c["merged"] * float(sum(p[r] for r in starts.values()))
@@ -272,9 +291,10 @@ def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray, tables: bool 
 
 
 def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None = None,
-                zp_straight: bool = False) -> list[LayerCost]:
+                zp_straight: bool = False, split_rows: dict[int, int] | None = None
+                ) -> list[LayerCost]:
     """Predicted mean cycles of each layer of ``model`` on input bytes ``q`` (N × inputs);
-    ``zp_straight`` as the build's (compiler.Build)."""
+    ``zp_straight`` and ``split_rows`` as the build's (compiler.Build)."""
     strategies = layer_strategies(strategies, len(model.layers))
     x = model.checked_input_bytes(q).astype(np.int64)
     kinds = model.input_kinds()
@@ -292,7 +312,8 @@ def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None 
             act = unit_cycles(layer, plans, acc, st == Strategy.UNROLLED_MUL)
         else:
             act = activate_cycles(layer, acc)
-        accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp)
+        accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp,
+                                       (split_rows or {}).get(k))
         if once:  # saved in layer 0, restored at the end of the last layer
             accumulate += zp_copy_cycles(zp_once, zp_straight) / 2 * (
                 (k == 0) + (k == len(strategies) - 1))
@@ -309,9 +330,10 @@ TAIL_UNROLLED = {"fixed": 23, "argmax_unit": 21.3}
 
 
 def inference_cycles(model: QModel, q: np.ndarray, strategies: list[Strategy] | None = None,
-                     zp_straight: bool = False) -> float:
+                     zp_straight: bool = False, split_rows: dict[int, int] | None = None
+                     ) -> float:
     """Predicted mean cycles of one inference (``c64ml_infer``, what verify measures);
-    ``zp_straight`` as the build's (compiler.Build)."""
+    ``zp_straight`` and ``split_rows`` as the build's (compiler.Build)."""
     strategies = layer_strategies(strategies, len(model.layers))
     argmax = model.output == "argmax"
     if strategies[-1].specialised:  # the unrolled argmax of codegen.argmax_code
@@ -319,7 +341,8 @@ def inference_cycles(model: QModel, q: np.ndarray, strategies: list[Strategy] | 
                                          if argmax else 0)
     else:
         tail = TAIL["fixed"] + (TAIL["argmax_unit"] * model.n_out if argmax else 0)
-    return sum(c.total for c in layer_costs(model, q, strategies, zp_straight)) + tail
+    return sum(c.total for c in layer_costs(model, q, strategies, zp_straight, split_rows)) \
+        + tail
 
 
 def static_layer_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy,

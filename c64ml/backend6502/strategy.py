@@ -6,18 +6,21 @@
   cycles per multiply-accumulate, no cycles at all for zero weights; 19 bytes of code per
   nonzero weight plus 512 bytes of table per distinct weight magnitude.
 
+- ``split`` (c64ml/backend6502/split.py): a layer that does not fit unrolled whole has its
+  rows with the most nonzero weights unrolled, as many as fit, and the rest looped.
+
 ``--optimize size`` uses loops everywhere. ``--optimize speed`` starts from all layers
 unrolled and turns layers back into loops until the program fits, first the layer whose
 unrolled code saves the fewest cycles per byte (by costmodel.py, with every input nonzero),
-with ``reserve`` bytes left for whatever shares memory with the model (an app's samples, a
-demo's driver).
+each first tried split, with ``reserve`` bytes left for whatever shares memory with the
+model (an app's samples, a demo's driver).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from c64ml.backend6502 import costmodel, labels, unrolled, wide
+from c64ml.backend6502 import costmodel, labels, split, unrolled, wide
 from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
 from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
@@ -40,12 +43,17 @@ def candidate_strategies(model: QModel, optimize: Optimize, budget: int) -> list
     by_units = sorted(range(n), key=lambda k: -model.layers[k].n_out)
     out: list[list[Strategy]] = []
     loops: list[int] = []
+    kinds = model.input_kinds()
     for k in [None] + by_gain:
         if k is not None:
             loops.append(k)
         current = [Strategy.LOOP if i in loops else Strategy.UNROLLED for i in range(n)]
         variants = [[Strategy.UNROLLED_MUL if s == Strategy.UNROLLED else s for s in current],
                     current.copy()]
+        if k is not None and not wide.takes_wide_path(model.layers[k], kinds[k], Strategy.SPLIT):
+            cut = [Strategy.SPLIT if i == k else s for i, s in enumerate(current)]
+            if cut not in out and estimate_bytes(model, cut, {k: 0}) <= budget:
+                out.append(cut)  # its rows: as many as fit (build_optimized)
         for j in by_units:
             if current[j] == Strategy.UNROLLED:
                 current[j] = Strategy.UNROLLED_MACS
@@ -78,16 +86,30 @@ def build_optimized(model: QModel, optimize: Optimize = Optimize.SIZE, origin: i
     budget = IO_START - (origin or BASIC_START) - reserve
     last_error = None
     for strategies in candidate_strategies(model, optimize, budget):
-        try:
-            build = build_library(model, origin, strategies, budget)
-        except C64mlError as e:
-            last_error = e
-            continue
-        if build.byte_counts()["total"] <= budget:
-            return build
+        for split_rows in _split_rows_to_try(model, strategies, budget):
+            try:
+                build = build_library(model, origin, strategies, budget, split_rows)
+            except C64mlError as e:
+                last_error = e
+                continue
+            if build.byte_counts()["total"] <= budget:
+                return build
     if last_error is not None:
         raise last_error
     return build_library(model, origin)
+
+
+def _split_rows_to_try(model: QModel, strategies: list[Strategy], budget: int
+                       ) -> list[dict[int, int] | None]:
+    """For a strategy list with a ``split`` layer: the rows to unroll in it, as many as the
+    size estimate leaves room for, then fewer (the estimate is a lower bound); else None."""
+    ks = [k for k, st in enumerate(strategies) if st == Strategy.SPLIT]
+    if not ks:
+        return [None]
+    k = ks[0]
+    room = budget - estimate_bytes(model, strategies, {k: 0})
+    rows = split.rows_that_fit(model.layers[k], room)
+    return [{k: r} for r in dict.fromkeys((rows, rows * 9 // 10, rows * 3 // 4, rows // 2))]
 
 
 def layer_report(build: Build, layer_cycles: np.ndarray,
@@ -108,6 +130,9 @@ def layer_report(build: Build, layer_cycles: np.ndarray,
         code = ends[k] - s[labels.layer(k, "begin")]
         if wide.takes_wide_path(layer, model.input_kinds()[k], st):
             data = wide.data_size(layer, st)
+        elif st == Strategy.SPLIT:  # the looped rows' weights and start constants
+            slow = split.parts(layer, split.rows_of(build.split_rows, k, layer))[1]
+            data = (len(slow) + 3) * layer.n_out
         elif st.specialised:  # specialised units: constants live in the code
             data = 0
         else:
@@ -120,6 +145,8 @@ def layer_report(build: Build, layer_cycles: np.ndarray,
         cycles = float(layer_cycles[:, k].mean())
         row = {"layer": k, "shape": f"{layer.n_in}x{layer.n_out}",
                "activation": layer.activation, "strategy": st, "macs": macs,
+               **({"unrolled_rows": split.rows_of(build.split_rows, k, layer)}
+                  if st == Strategy.SPLIT else {}),
                "nonzero_weights": int(np.count_nonzero(layer.weights)),
                "cycles_mean": cycles, "cycles_per_mac": cycles / macs,
                "code_bytes": code, "data_bytes": data}
@@ -139,7 +166,9 @@ def report_text(rows: list[dict]) -> str:
         head += f" {'accumulate':>10} {'activate':>8} {'other':>6}"
     lines = [head]
     for r in rows:
-        line = (f"{r['layer']:>5} {r['shape']:>7} {r['activation']:<9} {r['strategy']:<9} "
+        strategy = str(r["strategy"]) + (f":{r['unrolled_rows']}" if "unrolled_rows" in r
+                                         else "")
+        line = (f"{r['layer']:>5} {r['shape']:>7} {r['activation']:<9} {strategy:<9} "
                 f"{r['nonzero_weights']:>7} {r['cycles_mean']:>9.0f} "
                 f"{r['cycles_per_mac']:>7.1f} {r['code_bytes']:>6} {r['data_bytes']:>6}")
         if split:

@@ -183,7 +183,8 @@ def _first_mac_lines(acc: tuple[str, str, str], w: int, c: int, note: str) -> li
 
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
                save: bool = True, class_byte: bool = False,
-               x_range: tuple[int, int] | None = None, tables: bool = False) -> list[str]:
+               x_range: tuple[int, int] | None = None, tables: bool = False,
+               rows: list[int] | None = None, prelude: list[str] | None = None) -> list[str]:
     """Assembly for layer ``k``.
 
     ``src`` is the label of the input buffer, or None for layer 0 (read via c64ml_inptr).
@@ -195,11 +196,18 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     wide.s). ``save``: borrow zero page for this layer alone (else the caller has).
     ``x_range``: the values the inputs can take (unit_act.input_range), for ``dst``;
     ``tables``: the units multiply by m·Y tables (the ``unrolled-mul`` strategy).
+    ``rows``: only these rows' products (a split layer, split.py), after ``prelude``, code
+    that leaves the sums of the other rows, start constants included, in dn_acc0/1/2: each
+    accumulator starts from there.
     """
     from c64ml.backend6502 import unit_act
 
     c = start_constants(layer.bias, layer.weights, kind)
     n_in, n_out = layer.weights.shape
+    weights = layer.weights
+    if rows is not None:  # the other rows add nothing here
+        weights = np.zeros_like(layer.weights)
+        weights[rows] = layer.weights[rows]
     s8 = kind == "s8"
     plans = unit_act.unit_plan(layer, x_range, offsets=not class_byte) \
         if dst is not None else None
@@ -222,6 +230,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
 
         if dst is not None:
             L.append(f"{labels.phase_mark(k, Phase.ACCUMULATE, start // CHUNK)}:")
+        if prelude and start == 0:
+            L += prelude
         L.append(f"        ; units {start}..{units[-1]}: their accumulators in zero page")
         for j in units:
             L += [f"{acc(byte, j)} = ${acc_base(scratch) + byte * n + j - start:02X}"
@@ -232,18 +242,23 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
             consts[j] = (int(c[j]) - (off or 0)) & 0xFFFFFF, (
                 f"acc[{j}] = {_signed24(int(c[j]))}" if off is None else
                 f"acc[{j}] - {off} = {_signed24(int(c[j]) - off)}")
-        rows = row_order(layer.weights[:, start:start + n])
+        order = row_order(weights[:, start:start + n])
         first = {}  # unit -> the row that starts its accumulator (its first in code order)
-        for r in rows:
-            for u in np.flatnonzero(layer.weights[r, start:start + n]):
+        for r in order if prelude is None else ():
+            for u in np.flatnonzero(weights[r, start:start + n]):
                 first.setdefault(start + int(u), r)
-        L.append(f"        ; units {start}..{units[-1]}: start constants C[j] (the bias"
-                 + (", and -128 * the sum of the unit's weights for the s8 offset)"
-                    if s8 else ")") + ", each with its first row's product, or alone")
+        if prelude is not None:
+            L.append(f"        ; units {start}..{units[-1]}: from the looped rows' sums")
+            L += [f"        {op} {name}" for j in units for b in range(3)
+                  for op, name in (("lda", f"dn_acc{b}+{j}"), ("sta", acc(b, j)))]
+        else:
+            L.append(f"        ; units {start}..{units[-1]}: start constants C[j] (the bias"
+                     + (", and -128 * the sum of the unit's weights for the s8 offset)"
+                        if s8 else ")") + ", each with its first row's product, or alone")
         for j in units:
-            if j not in first:
+            if j not in first and prelude is None:
                 L += _start_lines(consts[j], tuple(acc(b, j) for b in range(3)))
-        inits = {r: [j for j in units if first.get(j) == r] for r in rows}
+        inits = {r: [j for j in units if first.get(j) == r] for r in order}
         if any(inits.values()):  # out of line: the start constants of a skipped first row
             past = labels.layer(k, f"{start}_rows")
             L.append(f"        jmp {past}")
@@ -254,8 +269,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                         L += _start_lines(consts[j], tuple(acc(b, j) for b in range(3)))
                     L.append(f"        jmp {labels.layer(k, f'{start}_{r}')}")
             L.append(f"{past}:")
-        for i in rows:
-            w = layer.weights[i, start:start + n]
+        for i in order:
+            w = weights[i, start:start + n]
             nxt = labels.layer(k, f"{start}_{i}")
             skip = labels.layer(k, f"{start}_{i}_init") if inits[i] else nxt
             what = f"Y = x[{i}] XOR $80 = x[{i}]+128" if s8 else f"Y = x[{i}]"
@@ -269,8 +284,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
             L += ["        tay"] + ([_ins(f"beq {skip}", "Y = 0 adds nothing")]
                                     if np.count_nonzero(w) <= 5 and not inits[i] else
                                     [_ins("bne *+5", "Y = 0 adds nothing"), f"        jmp {skip}"])
-            pos = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] > 0]
-            neg = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] < 0]
+            pos = [(j, int(weights[i, j])) for j in units if weights[i, j] > 0]
+            neg = [(j, int(weights[i, j])) for j in units if weights[i, j] < 0]
             x = f"(x[{i}]+128)" if s8 else f"x[{i}]"
             for group, sign in ((pos, 1), (neg, -1)):
                 if group:
@@ -278,7 +293,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                 for j, v in group:
                     names = tuple(acc(b, j) for b in range(3))
                     note = f"acc[{j}] += {v}*{x}"
-                    L += _first_mac_lines(names, v, consts[j][0], note) if first[j] == i \
+                    L += _first_mac_lines(names, v, consts[j][0], note) if first.get(j) == i \
                         else _mac_lines(names, v, note)
             L.append(f"{nxt}:")
         if dst is None:

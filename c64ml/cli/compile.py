@@ -117,8 +117,9 @@ def compile_cmd(model, output, fmt, syntax, mode, optimize, data, calib, origin,
         ds, _ = qmodel_data(data, qm)
         check_labels(ds, qm.n_classes, data)
         try:
-            strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies
-            build = build_app(qm, ds, vice_exit=vice_exit, strategies=strategies)
+            plan = build_optimized(qm, optimize, reserve=APP_RESERVE)
+            build = build_app(qm, ds, vice_exit=vice_exit, strategies=plan.strategies,
+                              split_rows=plan.split_rows)
         except C64mlError as e:
             raise e.at(model) from None
     else:

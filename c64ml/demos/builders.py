@@ -70,7 +70,8 @@ def demo_source(name: str) -> str:
 
 
 def _program(driver: str, header: list[str], data: list[str], model: QModel,
-             bank: bool, strategies: list[str] | None = None) -> str:
+             bank: bool, strategies: list[str] | None = None,
+             split_rows: dict[int, int] | None = None) -> str:
     # The driver and its data come first, below $A000; with a big model (unrolled layers)
     # c64ml_infer banks BASIC out itself and keeps its entry stub and buffers low.
     parts = [(f"; c64ml demo for model '{asm_comment(model.name)}', "
@@ -79,17 +80,20 @@ def _program(driver: str, header: list[str], data: list[str], model: QModel,
              "; ---- c64ml/demos/src/common.s ----", demo_source("common.s")]
     parts += [f"; ---- runtime6502/{n} ----\n" + runtime_source(n) for n in DRIVER_FILES]
     parts += ["; ---- generated data ----", *data, "dm_model:",
-              inference_source(model, bank, strategies)]
+              inference_source(model, bank, strategies, split_rows=split_rows)]
     return "\n".join(parts)
 
 
 def _build(name: str, model: QModel, driver: str, header: list[str], data: list[str],
            samples: Dataset, extra: dict | None = None,
-           strategies: list[str] | None = None) -> DemoBuild:
-    program, source, bank = place(lambda b: _program(driver, header, data, model, b, strategies),
+           strategies: list[str] | None = None,
+           split_rows: dict[int, int] | None = None) -> DemoBuild:
+    program, source, bank = place(lambda b: _program(driver, header, data, model, b, strategies,
+                                                     split_rows),
                                   SYS_ORIGIN, f"{name} demo", f"{name}-demo")
     return DemoBuild(model, source, program, bank, dict(program.symbols),
-                     layer_strategies(strategies, len(model.layers)), demo=name,
+                     layer_strategies(strategies, len(model.layers)), split_rows=split_rows,
+                     demo=name,
                      data=samples, extra=extra or {})
 
 
@@ -129,9 +133,12 @@ def build_digits(model: QModel | None = None, data: Dataset | None = None,
         from c64ml.backend6502.strategy import build_optimized
 
         reserve = DRIVER_RESERVE + records.size
-        strategies = build_optimized(model, "speed", reserve=reserve).strategies
+        plan = build_optimized(model, "speed", reserve=reserve)
+        strategies, split_rows = plan.strategies, plan.split_rows
+    else:
+        split_rows = None
     return _build("digits", model, "digits.s", header, data_lines, data,
-                  strategies=strategies)
+                  strategies=strategies, split_rows=split_rows)
 
 
 def fruit_byte(c: int, s: int) -> int:

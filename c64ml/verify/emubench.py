@@ -54,8 +54,8 @@ def emulator_bench(prg_with_stub, samples: int = 100, repeat: int = 3) -> dict:
     runs = []
     for model, optimize in (("qmodel.json", "size"), ("qmodel-speed.json", "speed")):
         qm, sub = _digits(model, samples)
-        strategies = build_optimized(qm, optimize, reserve=APP_RESERVE).strategies
-        app = build_app(qm, sub, strategies=strategies)
+        plan = build_optimized(qm, optimize, reserve=APP_RESERVE)
+        app = build_app(qm, sub, strategies=plan.strategies, split_rows=plan.split_rows)
         prg = prg_with_stub(app.origin, app.program.data, app.addr(labels.START))
         runs.append((f"digits app ({model}, --optimize {optimize}, {samples} samples)",
                      lambda engine, prg=prg: _timed_app(prg, engine)))
