@@ -93,6 +93,7 @@ UNITS = {
     "test_hi": 18,          # acc > A
     "test_sign": 3,         # an offset unit's acc − B < 0: lda zp (N is the test)
     "test_hi_byte": 5,      # ... its acc − B > A − B: lda #, cmp/sbc zp per byte of its span
+    "top_first": 9,         # ... spans of 2-3 bytes: lda zp, cmp #, bcc, bne on the top byte
     "e_acc": 3,             # ... and e is its accumulator: ldy zp
     "sat": 7,               # bpl not taken, lda #, jmp
     "pass": 3,              # bpl taken
@@ -101,6 +102,8 @@ UNITS = {
     "e_byte": 7,            # each further byte of e (lda, sbc, sta zp)
     "product": 50,          # one quarter-square product (4 table reads) added into P, its carry
     "product_table": 25,    # ... from the m·Y tables (unrolled-mul): 2 table reads
+    "fresh_saves": 18,      # a product stored as it comes (c0's byte 0, P's byte not yet
+    #                         reached): no ZL/X round trip, no addition, no carry on
     "extract": 3,           # lda zp
     "shift": 7,             # one shift step of the extraction (lsr zp / ror, or asl / rol zp)
     "left": 3,              # the extra load after left shifts
@@ -231,16 +234,17 @@ def activate_cycles(layer: QLayer, acc: np.ndarray) -> float:
     return float(c["layer"] + np.mean(np.sum(np.where(slow, per_slow, c["fast_unit"]), axis=1)))
 
 
-def _piece_cycles(piece: dict, d_ready: bool, tables: bool = False) -> float:
+def _piece_cycles(piece: dict, d_ready: bool, tables: bool = False,
+                  in_acc: bool = False) -> float:
     c = UNITS
     if piece["m"] == 0:
         return 2
     nd = unit_act.piece_bytes(piece)
-    e = 0 if d_ready else c["e"] + c["e_byte"] * (nd - 1)
-    return e + _product_cycles(piece, tables)
+    e = 0 if d_ready or in_acc else c["e"] + c["e_byte"] * (nd - 1)
+    return e + _product_cycles(piece, tables, in_acc)
 
 
-def _product_cycles(piece: dict, tables: bool = False) -> float:
+def _product_cycles(piece: dict, tables: bool = False, top_down: bool = False) -> float:
     c = UNITS
     bits = piece["t"] & 7
     steps = bits if bits <= 4 else 8 - bits
@@ -248,9 +252,27 @@ def _product_cycles(piece: dict, tables: bool = False) -> float:
     if unit_act.top_bit(piece):   # the share of the window with e's top byte 1
         b = 8 * (unit_act.nbytes(piece["width"]) - 1)
         top = c["top_test"] + c["top_add"] * (piece["width"] + 1 - (1 << b)) / (piece["width"] + 1)
-    return (c["product_table" if tables else "product"] * unit_act.piece_products(piece) + top
+    fresh = unit_act.fresh_products(piece, top_down)
+    return (c["product_table" if tables else "product"] * unit_act.piece_products(piece)
+            - c["fresh_saves"] * fresh + top
             + c["extract"]
             + c["shift"] * steps + (c["left"] if bits > 4 else 0) + c["add"])
+
+
+def _offset_high_test(plan: dict, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cycles of an offset unit's high test (unit_act.unit_code) at e = acc − B, when it
+    saturates and when it passes: one byte compared (cmp, bcs), or the top byte first
+    (lda, cmp #, bcc: below the limit's top byte it passes at once) and the rest when the
+    top bytes are equal."""
+    c = UNITS
+    top = unit_act.nbytes(plan["span"]) - 1
+    if top == 0:
+        one = np.full(len(e), c["test_hi_byte"])
+        return one + c["sat"], one + c["pass"]
+    et, vt = e >> (8 * top), (plan["test_hi"] - plan["offset"]) >> (8 * top)
+    rest = c["top_first"] + c["test_hi_byte"] * top
+    return (np.where(et > vt, c["top_first"] + 1 + c["sat"] - 2, rest + c["sat"]),
+            np.where(et < vt, c["top_first"] - 1, rest + c["pass"]))
 
 
 def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray, tables: bool = False
@@ -273,15 +295,19 @@ def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray, tables: bool 
         lo = a < plan["test_lo"] if has_lo else np.zeros(len(a), bool)
         hi = a > plan["test_hi"] if has_hi else np.zeros(len(a), bool)
         passed = t_lo + (c["pass"] if has_lo else 0)
-        t_hi = c["test_hi_byte"] * unit_act.nbytes(plan["span"]) if offset else c["test_hi"]
-        cost = np.where(lo, t_lo + c["sat"], passed + t_hi + c["sat"]) + c["store"]
+        t_hi = c["test_hi"] + c["sat"]
+        t_hi_pass = c["test_hi"] + c["pass"]
+        if offset and has_hi:
+            t_hi, t_hi_pass = _offset_high_test(plan, a - plan["offset"])
+        cost = np.where(lo, t_lo + c["sat"], passed + t_hi) + c["store"]
         inside = ~lo & ~hi
-        window = passed + ((t_hi + c["pass"]) if has_hi else 0) + c["store"] + \
+        window = passed + (t_hi_pass if has_hi else 0) + c["store"] + \
             (c["e_acc"] if offset and pieces else 0)
         if not pieces:
             cost = np.where(inside, window + 2, cost)
         elif len(pieces) == 1:
-            cost = np.where(inside, window + _piece_cycles(pieces[0], d_ready, tables), cost)
+            cost = np.where(inside, window + _piece_cycles(pieces[0], d_ready, tables, offset),
+                            cost)
         else:
             pos = window + c["sign"] + _piece_cycles(pieces[0], d_ready, tables)
             neg = window + c["sign"] + _piece_cycles(pieces[1], False, tables)

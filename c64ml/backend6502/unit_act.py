@@ -247,14 +247,24 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['lo']):02X}",
               f"        jmp {done}"]
     if plan["test_hi"] is not None and offset is not None:
-        # 0 <= acc − B <= span here: an unsigned compare of the bytes the span needs
+        # 0 <= acc − B <= span here: an unsigned compare of the bytes the span needs, the
+        # top byte first (below the limit's, the common case, it settles the test)
         v = plan["test_hi"] - offset
-        L += [f"        lda #${_byte(v, 0):02X}             ; acc - {offset} > {v}: the high end",
+        top = nbytes(plan["span"]) - 1
+        within, above = labels.layer(k, f"hk{j}"), labels.layer(k, f"hs{j}")
+        if top:
+            L += [f"        lda {acc[top]}             ; acc - {offset} > {v}: the high end",
+                  f"        cmp #${_byte(v, top):02X}", f"        bcc {within}",
+                  f"        bne {above}"]
+        L += [f"        lda #${_byte(v, 0):02X}" + ("" if top else
+                                                    f"             ; acc - {offset} > {v}: "
+                                                    "the high end"),
               f"        cmp {acc[0]}"]
-        L += [line for i in range(1, nbytes(plan["span"]))
+        L += [line for i in range(1, top)
               for line in (f"        lda #${_byte(v, i):02X}", f"        sbc {acc[i]}")]
-        L += ["        bcs *+7", f"        lda #${_out_value(layer, plan['hi']):02X}",
-              f"        jmp {done}"]
+        L += [f"        bcs {within}", f"{above}:",
+              f"        lda #${_out_value(layer, plan['hi']):02X}", f"        jmp {done}",
+              f"{within}:"]
     elif plan["test_hi"] is not None:
         L += _signed_test(acc, plan["test_hi"], greater=True)
         L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['hi']):02X}",
@@ -296,10 +306,10 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
     nd, base = nbytes(piece["width"]), piece["base"]
     L: list[str] = []
     e_bytes = [f"{ZT}+{i}" for i in range(2)]     # e's bytes 1 and 2
-    if in_acc:  # the accumulator is e (an offset unit)
-        L.append(f"        ldy {acc[0]}               ; e = acc - {base}: the accumulator")
-        e_bytes = list(acc[1:])
-    elif d_ready:
+    if in_acc:  # the accumulator is e (an offset unit): every byte can be loaded again
+        L.append(f"        ; e = acc - {base}: the accumulator")
+        return L + _product_code(piece, tag, list(acc[1:]), tables, acc[0])
+    if d_ready:
         L.append(f"        ; e = acc - {base}: Y and {ZT}")
     elif sign == 1:
         L += [f"        sec                     ; e = acc - {base}",
@@ -316,31 +326,76 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
     return L + _product_code(piece, tag, e_bytes, tables)
 
 
-def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = False
-                  ) -> list[str]:
+def product_terms(piece: dict, top_down: bool) -> list[tuple[int, int, int]]:
+    """The products a piece's code makes, in order: (byte of e, byte of m, that byte's
+    value), e's top byte first with ``top_down``; none wholly above P's top (they add
+    nothing to the result), and none for a top byte of 0 or 1 (top_bit)."""
+    nd, np_ = nbytes(piece["width"]), _p_bytes(piece)
+    terms = [(i, b, mb) for i in range(nd - top_bit(piece))
+             for b, mb in enumerate(_bytes_of(piece["m"])) if mb and i + b < np_]
+    return sorted(terms, key=lambda term: -(term[0] + term[1])) if top_down else terms
+
+
+def fresh_products(piece: dict, top_down: bool) -> int:
+    """How many of product_terms reach a byte of P first, where c0's byte is 0 (stored as
+    they come, no addition: _product_code); the cost model's count (carries ignored)."""
+    seen: set[int] = set()
+    n = 0
+    for i, b, _ in product_terms(piece, top_down):
+        o = i + b
+        n += o not in seen and _byte(piece["c0"], o) == 0
+        seen |= {o, o + 1}
+    return n
+
+
+def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = False,
+                  e0: str | None = None) -> list[str]:
     """A in the end = add ± floor((e·m + c0) / 2^t) for e in Y (byte 0) and ``e_bytes``
-    (bytes 1, 2): the products (quarter squares, or with ``tables`` the m·Y tables) into P,
-    the 8 result bits picked out of it."""
+    (bytes 1, 2), or with ``e0`` (where byte 0 is) e in memory: the products (quarter
+    squares, or with ``tables`` the m·Y tables) into P, the 8 result bits picked out of P.
+
+    A byte of P takes c0's byte as an immediate the first time a product reaches it, so P
+    is never set up beforehand; with ``e0`` the products go from e's top byte down, so the
+    first one reaches P's top and every later carry finds its bytes in place."""
     m, t, c0, add, sign = piece["m"], piece["t"], piece["c0"], piece["add"], piece["sign"]
     nd, np_ = nbytes(piece["width"]), _p_bytes(piece)
     L: list[str] = []
     p = [f"{ZP}+{i}" for i in range(np_)]
     top = top_bit(piece)
-    # products wholly above P's top add nothing to the result
-    terms = [(i, b, mb) for i in range(nd - top) for b, mb in enumerate(_bytes_of(m))
-             if mb and i + b < np_]
-    # byte by byte of e (Y holds one at a time); each product's carry runs to P's top,
-    # so the order of the additions does not matter
-    if not terms or terms[0][0] + terms[0][1] != 0:  # P = c0, unless the first product
-        L += [line for i in range(np_)           # starts at byte 0
-              for line in (f"        lda #${_byte(c0, i):02X}", f"        sta {p[i]}")]
-    current_y = 0  # which byte of e is in Y
+    terms = product_terms(piece, e0 is not None)
+    e_at = [e0] + e_bytes
+    touched: set[int] = set()   # bytes of P that hold their value in memory
+
+    def value(x: int) -> str:
+        return p[x] if x in touched else f"#${_byte(c0, x):02X}"
+
+    current_y = 0 if e0 is None else None  # which byte of e is in Y
     for n, (i, b, mb) in enumerate(terms):
         o = i + b
         whole = o + 1 < np_  # else only the product's low byte reaches P
         if i != current_y:
-            L.append(f"        ldy {e_bytes[i - 1]}")
+            L.append(f"        ldy {e_at[i]}")
             current_y = i
+        if value(o) == "#$00":  # P's byte is c0's, 0: the product's bytes are stored as
+            touched.add(o)          # they come (its low byte's borrow kept for the high)
+            if tables:
+                L += [f"        lda c64ml_p{mb}lo,y", f"        sta {p[o]}"]
+            else:
+                L += ["        clc", f"        lda SQ1LO+{mb},y",
+                      f"        sbc SQ2LO+{255 - mb},y   ; e byte * m byte", f"        sta {p[o]}"]
+            if not whole:
+                continue
+            L.append(f"        lda c64ml_p{mb}hi,y" if tables else
+                     f"        lda SQ1HI+{mb},y")
+            if not tables:
+                L.append(f"        sbc SQ2HI+{255 - mb},y")
+            carry = value(o + 1) != "#$00"
+            L += ["        clc", f"        adc {value(o + 1)}"] if carry else []
+            L.append(f"        sta {p[o + 1]}")
+            touched.add(o + 1)
+            if carry:
+                L += _carry_on(p, range(o + 2, np_), touched, value, f"{tag}_{n}")
+            continue
         if tables:  # the product's bytes straight from the tables, as the MACs read them
             lo, hi = f"        lda c64ml_p{mb}lo,y", f"        lda c64ml_p{mb}hi,y"
             L += ["        clc", lo]
@@ -355,27 +410,20 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
             L += ["        clc", f"        lda SQ1LO+{mb},y",
                   f"        sbc SQ2LO+{255 - mb},y   ; e byte * m byte: its low byte",
                   "        clc"]
-        if n == 0 and o == 0:  # the first product, with c0 added on the way into P
-            L += [f"        adc #${_byte(c0, 0):02X}", f"        sta {p[0]}"]
-            if whole:
-                L += [hi, f"        adc #${_byte(c0, 1):02X}", f"        sta {p[1]}"]
-            L += [line for k2 in range(1 + whole, np_) for line in
-                  (f"        lda #${_byte(c0, k2):02X}", "        adc #0", f"        sta {p[k2]}")]
-            continue
-        L += [f"        adc {p[o]}", f"        sta {p[o]}"]
+        L += [f"        adc {value(o)}", f"        sta {p[o]}"]
+        touched.add(o)
         if whole:
-            L += [hi, f"        adc {p[o + 1]}", f"        sta {p[o + 1]}"]
-        if o + 1 + whole < np_:  # the carry on up, byte by byte while it lasts
-            skip = f"{tag}_{n}"
-            L.append(f"        bcc {skip}")
-            for k2 in range(o + 1 + whole, np_):
-                L.append(f"        inc {p[k2]}")
-                if k2 < np_ - 1:
-                    L.append(f"        bne {skip}")
-            L.append(f"{skip}:")
+            L += [hi, f"        adc {value(o + 1)}", f"        sta {p[o + 1]}"]
+            touched.add(o + 1)
+        L += _carry_on(p, range(o + 1 + whole, np_), touched, value, f"{tag}_{n}")
+    byte, bits = t >> 3, t & 7
+    needed = set(range(nd - 1, np_)) if top else set()
+    needed |= {byte, byte + 1} if bits else {byte}
+    L += [line for x in sorted(needed - touched) if x < np_
+          for line in (f"        lda #${_byte(c0, x):02X}", f"        sta {p[x]}")]
     if top:  # e's top byte is 0 or 1: P += m << B when it is 1
         skip, o = f"{tag}_t", nd - 1
-        L += [f"        lda {e_bytes[nd - 2]}           ; e's top byte: 0 or 1",
+        L += [f"        lda {e_at[nd - 1]}           ; e's top byte: 0 or 1",
               f"        beq {skip}", "        clc"]
         for b, mb in enumerate(_bytes_of(m)):
             if o + b < np_:
@@ -384,7 +432,6 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
         L += [line for k2 in range(o + len(_bytes_of(m)), np_) for line in
               (f"        lda {p[k2]}", "        adc #0", f"        sta {p[k2]}")]
         L.append(f"{skip}:")
-    byte, bits = t >> 3, t & 7
     L.append(f"        lda {p[byte]}")
     if 0 < bits <= 4:
         L += [line for _ in range(bits) for line in (f"        lsr {p[byte + 1]}", "        ror")]
@@ -396,6 +443,25 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
     elif add & 0xFF:
         L += ["        clc", f"        adc #${add & 0xFF:02X}          ; + {add}"]
     return _without_dead_stores(L, set(p))
+
+
+def _carry_on(p: list[str], above: range, touched: set[int], value, skip: str) -> list[str]:
+    """The carry into P's bytes ``above``, byte by byte while it lasts (inc), or, where a byte
+    is not in memory yet, c0's byte plus the carry (adc #0) stored there."""
+    if not above:
+        return []
+    if all(k2 in touched for k2 in above):
+        L = [f"        bcc {skip}"]
+        for k2 in above:
+            L.append(f"        inc {p[k2]}")
+            if k2 < above[-1]:
+                L.append(f"        bne {skip}")
+        return L + [f"{skip}:"]
+    L = []
+    for k2 in above:
+        L += [f"        lda {value(k2)}", "        adc #0", f"        sta {p[k2]}"]
+        touched.add(k2)
+    return L
 
 
 def _operand(line: str) -> str | None:
