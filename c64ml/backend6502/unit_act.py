@@ -369,6 +369,9 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
     def value(x: int) -> str:
         return p[x] if x in touched else f"#${_byte(c0, x):02X}"
 
+    byte, bits = t >> 3, t & 7
+    needed = set(range(nd - 1, np_)) if top else set()  # bytes of P read at the end
+    needed |= {byte, byte + 1} if bits else {byte}
     current_y = 0 if e0 is None else None  # which byte of e is in Y
     for n, (i, b, mb) in enumerate(terms):
         o = i + b
@@ -396,6 +399,19 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
             if carry:
                 L += _carry_on(p, range(o + 2, np_), touched, value, f"{tag}_{n}")
             continue
+        if whole and o not in needed and value(o).startswith("#") and \
+                all(o not in (i2 + b2, i2 + b2 + 1) for i2, b2, _ in terms[n + 1:]):
+            # the low byte + c0's only passes its carry on: a compare makes it
+            c = f"cpx #${256 - _byte(c0, o):02X}     ; C: the low byte + c0's carries"
+            L += [f"        lda c64ml_p{mb}lo,y", c.replace("cpx", "cmp"),
+                  f"        lda c64ml_p{mb}hi,y"] if tables else \
+                ["        clc", f"        lda SQ1LO+{mb},y", f"        sbc SQ2LO+{255 - mb},y",
+                 "        tax", f"        lda SQ1HI+{mb},y", f"        sbc SQ2HI+{255 - mb},y",
+                 c]
+            L += [f"        adc {value(o + 1)}", f"        sta {p[o + 1]}"]
+            touched.add(o + 1)
+            L += _carry_on(p, range(o + 2, np_), touched, value, f"{tag}_{n}")
+            continue
         if tables:  # the product's bytes straight from the tables, as the MACs read them
             lo, hi = f"        lda c64ml_p{mb}lo,y", f"        lda c64ml_p{mb}hi,y"
             L += ["        clc", lo]
@@ -416,9 +432,6 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
             L += [hi, f"        adc {value(o + 1)}", f"        sta {p[o + 1]}"]
             touched.add(o + 1)
         L += _carry_on(p, range(o + 1 + whole, np_), touched, value, f"{tag}_{n}")
-    byte, bits = t >> 3, t & 7
-    needed = set(range(nd - 1, np_)) if top else set()
-    needed |= {byte, byte + 1} if bits else {byte}
     L += [line for x in sorted(needed - touched) if x < np_
           for line in (f"        lda #${_byte(c0, x):02X}", f"        sta {p[x]}")]
     if top:  # e's top byte is 0 or 1: P += m << B when it is 1
