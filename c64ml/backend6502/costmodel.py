@@ -14,7 +14,9 @@ A layer's cycles on one sample are a sum of *events* times their costs:
   iteration), per unit the start constants (and, for ``unrolled-macs``, the copy to
   dn_acc); per input row with a nonzero weight, a row load that is skipped when the input
   is 0; per nonzero weight of a processed row 23 cycles, 29 when the carry reaches the high
-  byte (a fitted average); per sign group of a processed row a clc or sec. When every layer
+  byte (a fitted average), or, for a unit that accumulates in 16 bits (unit_act's
+  ``acc16``), 20 and a clc/sec but after the last of its sign group (counted); per sign
+  group of a processed row a clc or sec. When every layer
   is ``unrolled`` the zero page is copied once, for the largest layer, charged to layer 0.
 * the specialised units of ``unrolled`` (unit_act.py): per unit and sample, by the path its
   code takes: a constant, a saturated output (a threshold decides), or the window, whose
@@ -59,6 +61,9 @@ UNROLLED = {
     "s8": 2,                # eor #$80 for s8 inputs
     "group": 2,             # clc or sec before a run of same-sign weights
     "weight": 23.7,         # fitted: 23, or 29 when a carry reaches the high byte
+    "unit16": 10,           # a 16-bit unit's start constants (2 x lda #, sta zp)
+    "weight16": 20,         # a 16-bit unit's nonzero weight (counted)
+    "flag16": 2,            # ... its clc or sec, but for the last of a sign group
 }
 LOOP = {
     "layer": 504,           # fitted: dense.s fixed, ly_set(_w) and its call
@@ -152,9 +157,11 @@ def dense_levels(layer: QLayer) -> bool:
 
 
 def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,
-                      nonzero_rate: np.ndarray, zp_bytes: int | None = None) -> float:
+                      nonzero_rate: np.ndarray, zp_bytes: int | None = None,
+                      acc16: list[bool] | None = None) -> float:
     """Mean cycles of the accumulation given each input's rate of being nonzero (0..1);
-    ``zp_bytes``: the zero page this layer copies (None: its own, for one unrolled layer)."""
+    ``zp_bytes``: the zero page this layer copies (None: its own, for one unrolled layer);
+    ``acc16``: which units accumulate in 16 bits (unit_act.unit_plan; default none)."""
     _check_narrow(layer, kind)
     strategy = parse(Strategy, strategy, "strategy")
     p = np.asarray(nonzero_rate, dtype=np.float64)
@@ -170,18 +177,24 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
     c = UNROLLED
     fused = strategy.specialised
     total = (c["layer_fused"] if fused else c["layer"]) + (c["layer0"] if first else 0)
-    total += (c["unit"] + (0 if fused else c["copy"])) * layer.n_out
+    narrow = np.asarray(acc16 if acc16 is not None else [False] * layer.n_out, dtype=bool)
+    total += (c["unit"] + (0 if fused else c["copy"])) * layer.n_out \
+        - (c["unit"] - c["unit16"]) * narrow.sum()
     if zp_bytes is None:
         zp_bytes = unrolled.zp_bytes(layer.n_out)
     total += zp_copy_cycles(zp_bytes) if zp_bytes else 0
     load = (c["load0"] if first else c["load"]) + (c["s8"] if kind == ValueKind.S8 else 0)
     for start in range(0, layer.n_out, unrolled.CHUNK):
         part = w[:, start:start + unrolled.CHUNK]
+        n16 = narrow[start:start + unrolled.CHUNK]
         nz = np.count_nonzero(part, axis=1)
         groups = (part > 0).any(axis=1).astype(int) + (part < 0).any(axis=1)
         rows = nz > 0
-        total += float(np.sum(rows * (load + p * (c["row_proc"] + c["group"] * groups
-                                                  + c["weight"] * nz)
+        # 16-bit MACs (the last of each sign group: no flag)
+        pos16, neg16 = ((part[:, n16] > 0).sum(axis=1), (part[:, n16] < 0).sum(axis=1))
+        macs = c["weight"] * (nz - pos16 - neg16) + c["weight16"] * (pos16 + neg16) \
+            + c["flag16"] * (np.maximum(pos16 - 1, 0) + np.maximum(neg16 - 1, 0))
+        total += float(np.sum(rows * (load + p * (c["row_proc"] + c["group"] * groups + macs)
                                       + (1 - p) * c["row_skip"])))
     return total
 
@@ -273,12 +286,14 @@ def layer_costs(model: QModel, q: np.ndarray,
         rate = np.mean(x != 0, axis=0) if len(x) else np.ones(layer.n_in)
         zp = None if not st.unrolled or once else \
             unit_act.layer_zp_bytes(model.layers, k, kind, st)
+        acc16 = None
         if st.specialised:
             plans = unit_act.unit_plan(layer, unit_act.input_range(model.layers, k))
             act = unit_cycles(layer, plans, acc, st == Strategy.UNROLLED_MUL)
+            acc16 = [p["acc16"] for p in plans]
         else:
             act = activate_cycles(layer, acc)
-        accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp)
+        accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp, acc16)
         if once:  # saved in layer 0, restored at the end of the last layer
             accumulate += zp_copy_cycles(zp_once) / 2 * ((k == 0) + (k == len(strategies) - 1))
         out.append(LayerCost(st, accumulate, act))

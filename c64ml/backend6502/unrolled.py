@@ -45,6 +45,10 @@ def zp_bytes(n_out: int, scratch: int = 0) -> int:
 BYTES_PER_WEIGHT = 19
 #: Cycles per nonzero weight when no carry reaches the high byte, and when one does.
 CYCLES_PER_WEIGHT = (23, 29)
+#: ... of a 16-bit unit (unit_act's ``acc16``): lda/adc/sta twice and clc/sec, which the last
+#: MAC of a row's sign group leaves out (14 bytes, 20 cycles).
+BYTES_PER_WEIGHT16 = 15
+CYCLES_PER_WEIGHT16 = 22
 
 
 def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
@@ -70,11 +74,14 @@ def product_tables(mags: set[int]) -> list[str]:
     return out
 
 
-def code_bytes(layer: QLayer) -> int:
-    """Bytes of code for the layer (weights plus per-row and per-unit overhead)."""
+def code_bytes(layer: QLayer, acc16: list[bool] | None = None) -> int:
+    """Bytes of code for the layer (weights plus per-row and per-unit overhead); ``acc16``:
+    which units accumulate in 16 bits (unit_act.unit_plan; default none)."""
     chunks = -(-layer.n_out // CHUNK)
-    nonzero = int(np.count_nonzero(layer.weights))
-    return BYTES_PER_WEIGHT * nonzero + chunks * (layer.n_in * 10 + layer.n_out * 20) + 60
+    narrow = np.asarray(acc16 if acc16 is not None else [False] * layer.n_out, dtype=bool)
+    nonzero = np.count_nonzero(layer.weights, axis=0)
+    weights = BYTES_PER_WEIGHT * nonzero[~narrow].sum() + BYTES_PER_WEIGHT16 * nonzero[narrow].sum()
+    return int(weights - 4 * narrow.sum()) + chunks * (layer.n_in * 10 + layer.n_out * 20) + 60
 
 
 def zero_page_equates() -> list[str]:
@@ -126,6 +133,22 @@ def _copy_zero_page(nbytes: int, tag: str, save: bool) -> list[str]:
         "        dex", f"        bpl {loop}"]
 
 
+def _mac_lines(acc: tuple[str, ...], v: int, note: str, last: bool) -> list[str]:
+    """acc ± |v|·Y for a weight ``v`` (adc with the carry clear for v > 0, sbc with it set
+    for v < 0; it is so again after): a 24-bit ``acc`` (3 names) takes the carry into its
+    high byte; a 16-bit one (2 names, unit_act's ``acc16``) drops it, adding modulo 2^16,
+    and restores the flag only when a MAC follows (``last``: none does)."""
+    add = v > 0
+    op, m = ("adc", v) if add else ("sbc", -v)
+    L = [_ins(f"lda {acc[0]}", note), f"        {op} c64ml_p{m}lo,y", f"        sta {acc[0]}",
+         f"        lda {acc[1]}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}"]
+    flag = "        clc" if add else "        sec"
+    if len(acc) == 3:
+        return L + [f"        {'bcc' if add else 'bcs'} *+5",
+                    f"        {'inc' if add else 'dec'} {acc[2]}", flag]
+    return L if last else L + [flag]
+
+
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
                save: bool = True, class_byte: bool = False,
                x_range: tuple[int, int] | None = None, tables: bool = False) -> list[str]:
@@ -149,6 +172,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     plans = unit_act.unit_plan(layer, x_range, offsets=not class_byte) \
         if dst is not None else None
     scratch = unit_act.needs_scratch(plans)
+    width16 = [p["acc16"] for p in plans] if plans else [False] * n_out  # 16-bit units
     zp = zp_bytes(n_out, scratch)
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
          f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
@@ -177,7 +201,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         for j in units:
             off = plans[j].get("offset") if plans else None   # (unit_act.unit_plan)
             cj = int(c[j]) - (off or 0)
-            for byte in range(3):
+            for byte in range(3 - width16[j]):
                 note = "" if byte else f"acc[{j}] = {_signed24(cj)}" if off is None else \
                     f"acc[{j}] - {off} = {_signed24(cj)}"
                 L += [_ins(f"lda #${(cj >> (8 * byte)) & 0xFF:02X}", note),
@@ -201,23 +225,13 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
             pos = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] > 0]
             neg = [(j, int(layer.weights[i, j])) for j in units if layer.weights[i, j] < 0]
             x = f"(x[{i}]+128)" if s8 else f"x[{i}]"
-            if pos:
-                L.append("        clc")
-                for j, v in pos:
-                    L += [_ins(f"lda {acc(0, j)}", f"acc[{j}] += {v}*{x}"),
-                          f"        adc c64ml_p{v}lo,y", f"        sta {acc(0, j)}",
-                          f"        lda {acc(1, j)}", f"        adc c64ml_p{v}hi,y",
-                          f"        sta {acc(1, j)}", "        bcc *+5",
-                          f"        inc {acc(2, j)}", "        clc"]
-            if neg:
-                L.append("        sec")
-                for j, v in neg:
-                    m = -v
-                    L += [_ins(f"lda {acc(0, j)}", f"acc[{j}] += {v}*{x}"),
-                          f"        sbc c64ml_p{m}lo,y", f"        sta {acc(0, j)}",
-                          f"        lda {acc(1, j)}", f"        sbc c64ml_p{m}hi,y",
-                          f"        sta {acc(1, j)}", "        bcs *+5",
-                          f"        dec {acc(2, j)}", "        sec"]
+            for group in (pos, neg):
+                if group:
+                    L.append("        clc" if group is pos else "        sec")
+                group.sort(key=lambda jv: width16[jv[0]])  # a 16-bit MAC last restores no flag
+                for n_, (j, v) in enumerate(group):
+                    L += _mac_lines(tuple(acc(byte, j) for byte in range(3 - width16[j])), v,
+                                    f"acc[{j}] += {v}*{x}", n_ == len(group) - 1)
             L.append(f"{nxt}:")
         if dst is None:
             L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where wide.s reads "
@@ -228,11 +242,11 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
             continue
         L.append(f"{labels.phase_mark(k, Phase.ACTIVATE, start // CHUNK)}:")
         for j in units:
-            names = tuple(acc(byte, j) for byte in range(3))
+            names = tuple(acc(byte, j) for byte in range(3 - width16[j]))
             L += unit_act.unit_code(k, j, layer, plans[j], names, dst, tables)
             if class_byte:
                 L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
-                      f"        lda {names[2]}", "        eor #$80", "        asl",
+                      f"        lda {names[-1]}", "        eor #$80", "        asl",
                       "        lda #0", "        rol", "        sta c64ml_class"]
     if save:
         L += [f"{labels.phase_mark(k, Phase.OVERHEAD)}:"]
