@@ -1,6 +1,7 @@
 """Per-unit activation code for unrolled layers: the requantization specialised at compile time.
 
-An unrolled layer leaves each unit's 24-bit accumulator in zero page. Instead of copying it
+An unrolled layer leaves each unit's 24-bit accumulator (16-bit where its bound allows:
+``acc16``, :func:`unit_plan`) in zero page. Instead of copying it
 out and calling the generic runtime6502/activate.s (about 300 cycles a requantized unit),
 the compiler emits, per unit, code for exactly that unit's multiplier, shift and clamp
 (docs/semantics.md §4.1, §5), using what it can prove:

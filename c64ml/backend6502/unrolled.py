@@ -6,8 +6,10 @@ For input i with byte Y (u8: x; s8: x XOR $80) and unit j with weight w ≠ 0:
     acc[j] ± |w|·Y        (adc for w > 0, sbc for w < 0)
 
 where |w|·Y comes from two page-aligned tables ``c64ml_p{m}lo/hi`` (m = |w|), and acc is a
-24-bit accumulator in zero page. Rows whose Y is 0 are skipped. For s8 inputs,
-Σ w·x = Σ w·(x XOR $80) − 128·Σ w, and the compiler folds −128·Σ w into the start constant.
+24-bit accumulator in zero page, or a 16-bit one (modulo 2^16, exact for a unit whose
+final value is proven to fit: unit_act.unit_plan's ``acc16``). Rows whose Y is 0 are
+skipped. For s8 inputs, Σ w·x = Σ w·(x XOR $80) − 128·Σ w, and the compiler folds −128·Σ w
+into the start constant.
 
 Zero page is borrowed with interrupts disabled and restored before they are enabled again
 (docs/abi.md): ``$02-$03`` (``c64ml_zpin``) point at layer 0's input, accumulators start at
@@ -176,7 +178,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     zp = zp_bytes(n_out, scratch)
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
          f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
-         "in zero page"]
+         "in zero page" + (f" (16 for {sum(width16)} units)" if any(width16) else "")]
     if save:
         L += save_zero_page(zp, labels.layer(k, "zp"))
     if src is None:
