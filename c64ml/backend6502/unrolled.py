@@ -178,7 +178,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     zp = zp_bytes(n_out, scratch)
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
          f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
-         "in zero page" + (f" (16 for {sum(width16)} units)" if any(width16) else "")]
+         "in zero page" + (f" (16 for {sum(width16)} of the units)" if any(width16) else "")]
     if save:
         L += save_zero_page(zp, labels.layer(k, "zp"))
     if src is None:
