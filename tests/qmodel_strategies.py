@@ -152,11 +152,13 @@ def qlayers(draw, n_in: int, in_kind: str, activation: str, max_width: int,
 @st.composite
 def qmodels(draw, max_layers: int = 4, max_width: int = 64, max_inputs: int = 64,
             activations=ACTIVATIONS, outputs=OUTPUTS, wide: bool = True,
-            tflite: bool = True) -> QModel:
+            tflite: bool = True, last: Activation | None = None) -> QModel:
     """A random valid QModel: 1..max_layers layers, widths 1..max_width, any activation/output
-    (``wide`` and ``tflite`` as in :func:`qlayers`)."""
+    (``wide`` and ``tflite`` as in :func:`qlayers`; ``last``: the last layer's activation)."""
     n_inputs = draw(st.integers(1, max_inputs))
     acts = draw(st.lists(st.sampled_from(activations), min_size=1, max_size=max_layers))
+    if last is not None:
+        acts[-1] = last
     layers = []
     n_in = n_inputs
     for k, act in enumerate(acts):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from qmodel_strategies import models_with_inputs
+from qmodel_strategies import input_batches, models_with_inputs, qmodels
 
+from c64ml.backend6502 import unit_act, unrolled, wide
 from c64ml.backend6502.compiler import build_library
 from c64ml.backend6502.unrolled import row_order
 from c64ml.errors import C64mlError
@@ -21,7 +22,7 @@ from c64ml.exec import reference
 from c64ml.exec.jit import compile_qmodel
 from c64ml.model.qmodel import QLayer, QModel
 from c64ml.quantize.ptq import compress
-from c64ml.spec import ACC_MAX, KIND_MAX, NARROW_ACC_MAX, Strategy
+from c64ml.spec import ACC_MAX, KIND_MAX, NARROW_ACC_MAX, Activation, Strategy
 from c64ml.verify.harness import run_build
 
 COUNT = {"models": 0}
@@ -80,6 +81,53 @@ def test_split_layers_cut_anywhere(case, strategies, cuts, prune):
 
 def test_at_least_200_random_models_ran():
     assert COUNT["models"] >= 380
+
+
+def _acc16(model: QModel, strategy: Strategy) -> list[bool]:
+    """Which units of the last layer accumulate in 16 bits as ``strategy`` builds it."""
+    k = len(model.layers) - 1
+    if wide.takes_wide_path(model.layers[k], model.input_kinds()[k], strategy) or \
+            not strategy.specialised:
+        return [False] * model.n_out
+    return unit_act.acc16(model.layers, k)
+
+
+@pytest.mark.parametrize("activation, bits, strategy", [
+    (a, bits, s) for a in Activation for bits in (16, 24) for s in Strategy
+    if bits == 24 or s.specialised])  # only unrolled and unrolled-mul have 16-bit units
+def test_every_activation_width_and_strategy(activation, bits, strategy):
+    """Random models (one or two layers, the last with ``activation``) whose last layer has a
+    unit accumulating in ``bits`` bits (unit_act.acc16), bit-exact on the C64 with the
+    interrupt live."""
+
+    @settings(max_examples=6, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(qmodels(max_layers=2, max_width=8, max_inputs=8, wide=False, last=activation)
+           .flatmap(lambda m: st.tuples(st.just(m), input_batches(m.inputs, max_random=8))))
+    def run(case):
+        model, q = case
+        assume((bits == 16) in _acc16(model, strategy))
+        check(model, q, [strategy] * len(model.layers))
+
+    run()
+
+
+def test_16_bit_partial_sums_wrap():
+    """After sign (inputs −1 or 1, read as 127 or 129), the start constant B − 128·Σw of a unit
+    with large weights of one sign lies far outside 16 bits, and its partial sums with it,
+    while its final value fits: the accumulator, modulo 2^16, is still exact."""
+    rng = np.random.default_rng(5)
+    first = _layer(rng.integers(-128, 128, (6, 12)), [0] * 12, "sign")
+    w = np.array([[127, -128, 100, 1]] * 12)
+    w[::3, 2] = -100
+    model = _model([first, _layer(w, [0, 5, -300, 0], "linear", 255, 6)], "scores")
+    model.validate()
+    c = unrolled.start_constants(model.layers[1].bias, model.layers[1].weights, "s8")
+    assert all(unit_act.acc16(model.layers, 1))
+    assert np.any(np.abs(np.where(c >= 1 << 23, c - (1 << 24), c)) >= 1 << 15)
+    q = rng.integers(0, 256, (64, 6)).astype(np.uint8)
+    for strategy in (Strategy.UNROLLED, Strategy.UNROLLED_MUL):
+        check(model, q, [strategy] * 2)
 
 
 def _layer(w, b, act, m=None, s=None, table=None):

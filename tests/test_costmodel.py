@@ -24,6 +24,7 @@ CASES = [
     ("fruit_colors", "qmodel.json", "test.csv", "speed"),
     ("fruit_colors", "qmodel-trained.json", "test.csv", "speed"),
     ("iris", "qmodel-trained.json", "test.csv", "speed"),
+    ("wine", "qmodel-trained.json", "test.csv", "speed"),  # every unit 16-bit
     ("digits", "qmodel.json", "test.npz", "size"),
     ("digits", "qmodel-speed.json", "test.npz", "speed"),
     ("digits", "qmodel-trained.json", "test.npz", "speed"),

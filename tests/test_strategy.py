@@ -69,7 +69,10 @@ def test_speed_falls_back_layer_by_layer_and_still_fits(three_layers):
     m, q = three_layers
     # the layer whose unrolled code saves the fewest cycles per byte turns back first, and
     # each layer that turns back is first tried split (its heaviest rows unrolled)
-    assert candidate_strategies(m, "speed", BUDGET)[:3] == [["loop", "split", "unrolled"],
+    assert candidate_strategies(m, "speed", BUDGET)[:5] == [["loop", "unrolled-mul",
+                                                             "unrolled-mul"],
+                                                            ["loop", "unrolled", "unrolled"],
+                                                            ["loop", "split", "unrolled"],
                                                             ["loop", "loop", "unrolled-mul"],
                                                             ["loop", "loop", "unrolled"]]
     build = build_library(m, None, ["loop", "loop", "unrolled-mul"])

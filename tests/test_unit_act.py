@@ -175,3 +175,55 @@ def test_products_that_reach_only_the_result_bytes(m, s, bias, seed, strategy):
     want = reference.output_bytes(model, q)
     bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
     assert bad.size == 0, f"input {q[bad[0]]}: {run.outputs[bad[0]]} != {want[bad[0]]}"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(list(Activation)), st.sampled_from(SPECIALISED), st.booleans(),
+       st.integers(0, 255), st.integers(0, 24), st.integers(0, 2**32 - 1))
+def test_units_at_the_16_bit_edge(activation, strategy, top, m, s, seed):
+    """Units whose accumulator (``acc − offset``, unit_act.acc16) ends exactly at 2^15 − 1
+    (``top``) or −2^15: 16 bits; one step further: 24. Both on the C64, at the interval's
+    ends, the thresholds and random accumulators (weights 127 and 1, or −128 and −1, reach
+    every accumulator of the interval)."""
+    w, span = ([127, 1], 127 * 255 + 255) if top else ([-128, -1], 128 * 255 + 255)
+    rng = np.random.default_rng(seed)
+    layer = QLayer(np.array([[w[0]], [w[1]]]), np.array([0]), activation)
+    if activation in REQUANTIZED:
+        layer.multiplier, layer.shift = np.array([m]), np.array([s])
+    if activation in TABLED:
+        lo, hi = TABLE_RANGE[activation]
+        layer.table = rng.integers(lo, hi + 1, 256)
+
+    def plan_for(bias: int) -> dict:
+        layer.bias = np.array([bias])
+        return unit_act.unit_plan(layer, (0, 255))[0]
+
+    edge = (1 << 15) - 1 - span if top else span - (1 << 15)  # the bias, in frame 0
+    frame = plan_for(edge).get("offset") or 0
+    plan = plan_for(edge + frame)
+    assume((plan.get("offset") or 0) == frame)
+    assert plan["acc16"]
+    beyond = edge + frame + (1 if top else -1)
+    assume((plan_for(beyond).get("offset") or 0) == frame)
+    assert not plan_for(beyond)["acc16"]
+    for bias in (edge + frame, beyond):
+        plan = plan_for(bias)
+        amin, amax = (bias, bias + span) if top else (bias - span, bias)
+        marks = [plan.get(key) for key in ("test_lo", "test_hi", "offset")]
+        marks += [p[key] for p in plan.get("pieces", ()) for key in ("base", "width")]
+        targets = {amin, amin + 1, amax - 1, amax} | {v + d for v in marks if v is not None
+                                                      for d in (-1, 0, 1)}
+        targets |= set(rng.integers(amin, amax + 1, 100).tolist())
+        rows = []
+        for acc in sorted(a for a in targets if amin <= a <= amax):
+            r = abs(acc - bias)
+            x0 = min(255, r // abs(w[0]))
+            rows.append([x0, r - abs(w[0]) * x0])
+        q = np.array(rows, dtype=np.uint8)
+        model = QModel("edge16", np.zeros(2), np.ones(2), [layer], output="scores")
+        model.validate()
+        run = run_build(build_library(model, 0x1000, [strategy]), q)
+        want = reference.output_bytes(model, q)
+        bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
+        assert bad.size == 0, f"bias {bias}, input {q[bad[0]]}: {run.outputs[bad[0]]} != " \
+            f"{want[bad[0]]}"

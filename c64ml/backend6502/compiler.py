@@ -138,11 +138,15 @@ def estimate_bytes(model: QModel, strategies: list[Strategy] | None,
     strategies = layer_strategies(strategies, len(model.layers))
     size = data_size(model, strategies) + RUNTIME_BYTES
     for k, (layer, st, kind) in enumerate(zip(model.layers, strategies, model.input_kinds())):
-        if st == Strategy.SPLIT and not wide.takes_wide_path(layer, kind, st):
-            size += split.code_bytes(layer, split.rows_of(split_rows, k, layer))
+        fused = st.specialised and not wide.takes_wide_path(layer, kind, st)
+        if st == Strategy.SPLIT and fused:
+            size += split.code_bytes(layer, split.rows_of(split_rows, k, layer),
+                                     unit_act.acc16(model.layers, k))
         elif st.unrolled:
-            size += unrolled.code_bytes(layer) - len(layer.weights.ravel()) - 3 * layer.n_out
-        if st.specialised and not wide.takes_wide_path(layer, kind, st):
+            acc16 = unit_act.acc16(model.layers, k) if fused else None
+            size += unrolled.code_bytes(layer, acc16) - len(layer.weights.ravel()) \
+                - 3 * layer.n_out
+        if fused:
             size += unit_act.code_bytes(model.layers, k, st == Strategy.UNROLLED_MUL)
     return size + 512 * len(product_magnitudes(model, strategies, split_rows))
 

@@ -14,7 +14,9 @@ A layer's cycles on one sample are a sum of *events* times their costs:
   iteration), per unit the start constants (and, for ``unrolled-macs``, the copy to
   dn_acc); per input row with a nonzero weight, a row load that is skipped when the input
   is 0; per nonzero weight of a processed row 23 cycles, 29 when the carry reaches the high
-  byte (a fitted average); per sign group of a processed row a clc or sec. When every layer
+  byte (a fitted average), or, for a unit that accumulates in 16 bits (unit_act's
+  ``acc16``), 20 and a clc/sec but after the last of its sign group (counted); per sign
+  group of a processed row a clc or sec. When every layer
   is ``unrolled`` the zero page is copied once, for the largest layer, charged to layer 0.
 * the specialised units of ``unrolled`` (unit_act.py): per unit and sample, by the path its
   code takes: a constant, a saturated output (a threshold decides), or the window, whose
@@ -63,6 +65,9 @@ UNROLLED = {
     "s8": 2,                # eor #$80 for s8 inputs
     "group": 2,             # clc or sec before a run of same-sign weights
     "weight": 23.7,         # fitted: 23, or 29 when a carry reaches the high byte
+    "unit16": 10,           # a 16-bit unit's start constants (2 x lda #, sta zp)
+    "weight16": 20,         # a 16-bit unit's nonzero weight (counted)
+    "flag16": 2,            # ... its clc or sec, but for the last of a sign group
 }
 SPLIT = {
     "call": 80,             # dense.s's parameters set in code and the jsr (counted)
@@ -167,9 +172,10 @@ def dense_levels(layer: QLayer) -> bool:
 
 def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,
                       nonzero_rate: np.ndarray, zp_bytes: int | None = None,
-                      split_rows: int | None = None) -> float:
+                      acc16: list[bool] | None = None, split_rows: int | None = None) -> float:
     """Mean cycles of the accumulation given each input's rate of being nonzero (0..1);
     ``zp_bytes``: the zero page this layer copies (None: its own, for one unrolled layer);
+    ``acc16``: which units accumulate in 16 bits (unit_act.unit_plan; default none);
     ``split_rows``: rows unrolled, for a ``split`` layer (split.py; None: its default)."""
     _check_narrow(layer, kind)
     strategy = parse(Strategy, strategy, "strategy")
@@ -184,8 +190,8 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
         c = SPLIT
         return (accumulate_cycles(looped, kind, Strategy.LOOP, False, p[slow])
                 + c["call"] + (c["gather0"] if first else c["gather"]) * len(slow)
-                + accumulate_cycles(quick, kind, Strategy.UNROLLED, first, p, zp_bytes,
-                                    -1) + (c["copy"] - UNROLLED["unit"]) * layer.n_out)
+                + accumulate_cycles(quick, kind, Strategy.UNROLLED, first, p, zp_bytes, acc16,
+                                    split_rows=-1) + (c["copy"] - UNROLLED["unit"]) * layer.n_out)
     if strategy == Strategy.LOOP:
         c = LOOP
         row = c["row_proc"] + c["mac"] * layer.n_out
@@ -197,18 +203,24 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
     c = UNROLLED
     fused = strategy.specialised
     total = (c["layer_fused"] if fused else c["layer"]) + (c["layer0"] if first else 0)
-    total += (c["unit"] + (0 if fused else c["copy"])) * layer.n_out
+    narrow = np.asarray(acc16 if acc16 is not None else [False] * layer.n_out, dtype=bool)
+    total += (c["unit"] + (0 if fused else c["copy"])) * layer.n_out \
+        - (c["unit"] - c["unit16"]) * narrow.sum()
     if zp_bytes is None:
         zp_bytes = unrolled.zp_bytes(layer.n_out)
     total += zp_copy_cycles(zp_bytes) if zp_bytes else 0
     load = (c["load0"] if first else c["load"]) + (c["s8"] if kind == ValueKind.S8 else 0)
     for start in range(0, layer.n_out, unrolled.CHUNK):
         part = w[:, start:start + unrolled.CHUNK]
+        n16 = narrow[start:start + unrolled.CHUNK]
         nz = np.count_nonzero(part, axis=1)
         groups = (part > 0).any(axis=1).astype(int) + (part < 0).any(axis=1)
         rows = nz > 0
-        total += float(np.sum(rows * (load + p * (c["row_proc"] + c["group"] * groups
-                                                  + c["weight"] * nz)
+        # 16-bit MACs (the last of each sign group: no flag)
+        pos16, neg16 = ((part[:, n16] > 0).sum(axis=1), (part[:, n16] < 0).sum(axis=1))
+        macs = c["weight"] * (nz - pos16 - neg16) + c["weight16"] * (pos16 + neg16) \
+            + c["flag16"] * (np.maximum(pos16 - 1, 0) + np.maximum(neg16 - 1, 0))
+        total += float(np.sum(rows * (load + p * (c["row_proc"] + c["group"] * groups + macs)
                                       + (1 - p) * c["row_skip"])))
         order = unrolled.row_order(part)
         starts = {}  # unit -> the row that starts it (unrolled.layer_code)
@@ -333,12 +345,14 @@ def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None 
         rate = np.mean(x != 0, axis=0) if len(x) else np.ones(layer.n_in)
         zp = None if not st.unrolled or once else \
             unit_act.layer_zp_bytes(model.layers, k, kind, st)
+        acc16 = None
         if st.specialised:
             plans = unit_act.unit_plan(layer, unit_act.input_range(model.layers, k))
             act = unit_cycles(layer, plans, acc, st == Strategy.UNROLLED_MUL)
+            acc16 = [p["acc16"] for p in plans]
         else:
             act = activate_cycles(layer, acc)
-        accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp,
+        accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp, acc16,
                                        (split_rows or {}).get(k))
         if once:  # saved in layer 0, restored at the end of the last layer
             accumulate += zp_copy_cycles(zp_once, zp_straight) / 2 * (

@@ -40,12 +40,20 @@ def rows_of(split_rows: dict[int, int] | None, k: int, layer: QLayer) -> int:
     return (split_rows or {}).get(k, default_rows(layer))
 
 
-def rows_that_fit(layer: QLayer, nbytes: int) -> int:
+def _row_bytes(layer: QLayer, acc16: list[bool] | None) -> np.ndarray:
+    """Bytes of unrolled code per row: its load and test, and per nonzero weight 19 bytes,
+    15 for a unit that accumulates in 16 bits (unit_act.acc16)."""
+    per = np.where(np.asarray(acc16 if acc16 is not None else [False] * layer.n_out),
+                   unrolled.BYTES_PER_WEIGHT16, unrolled.BYTES_PER_WEIGHT)
+    return (layer.weights != 0) @ per + ROW_BYTES
+
+
+def rows_that_fit(layer: QLayer, nbytes: int, acc16: list[bool] | None = None) -> int:
     """The most rows (heaviest first) whose unrolled code takes at most ``nbytes``."""
-    nz = np.count_nonzero(layer.weights, axis=1)
+    row = _row_bytes(layer, acc16)
     used, r = 0, 0
     for i in unrolled.row_order(layer.weights):
-        used += unrolled.BYTES_PER_WEIGHT * int(nz[i]) + ROW_BYTES
+        used += int(row[i])
         if used > nbytes:
             break
         r += 1
@@ -57,12 +65,11 @@ ROW_BYTES = 10
 GATHER_BYTES = 6
 
 
-def code_bytes(layer: QLayer, unrolled_rows: int) -> int:
+def code_bytes(layer: QLayer, unrolled_rows: int, acc16: list[bool] | None = None) -> int:
     """Bytes of code and data beyond the unit code: unrolled rows, gather, the looped rows'
     weights and start constants, the calls."""
     fast, slow = parts(layer, unrolled_rows)
-    nz = int(np.count_nonzero(layer.weights[fast]))
-    return (unrolled.BYTES_PER_WEIGHT * nz + ROW_BYTES * len(fast) + GATHER_BYTES * len(slow)
+    return (int(_row_bytes(layer, acc16)[fast].sum()) + GATHER_BYTES * len(slow)
             + len(slow) * layer.n_out + 3 * layer.n_out + 21 * layer.n_out + 60)
 
 

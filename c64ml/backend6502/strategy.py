@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from c64ml.backend6502 import costmodel, labels, split, unrolled, wide
+from c64ml.backend6502 import costmodel, labels, split, unit_act, unrolled, wide
 from c64ml.backend6502.compiler import Build, build_library, estimate_bytes
 from c64ml.backend6502.memory_plan import IO_START
 from c64ml.errors import C64mlError
@@ -108,7 +108,7 @@ def _split_rows_to_try(model: QModel, strategies: list[Strategy], budget: int
         return [None]
     k = ks[0]
     room = budget - estimate_bytes(model, strategies, {k: 0})
-    rows = split.rows_that_fit(model.layers[k], room)
+    rows = split.rows_that_fit(model.layers[k], room, unit_act.acc16(model.layers, k))
     return [{k: r} for r in dict.fromkeys((rows, rows * 9 // 10, rows * 3 // 4, rows // 2))]
 
 

@@ -1,6 +1,7 @@
 """Per-unit activation code for unrolled layers: the requantization specialised at compile time.
 
-An unrolled layer leaves each unit's 24-bit accumulator in zero page. Instead of copying it
+An unrolled layer leaves each unit's 24-bit accumulator (16-bit where its bound allows:
+``acc16``, :func:`unit_plan`) in zero page. Instead of copying it
 out and calling the generic runtime6502/activate.s (about 300 cycles a requantized unit),
 the compiler emits, per unit, code for exactly that unit's multiplier, shift and clamp
 (docs/semantics.md §4.1, §5), using what it can prove:
@@ -111,7 +112,7 @@ def unit_plan(layer: QLayer, x_range: tuple[int, int], offsets: bool = True) -> 
     is a sign test and the accumulator is e itself (where acc − B fits 24 bits)."""
     amin, amax = acc_interval(layer, x_range)
     if layer.activation in (Activation.STEP, Activation.SIGN):
-        return [{"kind": layer.activation} for _ in range(layer.n_out)]
+        return _widths([{"kind": layer.activation} for _ in range(layer.n_out)], amin, amax)
     lo, hi = layer.out_range
     y = _outputs(layer)
     n = layer.n_out
@@ -141,7 +142,24 @@ def unit_plan(layer: QLayer, x_range: tuple[int, int], offsets: bool = True) -> 
                 plan["offset"] = b
                 plan["span"] = top - b    # the largest acc − B
         out.append(plan)
-    return out
+    return _widths(out, amin, amax)
+
+
+def _widths(plans: list[dict], amin: np.ndarray, amax: np.ndarray) -> list[dict]:
+    """Each plan's ``acc16``: whether the unit's accumulator (``acc − offset``) always ends in
+    −2^15 … 2^15 − 1. Then 16 bits hold it: the MACs add modulo 2^16 (every carry out of
+    the middle byte dropped), which leaves the final value exact whatever the partial sums
+    were (docs/semantics.md §3), and the unit code reads its two bytes (high byte: the
+    sign)."""
+    for j, plan in enumerate(plans):
+        frame = plan.get("offset") or 0
+        plan["acc16"] = bool(-(1 << 15) <= amin[j] - frame and amax[j] - frame < 1 << 15)
+    return plans
+
+
+def acc16(layers: list[QLayer], k: int) -> list[bool]:
+    """Which units of layer ``k`` (unrolled, specialised) accumulate in 16 bits."""
+    return [p["acc16"] for p in unit_plan(layers[k], input_range(layers, k))]
 
 
 def _scratch_of(piece: dict) -> int:
@@ -187,27 +205,28 @@ def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Stra
     return zp_bytes(layer.n_out, needs_scratch(plans))
 
 
-def _signed_test(acc: tuple[str, str, str], value: int, greater: bool,
+def _signed_test(acc: tuple[str, ...], value: int, greater: bool,
                  keep_d: bool = False) -> list[str]:
-    """N set when acc < value (greater=False) or acc > value (greater=True): a signed 24-bit
-    compare with a constant, the sign corrected for overflow. With ``keep_d`` (acc < value
-    only) the low bytes of acc − value stay behind: byte 0 in Y, bytes 1 and 2 in ZT."""
-    v = value & 0xFFFFFF
-    b = [v & 0xFF, (v >> 8) & 0xFF, v >> 16]
+    """N set when acc < value (greater=False) or acc > value (greater=True): a signed compare
+    of acc's 3 bytes (or 2, a 16-bit unit) with a constant, the sign corrected for overflow.
+    With ``keep_d`` (acc < value only) the bytes of acc − value stay behind: byte 0 in Y,
+    the others in ZT."""
+    b = [_byte(value, i) for i in range(len(acc))]
     if greater:  # value − acc < 0
-        return [f"        lda #${b[0]:02X}", f"        cmp {acc[0]}",
-                f"        lda #${b[1]:02X}", f"        sbc {acc[1]}",
-                f"        lda #${b[2]:02X}", f"        sbc {acc[2]}",
-                "        bvc *+4", "        eor #$80"]
-    if not keep_d:
-        return [f"        lda {acc[0]}", f"        cmp #${b[0]:02X}",
-                f"        lda {acc[1]}", f"        sbc #${b[1]:02X}",
-                f"        lda {acc[2]}", f"        sbc #${b[2]:02X}",
-                "        bvc *+4", "        eor #$80"]
-    return ["        sec", f"        lda {acc[0]}", f"        sbc #${b[0]:02X}", "        tay",
-            f"        lda {acc[1]}", f"        sbc #${b[1]:02X}", f"        sta {ZT}",
-            f"        lda {acc[2]}", f"        sbc #${b[2]:02X}", f"        sta {ZT}+1",
+        return [f"        lda #${b[0]:02X}", f"        cmp {acc[0]}"] + [
+            line for i in range(1, len(acc))
+            for line in (f"        lda #${b[i]:02X}", f"        sbc {acc[i]}")] + [
             "        bvc *+4", "        eor #$80"]
+    if not keep_d:
+        return [f"        lda {acc[0]}", f"        cmp #${b[0]:02X}"] + [
+            line for i in range(1, len(acc))
+            for line in (f"        lda {acc[i]}", f"        sbc #${b[i]:02X}")] + [
+            "        bvc *+4", "        eor #$80"]
+    return ["        sec", f"        lda {acc[0]}", f"        sbc #${b[0]:02X}", "        tay"] + [
+        line for i in range(1, len(acc))
+        for line in (f"        lda {acc[i]}", f"        sbc #${b[i]:02X}",
+                     f"        sta {ZT}" + (f"+{i - 1}" if i > 1 else ""))
+    ] + ["        bvc *+4", "        eor #$80"]
 
 
 def _out_value(layer: QLayer, y: int) -> int:
@@ -217,18 +236,19 @@ def _out_value(layer: QLayer, y: int) -> int:
     return y & 0xFF
 
 
-def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, str],
+def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, ...],
               dst: str, tables: bool = False) -> list[str]:
     """The code computing unit ``j``'s output byte into ``dst+j`` from its accumulator bytes
-    ``acc`` (zero-page names, low first); ``tables``: products from the m·Y tables
-    (unrolled.product_tables) instead of the quarter squares."""
+    ``acc`` (zero-page names, low first: 3, or 2 for a 16-bit unit, plan["acc16"]);
+    ``tables``: products from the m·Y tables (unrolled.product_tables) instead of the
+    quarter squares."""
     store = f"        sta {dst}+{j}"
     done = labels.layer(k, f"y{j}")
     if plan["kind"] == Activation.STEP:
-        return [f"        lda {acc[2]}             ; unit {j}: step, 1 if acc >= 0",
+        return [f"        lda {acc[-1]}             ; unit {j}: step, 1 if acc >= 0",
                 "        eor #$80", "        asl", "        lda #0", "        rol", store]
     if plan["kind"] == Activation.SIGN:
-        return [f"        lda {acc[2]}             ; unit {j}: sign, 1 if acc >= 0 else -1",
+        return [f"        lda {acc[-1]}             ; unit {j}: sign, 1 if acc >= 0 else -1",
                 "        asl", "        lda #1", "        bcc *+4", "        lda #$FF", store]
     if plan["kind"] == "const":
         return [f"        lda #${_out_value(layer, plan['value']):02X}"
@@ -240,7 +260,7 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
     d_ready = first is not None and first["sign"] == 1 and plan["test_lo"] == first["base"]
     # each saturated case: an inverted short branch over its constant and a JMP to the store
     if offset is not None:  # the accumulator holds acc − B: acc < B is its sign
-        L += [f"        lda {acc[2]}             ; acc - {offset} < 0: the low end"]
+        L += [f"        lda {acc[-1]}             ; acc - {offset} < 0: the low end"]
     elif plan["test_lo"] is not None:
         L += _signed_test(acc, plan["test_lo"], greater=False, keep_d=d_ready)
     if plan["test_lo"] is not None:
@@ -276,7 +296,7 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, str, st
                          offset is not None, tables)
     else:  # TFLite: the non-negative and the negative accumulators round apart
         neg = labels.layer(k, f"n{j}")
-        L += [f"        lda {acc[2]}", "        bpl *+5", f"        jmp {neg}"]
+        L += [f"        lda {acc[-1]}", "        bpl *+5", f"        jmp {neg}"]
         joined = labels.layer(k, f"j{j}")
         L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"),
                          tables=tables)

@@ -6,8 +6,10 @@ For input i with byte Y (u8: x; s8: x XOR $80) and unit j with weight w ≠ 0:
     acc[j] ± |w|·Y        (adc for w > 0, sbc for w < 0)
 
 where |w|·Y comes from two page-aligned tables ``c64ml_p{m}lo/hi`` (m = |w|), and acc is a
-24-bit accumulator in zero page. Rows whose Y is 0 are skipped. For s8 inputs,
-Σ w·x = Σ w·(x XOR $80) − 128·Σ w, and the compiler folds −128·Σ w into the start constant.
+24-bit accumulator in zero page, or a 16-bit one (modulo 2^16, exact for a unit whose
+final value is proven to fit: unit_act.unit_plan's ``acc16``). Rows whose Y is 0 are
+skipped. For s8 inputs, Σ w·x = Σ w·(x XOR $80) − 128·Σ w, and the compiler folds −128·Σ w
+into the start constant.
 
 Zero page is borrowed with interrupts disabled and restored before they are enabled again
 (docs/abi.md): ``$02-$03`` (``c64ml_zpin``) point at layer 0's input, accumulators start at
@@ -45,6 +47,10 @@ def zp_bytes(n_out: int, scratch: int = 0) -> int:
 BYTES_PER_WEIGHT = 19
 #: Cycles per nonzero weight when no carry reaches the high byte, and when one does.
 CYCLES_PER_WEIGHT = (23, 29)
+#: ... of a 16-bit unit (unit_act's ``acc16``): lda/adc/sta twice and clc/sec, which the last
+#: MAC of a row's sign group leaves out (14 bytes, 20 cycles).
+BYTES_PER_WEIGHT16 = 15
+CYCLES_PER_WEIGHT16 = 22
 
 
 def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
@@ -70,11 +76,14 @@ def product_tables(mags: set[int]) -> list[str]:
     return out
 
 
-def code_bytes(layer: QLayer) -> int:
-    """Bytes of code for the layer (weights plus per-row and per-unit overhead)."""
+def code_bytes(layer: QLayer, acc16: list[bool] | None = None) -> int:
+    """Bytes of code for the layer (weights plus per-row and per-unit overhead); ``acc16``:
+    which units accumulate in 16 bits (unit_act.unit_plan; default none)."""
     chunks = -(-layer.n_out // CHUNK)
-    nonzero = int(np.count_nonzero(layer.weights))
-    return BYTES_PER_WEIGHT * nonzero + chunks * (layer.n_in * 10 + layer.n_out * 20) + 60
+    narrow = np.asarray(acc16 if acc16 is not None else [False] * layer.n_out, dtype=bool)
+    nonzero = np.count_nonzero(layer.weights, axis=0)
+    weights = BYTES_PER_WEIGHT * nonzero[~narrow].sum() + BYTES_PER_WEIGHT16 * nonzero[narrow].sum()
+    return int(weights - 4 * narrow.sum()) + chunks * (layer.n_in * 10 + layer.n_out * 20) + 60
 
 
 def zero_page_equates() -> list[str]:
@@ -144,41 +153,47 @@ def row_order(weights: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-nz, kind="stable") if nz[i]]
 
 
-def _start_lines(const: tuple[int, str], acc: tuple[str, str, str]) -> list[str]:
-    """acc = C (three lda #, sta zp)."""
+def _start_lines(const: tuple[int, str], acc: tuple[str, ...]) -> list[str]:
+    """acc = C (lda #, sta zp for each of its 2 or 3 bytes)."""
     c, note = const
-    return [line for b in range(3) for line in
+    return [line for b in range(len(acc)) for line in
             (_ins(f"lda #${(c >> (8 * b)) & 0xFF:02X}", "" if b else note),
              f"        sta {acc[b]}")]
 
 
-def _mac_lines(acc: tuple[str, str, str], w: int, note: str) -> list[str]:
-    """acc ± |w|·Y, Y in the Y register, carry clear (w > 0) or set (w < 0) before and after:
-    the 16-bit product from the tables, its carry or borrow on into the high byte."""
-    m, op = abs(w), "adc" if w > 0 else "sbc"
-    return [_ins(f"lda {acc[0]}", note), f"        {op} c64ml_p{m}lo,y", f"        sta {acc[0]}",
-            f"        lda {acc[1]}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}",
-            "        bcc *+5" if w > 0 else "        bcs *+5",
-            f"        {'inc' if w > 0 else 'dec'} {acc[2]}",
-            "        clc" if w > 0 else "        sec"]
+def _mac_lines(acc: tuple[str, ...], v: int, note: str, last: bool) -> list[str]:
+    """acc ± |v|·Y for a weight ``v`` (adc with the carry clear for v > 0, sbc with it set
+    for v < 0; it is so again after): a 24-bit ``acc`` (3 names) takes the carry into its
+    high byte; a 16-bit one (2 names, unit_act's ``acc16``) drops it, adding modulo 2^16,
+    and restores the flag only when a MAC follows (``last``: none does)."""
+    add = v > 0
+    op, m = ("adc", v) if add else ("sbc", -v)
+    L = [_ins(f"lda {acc[0]}", note), f"        {op} c64ml_p{m}lo,y", f"        sta {acc[0]}",
+         f"        lda {acc[1]}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}"]
+    flag = "        clc" if add else "        sec"
+    if len(acc) == 3:
+        return L + [f"        {'bcc' if add else 'bcs'} *+5",
+                    f"        {'inc' if add else 'dec'} {acc[2]}", flag]
+    return L if last else L + [flag]
 
 
-def _first_mac_lines(acc: tuple[str, str, str], w: int, c: int, note: str) -> list[str]:
-    """acc = C ± |w|·Y: a unit's first product with its start constant C, carry as in
-    _mac_lines (the high byte's carry or borrow out is only possible when C's high byte is
-    $FF or $00, and then the flag is put back)."""
-    m, op = abs(w), "adc" if w > 0 else "sbc"
+def _first_mac_lines(acc: tuple[str, ...], v: int, c: int, note: str, last: bool
+                     ) -> list[str]:
+    """acc = C ± |v|·Y: a unit's first product with its start constant C, the flag as in
+    _mac_lines (out of a 24-bit high byte a carry or borrow is only possible when C's high
+    byte is $FF or $00, and then the flag is put back)."""
+    add = v > 0
+    op, m = ("adc", v) if add else ("sbc", -v)
     b = [(c >> (8 * i)) & 0xFF for i in range(3)]
     out = [_ins(f"lda #${b[0]:02X}", note), _ins(f"{op} c64ml_p{m}lo,y",
                                                  f"on top of the start constant {_signed24(c)}"),
            f"        sta {acc[0]}",
-           f"        lda #${b[1]:02X}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}",
-           f"        lda #${b[2]:02X}", f"        {op} #0", f"        sta {acc[2]}"]
-    if w > 0 and b[2] == 0xFF:
-        out.append("        clc")
-    elif w < 0 and b[2] == 0x00:
-        out.append("        sec")
-    return out
+           f"        lda #${b[1]:02X}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}"]
+    flag = "        clc" if add else "        sec"
+    if len(acc) == 2:
+        return out if last else out + [flag]
+    out += [f"        lda #${b[2]:02X}", f"        {op} #0", f"        sta {acc[2]}"]
+    return out + [flag] if b[2] == (0xFF if add else 0x00) else out
 
 
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
@@ -212,10 +227,11 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     plans = unit_act.unit_plan(layer, x_range, offsets=not class_byte) \
         if dst is not None else None
     scratch = unit_act.needs_scratch(plans)
+    width16 = [p["acc16"] for p in plans] if plans else [False] * n_out  # 16-bit units
     zp = zp_bytes(n_out, scratch)
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
          f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
-         "in zero page"]
+         "in zero page" + (f" (16 for {sum(width16)} of the units)" if any(width16) else "")]
     if save:
         L += save_zero_page(zp, labels.layer(k, "zp"))
     if src is None:
@@ -227,6 +243,10 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
 
         def acc(byte: int, j: int) -> str:
             return labels.layer(k, f"acc{j}_{('lo', 'mid', 'hi')[byte]}")
+
+        def names(j: int) -> tuple[str, ...]:
+            """Unit j's accumulator bytes: 2 for a 16-bit unit, else 3."""
+            return tuple(acc(byte, j) for byte in range(3 - width16[j]))
 
         if dst is not None:
             L.append(f"{labels.phase_mark(k, Phase.ACCUMULATE, start // CHUNK)}:")
@@ -249,7 +269,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                 first.setdefault(start + int(u), r)
         if prelude is not None:
             L.append(f"        ; units {start}..{units[-1]}: from the looped rows' sums")
-            L += [f"        {op} {name}" for j in units for b in range(3)
+            L += [f"        {op} {name}" for j in units for b in range(3 - width16[j])
                   for op, name in (("lda", f"dn_acc{b}+{j}"), ("sta", acc(b, j)))]
         else:
             L.append(f"        ; units {start}..{units[-1]}: start constants C[j] (the bias"
@@ -257,7 +277,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                         if s8 else ")") + ", each with its first row's product, or alone")
         for j in units:
             if j not in first and prelude is None:
-                L += _start_lines(consts[j], tuple(acc(b, j) for b in range(3)))
+                L += _start_lines(consts[j], names(j))
         inits = {r: [j for j in units if first.get(j) == r] for r in order}
         if any(inits.values()):  # out of line: the start constants of a skipped first row
             past = labels.layer(k, f"{start}_rows")
@@ -266,7 +286,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                 if js:
                     L.append(f"{labels.layer(k, f'{start}_{r}_init')}:")
                     for j in js:
-                        L += _start_lines(consts[j], tuple(acc(b, j) for b in range(3)))
+                        L += _start_lines(consts[j], names(j))
                     L.append(f"        jmp {labels.layer(k, f'{start}_{r}')}")
             L.append(f"{past}:")
         for i in order:
@@ -287,14 +307,14 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
             pos = [(j, int(weights[i, j])) for j in units if weights[i, j] > 0]
             neg = [(j, int(weights[i, j])) for j in units if weights[i, j] < 0]
             x = f"(x[{i}]+128)" if s8 else f"x[{i}]"
-            for group, sign in ((pos, 1), (neg, -1)):
+            for group in (pos, neg):
                 if group:
-                    L.append("        clc" if sign > 0 else "        sec")
-                for j, v in group:
-                    names = tuple(acc(b, j) for b in range(3))
-                    note = f"acc[{j}] += {v}*{x}"
-                    L += _first_mac_lines(names, v, consts[j][0], note) if first.get(j) == i \
-                        else _mac_lines(names, v, note)
+                    L.append("        clc" if group is pos else "        sec")
+                group.sort(key=lambda jv: width16[jv[0]])  # a 16-bit MAC last restores no flag
+                for n_, (j, v) in enumerate(group):
+                    note, last = f"acc[{j}] += {v}*{x}", n_ == len(group) - 1
+                    L += _first_mac_lines(names(j), v, consts[j][0], note, last) \
+                        if first.get(j) == i else _mac_lines(names(j), v, note, last)
             L.append(f"{nxt}:")
         if dst is None:
             L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where wide.s reads "
@@ -305,11 +325,10 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
             continue
         L.append(f"{labels.phase_mark(k, Phase.ACTIVATE, start // CHUNK)}:")
         for j in units:
-            names = tuple(acc(byte, j) for byte in range(3))
-            L += unit_act.unit_code(k, j, layer, plans[j], names, dst, tables)
+            L += unit_act.unit_code(k, j, layer, plans[j], names(j), dst, tables)
             if class_byte:
                 L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
-                      f"        lda {names[2]}", "        eor #$80", "        asl",
+                      f"        lda {names(j)[-1]}", "        eor #$80", "        asl",
                       "        lda #0", "        rol", "        sta c64ml_class"]
     if save:
         L += [f"{labels.phase_mark(k, Phase.OVERHEAD)}:"]
