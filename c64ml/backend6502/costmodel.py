@@ -107,6 +107,8 @@ UNITS = {
     "e_byte": 7,            # each further byte of e (lda, sbc, sta zp)
     "product": 50,          # one quarter-square product (4 table reads) added into P, its carry
     "product_table": 25,    # ... from the m·Y tables (unrolled-mul): 2 table reads
+    "top_table": 17,        # e's top byte times m from a small table (unit_act.top_table):
+    #                         ldy zp, and lda abs,y : sta zp per byte of P it reaches
     "fresh_saves": 18,      # a product stored as it comes (c0's byte 0, P's byte not yet
     #                         reached): no ZL/X round trip, no addition, no carry on
     "extract": 3,           # lda zp
@@ -265,8 +267,10 @@ def _product_cycles(piece: dict, tables: bool = False, top_down: bool = False) -
         b = 8 * (unit_act.nbytes(piece["width"]) - 1)
         top = c["top_test"] + c["top_add"] * (piece["width"] + 1 - (1 << b)) / (piece["width"] + 1)
     fresh = unit_act.fresh_products(piece, top_down)
-    return (c["product_table" if tables else "product"] * unit_act.piece_products(piece)
-            - c["fresh_saves"] * fresh + top
+    table = top_down and not tables and unit_act.top_table(piece) > 0
+    return (c["product_table" if tables else "product"] * (unit_act.piece_products(piece)
+                                                           - table)
+            + c["top_table"] * table - c["fresh_saves"] * fresh + top
             + c["extract"]
             + c["shift"] * steps + (c["left"] if bits > 4 else 0) + c["add"])
 

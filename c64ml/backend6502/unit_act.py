@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from c64ml.backend6502 import labels, wide
+from c64ml.backend6502.sqtables import byte_lines
 from c64ml.exec.reference import requantize
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import CLAMP, Activation, Requant, Strategy, ValueKind
@@ -263,9 +264,16 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, ...],
         L += [f"        lda {acc[-1]}             ; acc - {offset} < 0: the low end"]
     elif plan["test_lo"] is not None:
         L += _signed_test(acc, plan["test_lo"], greater=False, keep_d=d_ready)
-    if plan["test_lo"] is not None:
-        L += ["        bpl *+7", f"        lda #${_out_value(layer, plan['lo']):02X}",
-              f"        jmp {done}"]
+    data: list[str] = []  # constants the code reads (a table of e's top byte times m)
+    one = _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"),
+                      offset is not None, tables, data) if len(pieces) == 1 else []
+    cont = labels.layer(k, f"lk{j}")
+    if plan["test_lo"] is not None:  # (the data sits behind the jmp, where no path runs)
+        L += [f"        bpl {cont}" if data else "        bpl *+7",
+              f"        lda #${_out_value(layer, plan['lo']):02X}", f"        jmp {done}"]
+        L += data + ([f"{cont}:"] if data else [])
+    elif data:
+        L += [f"        jmp {cont}"] + data + [f"{cont}:"]
     if plan["test_hi"] is not None and offset is not None:
         # 0 <= acc − B <= span here: an unsigned compare of the bytes the span needs, the
         # top byte first (below the limit's, the common case, it settles the test)
@@ -292,8 +300,7 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, ...],
     if not pieces:
         L.append(f"        lda #${_out_value(layer, plan['hi']):02X}")
     elif len(pieces) == 1:
-        L += _piece_code(layer, pieces[0], acc, d_ready, labels.layer(k, f"c{j}"),
-                         offset is not None, tables)
+        L += one
     else:  # TFLite: the non-negative and the negative accumulators round apart
         neg = labels.layer(k, f"n{j}")
         L += [f"        lda {acc[-1]}", "        bpl *+5", f"        jmp {neg}"]
@@ -316,7 +323,8 @@ ZP = f"{labels.ZP_SCRATCH}+3"  # P
 
 
 def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: bool,
-                tag: str, in_acc: bool = False, tables: bool = False) -> list[str]:
+                tag: str, in_acc: bool = False, tables: bool = False,
+                data: list[str] | None = None) -> list[str]:
     """y = add ± floor((e·m + c0) / 2^t) as the output byte in A (before a table): e from
     the accumulator, one quarter-square product per byte of e and nonzero byte of m, with
     m's bytes as constant table offsets, and the 8 result bits picked out of P."""
@@ -328,7 +336,7 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
     e_bytes = [f"{ZT}+{i}" for i in range(2)]     # e's bytes 1 and 2
     if in_acc:  # the accumulator is e (an offset unit): every byte can be loaded again
         L.append(f"        ; e = acc - {base}: the accumulator")
-        return L + _product_code(piece, tag, list(acc[1:]), tables, acc[0])
+        return L + _product_code(piece, tag, list(acc[1:]), tables, acc[0], data)
     if d_ready:
         L.append(f"        ; e = acc - {base}: Y and {ZT}")
     elif sign == 1:
@@ -358,18 +366,32 @@ def product_terms(piece: dict, top_down: bool) -> list[tuple[int, int, int]]:
 
 def fresh_products(piece: dict, top_down: bool) -> int:
     """How many of product_terms reach a byte of P first, where c0's byte is 0 (stored as
-    they come, no addition: _product_code); the cost model's count (carries ignored)."""
+    they come, no addition: _product_code), but one a top_table replaces; the cost model's
+    count (carries ignored)."""
     seen: set[int] = set()
+    terms = product_terms(piece, top_down)
+    if top_down and top_table(piece):  # the top byte's product is a table (top_table)
+        o = nbytes(piece["width"]) - 1
+        seen, terms = {o, o + 1}, [term for term in terms if term[0] != o]
     n = 0
-    for i, b, _ in product_terms(piece, top_down):
+    for i, b, _ in terms:
         o = i + b
         n += o not in seen and _byte(piece["c0"], o) == 0
         seen |= {o, o + 1}
     return n
 
 
+def top_table(piece: dict) -> int:
+    """The largest top byte e can have, when a table of it times m (and c0's bytes there)
+    replaces that byte's product: e of 2 or 3 bytes whose top byte is 2 to 7 (0 or 1 is
+    top_bit's), m one byte, the product reaching P's top; else 0."""
+    nd, np_, m = nbytes(piece["width"]), _p_bytes(piece), piece["m"]
+    v = piece["width"] >> (8 * (nd - 1))
+    return v if nd >= 2 and 2 <= v <= 7 and 0 < m < 256 and nd - 1 < np_ <= nd + 1 else 0
+
+
 def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = False,
-                  e0: str | None = None) -> list[str]:
+                  e0: str | None = None, data: list[str] | None = None) -> list[str]:
     """A in the end = add ± floor((e·m + c0) / 2^t) for e in Y (byte 0) and ``e_bytes``
     (bytes 1, 2), or with ``e0`` (where byte 0 is) e in memory: the products (quarter
     squares, or with ``tables`` the m·Y tables) into P, the 8 result bits picked out of P.
@@ -393,6 +415,19 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
     needed = set(range(nd - 1, np_)) if top else set()  # bytes of P read at the end
     needed |= {byte, byte + 1} if bits else {byte}
     current_y = 0 if e0 is None else None  # which byte of e is in Y
+    v_top = top_table(piece) if e0 is not None and data is not None and not tables else 0
+    if v_top:  # e's top byte times m, plus c0's bytes there: a table (in ``data``)
+        o = nd - 1
+        vals = [(v * m + (c0 >> (8 * o))) & ((1 << (8 * (np_ - o))) - 1)
+                for v in range(v_top + 1)]
+        L.append(f"        ldy {e_at[o]}           ; e's top byte (0..{v_top}) * {m}")
+        for x in range(o, np_):
+            name = f"{tag}_t{x - o}"
+            data += [f"{name}:"] + byte_lines(bytes((v >> (8 * (x - o))) & 0xFF for v in vals))
+            L += [f"        lda {name},y", f"        sta {p[x]}"]
+            touched.add(x)
+        current_y = o
+        terms = [term for term in terms if term[0] != o]
     for n, (i, b, mb) in enumerate(terms):
         o = i + b
         whole = o + 1 < np_  # else only the product's low byte reaches P
