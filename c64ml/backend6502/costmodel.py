@@ -41,7 +41,15 @@ from c64ml.backend6502 import unit_act, unrolled, wide
 from c64ml.errors import C64mlError
 from c64ml.exec.reference import activate, requantize
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import CLAMP, REQUANTIZED, Strategy, ValueKind, layer_strategies, parse
+from c64ml.spec import (
+    CLAMP,
+    REQUANTIZED,
+    LoopForm,
+    Strategy,
+    ValueKind,
+    layer_strategies,
+    parse,
+)
 
 #: Cycles per event. "counted": from the instructions; "fitted": least squares on measured
 #: per-layer cycles (tools/calibrate_costmodel.py --samples 30, 2026-11-30, after size
@@ -70,7 +78,18 @@ LOOP = {
     "level": 37.2,          # per level of a processed row: its product into dn_ptlo/hi
     "row_levels": 2.3,      # a processed row's set-up, more than row_proc
     "mac_levels": 40.9,     # fitted: per multiply-accumulate of a processed row
+    # sparse.s (loop_form SPARSE), measured in tests/test_runtime_dense.py, relative to the
+    # figures above (ly_set and the call are the same):
+    "sparse_unit": -46,     # start constants only: no final subtraction (33, not 79)
+    "sparse_row": 5,        # a processed row's set-up (79, not 74), more than row_proc
+    "sparse_skip": -14,     # a skipped row, x' = 0 or no nonzero weight (16, not 30)
+    "sparse_group": 66,     # per magnitude of a processed row: its product, its two heads
+    "sparse_weight": 36.9,  # per nonzero weight of a processed row (a random codebook's carries)
 }
+#: The fewest cycles per inference (every input nonzero) a layer must save on sparse rows:
+#: below that, sparse.s's code (about 330 bytes with its alignment) is not worth adding to
+#: a program built for size.
+SPARSE_MIN_GAIN = 500
 #: The most levels dense.s's levels loop is used with (its dn_ptlo/dn_pthi stay small).
 MAX_LEVELS = 64
 #: The specialised units of unit_act.py (counted from the code it emits; branches that
@@ -151,6 +170,42 @@ def dense_levels(layer: QLayer) -> bool:
         c["level"] * n + c["row_levels"] < layer.n_out * (c["mac"] - c["mac_levels"])
 
 
+def loop_form(layer: QLayer) -> LoopForm:
+    """The runtime loop of a ``loop`` layer: the cheaper of dense.s's two loops, or sparse.s
+    when the weights fit it (codegen.sparse_fits) and it saves at least SPARSE_MIN_GAIN
+    cycles. Priced with every input nonzero except those whose weights are all zero (as
+    pruning by importance leaves them: mostly zero inputs), which both loops skip then."""
+    from c64ml.backend6502.codegen import sparse_fits
+
+    p = np.any(layer.weights != 0, axis=1).astype(np.float64)
+    dense = LoopForm.LEVELS if dense_levels(layer) else LoopForm.TABLES
+    if sparse_fits(layer.weights) and _loop_cycles(layer, LoopForm.SPARSE, p) \
+            <= _loop_cycles(layer, dense, p) - SPARSE_MIN_GAIN:
+        return LoopForm.SPARSE
+    return dense
+
+
+def _loop_cycles(layer: QLayer, form: LoopForm, p: np.ndarray) -> float:
+    """Mean cycles of a loop layer's accumulation in ``form`` given each input's rate of
+    being nonzero."""
+    c = LOOP
+    if form == LoopForm.SPARSE:
+        w = layer.weights
+        nz = np.count_nonzero(w, axis=1)
+        groups = np.array([len(np.unique(np.abs(r[r != 0]))) for r in w])
+        row = c["row_proc"] + c["sparse_row"] + c["sparse_group"] * groups \
+            + c["sparse_weight"] * nz
+        skip = c["row_skip"] + c["sparse_skip"]
+        p = np.where(nz > 0, p, 0.0)  # an empty row is skipped
+        return (c["layer"] + (c["unit"] + c["sparse_unit"]) * layer.n_out
+                + float(np.sum(p * row + (1 - p) * skip)))
+    row = c["row_proc"] + c["mac"] * layer.n_out
+    if form == LoopForm.LEVELS:
+        row = c["row_proc"] + c["row_levels"] + c["level"] * len(np.unique(layer.weights)) \
+            + c["mac_levels"] * layer.n_out
+    return c["layer"] + c["unit"] * layer.n_out + float(np.sum(p * row + (1 - p) * c["row_skip"]))
+
+
 def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,
                       nonzero_rate: np.ndarray, zp_bytes: int | None = None) -> float:
     """Mean cycles of the accumulation given each input's rate of being nonzero (0..1);
@@ -160,13 +215,7 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
     p = np.asarray(nonzero_rate, dtype=np.float64)
     w = layer.weights
     if strategy == Strategy.LOOP:
-        c = LOOP
-        row = c["row_proc"] + c["mac"] * layer.n_out
-        if dense_levels(layer):
-            row = c["row_proc"] + c["row_levels"] + c["level"] * len(np.unique(layer.weights)) \
-                + c["mac_levels"] * layer.n_out
-        return (c["layer"] + c["unit"] * layer.n_out
-                + float(np.sum(p * row + (1 - p) * c["row_skip"])))
+        return _loop_cycles(layer, loop_form(layer), p)
     c = UNROLLED
     fused = strategy.specialised
     total = (c["layer_fused"] if fused else c["layer"]) + (c["layer0"] if first else 0)
