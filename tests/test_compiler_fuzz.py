@@ -28,7 +28,7 @@ from c64ml.quantize.ptq import compress
 from c64ml.spec import ACC_MAX, KIND_MAX, NARROW_ACC_MAX, LoopForm, Strategy
 from c64ml.verify.harness import run_build
 
-COUNT = {"models": 0}
+COUNT = {"models": 0, "sparse": 0}
 
 
 def check(model: QModel, q: np.ndarray, strategies: list[str] | None = None) -> None:
@@ -76,18 +76,20 @@ def test_random_models_with_every_loop_form(case, forms, codebook, prune):
 
     def form(layer):
         f = forms[next(k for k, other in enumerate(model.layers) if other is layer)]
-        if f == LoopForm.SPARSE and not sparse_fits(layer.weights):
+        if f == LoopForm.SPARSE and not sparse_fits(layer.weights) or \
+                f == LoopForm.LEVELS and len(np.unique(layer.weights)) > 255:
             return LoopForm.TABLES
-        return LoopForm.TABLES if f == LoopForm.LEVELS and \
-            len(np.unique(layer.weights)) > 255 else f
+        return f
 
     with patch.object(costmodel, "loop_form", form):
         check(model, q[:6])
     COUNT["models"] += 1
+    COUNT["sparse"] += sum(form(layer) == LoopForm.SPARSE for layer in model.layers)
 
 
 def test_at_least_200_random_models_ran():
     assert COUNT["models"] >= 380
+    assert COUNT["sparse"] >= 30  # layers on sparse rows
 
 
 def _layer(w, b, act, m=None, s=None, table=None):

@@ -39,7 +39,7 @@ TH:     .res 1530
 TLV:    .res 256
 """ + DN_PT + """
 """
-FILES = ("dense.s", "sparse.s", "activate.s", "requant.s")
+FILES = ("dense.s", "activate.s", "requant.s", "sparse.s")
 M, SYM = build(*FILES, driver="        rts\n" + BUFFERS, irq=True)
 
 

@@ -21,7 +21,9 @@ A layer's cycles on one sample are a sum of *events* times their costs:
   cost grows per quarter-square product and per shift step (fitted).
 * ``loop`` (runtime6502/dense.s): per layer a fixed part, per unit, per processed and per
   skipped input row, and per multiply-accumulate of a processed row; with the levels loop
-  (dense_levels) a processed row also pays per level, and its multiply-accumulates less.
+  (dense_levels) a processed row also pays per level, and its multiply-accumulates less;
+  on sparse rows (runtime6502/sparse.s) a processed row pays per magnitude group and per
+  nonzero weight instead, and a unit only its start constants (loop_form picks the form).
 * the activation (runtime6502/activate.s, after either strategy): per layer a fixed part;
   per unit whose accumulator the saturation thresholds decide (r at or beyond the clamp)
   the short path; every other unit runs rq_run (requant.s), whose cost grows by 8 cycles
