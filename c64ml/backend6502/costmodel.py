@@ -86,7 +86,8 @@ LOOP = {
     "sparse_row": 5,        # a processed row's set-up (79, not 74), more than row_proc
     "sparse_skip": -14,     # a skipped row, x' = 0 or no nonzero weight (16, not 30)
     "sparse_group": 66,     # per magnitude of a processed row: its product, its two heads
-    "sparse_weight": 36.9,  # per nonzero weight of a processed row (a random codebook's carries)
+    "sparse_weight": 36.9,  # per nonzero weight of a processed row, with a random codebook's
+    #                         carries (tools/calibrate_costmodel.py --samples 30 fits 37.0)
 }
 #: The fewest cycles per inference (every input nonzero) a layer must save on sparse rows:
 #: below that, sparse.s's code (about 330 bytes with its alignment) is not worth adding to
