@@ -39,7 +39,8 @@ class LayerData:
     wide: bool = False  # the 32-bit path (wide.py): start has one block per chunk, no bias
     levels: bytes | None = None  # dense.s's levels loop: its level list; weights are levels
     chunk_constants: list[bytes] | None = None
-    sparse: list[bytes] | None = None  # sparse.s: each row's stream (weights unused)
+    sparse: list[bytes] | None = None  # sparse.s: each row's stream (then a loop layer
+    #                                    emits these, with its row table, not its weights)
 
     @property
     def loop_bytes(self) -> int:
@@ -172,8 +173,6 @@ def layer_data(model: QModel) -> list[LayerData]:
         levels, weights = dense_level_bytes(layer.weights) if form == LoopForm.LEVELS \
             else (None, bytes((layer.weights + 128).astype(np.uint8).ravel()))
         sparse = sparse_rows(layer.weights) if form == LoopForm.SPARSE else None
-        if sparse is not None:
-            weights = b""
         out.append(LayerData(
             weights=weights, levels=levels, sparse=sparse,
             start=start,
