@@ -120,15 +120,21 @@ def sparse_rows(weights: np.ndarray) -> list[bytes]:
     return out
 
 
+def row_magnitudes(weights: np.ndarray) -> np.ndarray:
+    """Per input row, how many distinct magnitudes its nonzero weights have: its groups in
+    sparse.s's stream."""
+    return np.array([len(np.unique(np.abs(r[r != 0]))) for r in np.asarray(weights)],
+                    dtype=np.int64)
+
+
 def sparse_fits(weights: np.ndarray) -> bool:
     """Whether sparse.s takes these weights: at most 127 units, no weight −128, every row's
     stream within 256 bytes (2 per magnitude, 1 per nonzero weight, 1)."""
     w = np.asarray(weights, dtype=np.int64)
     if w.shape[1] > SPARSE_MAX_UNITS or (w < -127).any():
         return False
-    nz = w != 0
-    groups = np.array([len(np.unique(np.abs(r[r != 0]))) for r in w])
-    return bool((2 * groups + nz.sum(axis=1) + 1 <= SPARSE_MAX_STREAM).all())
+    stream = 2 * row_magnitudes(w) + np.count_nonzero(w, axis=1) + 1
+    return bool((stream <= SPARSE_MAX_STREAM).all())
 
 
 def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str,

@@ -89,8 +89,8 @@ LOOP = {
     "sparse_weight": 36.9,  # per nonzero weight of a processed row, with a random codebook's
     #                         carries (tools/calibrate_costmodel.py --samples 30 fits 37.0)
 }
-#: The fewest cycles per inference (every input nonzero) a layer must save on sparse rows:
-#: below that, sparse.s's code (about 330 bytes with its alignment) is not worth adding to
+#: The fewest cycles per inference a layer must save on sparse rows (priced as loop_form
+#: does): below that, sparse.s's code (about 330 bytes with its alignment) is not worth adding to
 #: a program built for size.
 SPARSE_MIN_GAIN = 500
 #: The most levels dense.s's levels loop is used with (its dn_ptlo/dn_pthi stay small).
@@ -191,12 +191,12 @@ def loop_form(layer: QLayer) -> LoopForm:
 def _loop_cycles(layer: QLayer, form: LoopForm, p: np.ndarray) -> float:
     """Mean cycles of a loop layer's accumulation in ``form`` given each input's rate of
     being nonzero."""
+    from c64ml.backend6502.codegen import row_magnitudes
+
     c = LOOP
     if form == LoopForm.SPARSE:
-        w = layer.weights
-        nz = np.count_nonzero(w, axis=1)
-        groups = np.array([len(np.unique(np.abs(r[r != 0]))) for r in w])
-        row = c["row_proc"] + c["sparse_row"] + c["sparse_group"] * groups \
+        nz = np.count_nonzero(layer.weights, axis=1)
+        row = c["row_proc"] + c["sparse_row"] + c["sparse_group"] * row_magnitudes(layer.weights) \
             + c["sparse_weight"] * nz
         skip = c["row_skip"] + c["sparse_skip"]
         p = np.where(nz > 0, p, 0.0)  # an empty row is skipped
