@@ -93,6 +93,14 @@ class LearnRule(StrEnum):
     LMS = "lms"                # every sample, w += sign(e)·floor(|e|·x / 2^K), e = t − o
 
 
+class LoopForm(StrEnum):
+    """Which runtime loop accumulates a ``loop`` layer (chosen by cost, costmodel.loop_form)."""
+
+    TABLES = "tables"  # runtime6502/dense.s, products from the quarter-square tables
+    LEVELS = "levels"  # dense.s's levels loop: a codebook's products made once per row
+    SPARSE = "sparse"  # runtime6502/sparse.s: only the nonzero weights, grouped by magnitude
+
+
 class Optimize(StrEnum):
     """What ``compile --optimize`` favours."""
 

@@ -1,12 +1,15 @@
 """The compiler, fuzzed: random qmodels compiled to 6502 code and run in the emulated C64 (with
 the KERNAL interrupt live) must give exactly the output bytes of docs/semantics.md §7, as the
 NumPy reference and the LLVM JIT compute them. At least 200 random models per run with the
-table-driven loop, and 120 more compressed ones with a random strategy per layer; every edge
+table-driven loop, 120 more compressed ones with a random strategy per layer and 60 with a
+random runtime loop per layer (LoopForm: dense.s's tables or levels, sparse.s); every edge
 model with every strategy. Every model also runs its first two rows on the reference core
 (py65) as well as the fast engine: identical outputs and cycles (tests/test_fast_engine.py).
 """
 
 from __future__ import annotations
+
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -14,7 +17,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from qmodel_strategies import input_batches, models_with_inputs, qmodels
 
-from c64ml.backend6502 import unit_act, unrolled, wide
+from c64ml.backend6502 import costmodel, unit_act, unrolled, wide
+from c64ml.backend6502.codegen import sparse_fits
 from c64ml.backend6502.compiler import build_library
 from c64ml.backend6502.unrolled import row_order
 from c64ml.errors import C64mlError
@@ -22,10 +26,10 @@ from c64ml.exec import reference
 from c64ml.exec.jit import compile_qmodel
 from c64ml.model.qmodel import QLayer, QModel
 from c64ml.quantize.ptq import compress
-from c64ml.spec import ACC_MAX, KIND_MAX, NARROW_ACC_MAX, Activation, Strategy
+from c64ml.spec import ACC_MAX, KIND_MAX, NARROW_ACC_MAX, Activation, LoopForm, Strategy
 from c64ml.verify.harness import run_build
 
-COUNT = {"models": 0}
+COUNT = {"models": 0, "sparse": 0}
 
 
 def check(model: QModel, q: np.ndarray, strategies: list[str] | None = None,
@@ -79,8 +83,32 @@ def test_split_layers_cut_anywhere(case, strategies, cuts, prune):
     COUNT["models"] += 1
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models_with_inputs(max_layers=3, max_width=12, max_inputs=12),
+       st.lists(st.sampled_from([*LoopForm, LoopForm.SPARSE]), min_size=3, max_size=3),
+       st.integers(1, 8), st.sampled_from([0.0, 0.3, 0.7]))
+def test_random_models_with_every_loop_form(case, forms, codebook, prune):
+    """Loop layers forced into each runtime loop (dense.s's two, sparse.s) where the weights
+    fit it, whatever the cost model would pick."""
+    model, q = case
+    model = compress(model, codebook, prune)
+
+    def form(layer):
+        f = forms[next(k for k, other in enumerate(model.layers) if other is layer)]
+        if f == LoopForm.SPARSE and not sparse_fits(layer.weights) or \
+                f == LoopForm.LEVELS and len(np.unique(layer.weights)) > 255:
+            return LoopForm.TABLES
+        return f
+
+    with patch.object(costmodel, "loop_form", form):
+        check(model, q[:6])
+    COUNT["models"] += 1
+    COUNT["sparse"] += sum(form(layer) == LoopForm.SPARSE for layer in model.layers)
+
+
 def test_at_least_200_random_models_ran():
-    assert COUNT["models"] >= 380
+    assert COUNT["models"] >= 440
+    assert COUNT["sparse"] >= 10  # layers on sparse rows (24 to 55 in trials)
 
 
 def _acc16(model: QModel, strategy: Strategy) -> list[bool]:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
 FITTED = [(cm.UNROLLED, "weight"), (cm.UNROLLED, "layer"), (cm.LOOP, "mac"),
           (cm.LOOP, "row_proc"), (cm.LOOP, "row_skip"), (cm.LOOP, "unit"), (cm.LOOP, "layer"),
-          (cm.LOOP, "mac_levels"),
+          (cm.LOOP, "mac_levels"), (cm.LOOP, "sparse_weight"),
           (cm.ACTIVATE, "slow_unit"), (cm.ACTIVATE, "fast_unit")]
 NAMES = {id(cm.UNROLLED): "UNROLLED", id(cm.LOOP): "LOOP", id(cm.ACTIVATE): "ACTIVATE",
          id(cm.UNITS): "UNITS"}

@@ -20,7 +20,7 @@ from c64ml.backend6502.runtime import inference_runtime
 from c64ml.backend6502.sqtables import byte_lines, byte_planes, tables_source
 from c64ml.errors import C64mlError
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import CLAMP, Phase, Strategy, ValueKind, layer_strategies
+from c64ml.spec import CLAMP, LoopForm, Phase, Strategy, ValueKind, layer_strategies
 from c64ml.text import asm_comment
 
 ACT_KIND = {"step": 1, "sign": 2}  # every other activation is kind 0 (requantized)
@@ -39,6 +39,16 @@ class LayerData:
     wide: bool = False  # the 32-bit path (wide.py): start has one block per chunk, no bias
     levels: bytes | None = None  # dense.s's levels loop: its level list; weights are levels
     chunk_constants: list[bytes] | None = None
+    sparse: list[bytes] | None = None  # sparse.s: each row's stream (then a loop layer
+    #                                    emits these, with its row table, not its weights)
+
+    @property
+    def loop_bytes(self) -> int:
+        """Bytes of what the loop reads besides the start constants: weights, level list,
+        or sparse.s's row table (2 a row) and streams."""
+        if self.sparse is not None:
+            return 2 * len(self.sparse) + sum(len(r) for r in self.sparse)
+        return len(self.weights) + (0 if self.levels is None else len(self.levels))
 
 
 def thresholds(layer: QLayer) -> tuple[np.ndarray, np.ndarray]:
@@ -86,16 +96,63 @@ def dense_level_bytes(weights: np.ndarray) -> tuple[bytes, bytes]:
     return levels, bytes((codes.reshape(weights.shape) + 1).astype(np.uint8).ravel())
 
 
-def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str) -> np.ndarray:
-    """C[j] such that dense.s's acc[j] = C[j] + Σ w'x' − 128·Σx' equals B[j] + Σ w·x (mod 2^24).
+#: sparse.s's limits: unit and magnitude bytes below $80, a row's stream within 256 bytes.
+SPARSE_MAX_UNITS = 127
+SPARSE_MAX_STREAM = 256
+
+
+def sparse_rows(weights: np.ndarray) -> list[bytes]:
+    """runtime6502/sparse.s's stream of each input row (b"" for a row with no nonzero
+    weight): per magnitude m of the row, increasing, $80+m, the units j (1-based) whose
+    weight is +m, $80, the units whose weight is -m; after the last group, $80."""
+    out = []
+    for row in np.asarray(weights, dtype=np.int64):
+        if not row.any():
+            out.append(b"")
+            continue
+        s = bytearray()
+        for m in np.unique(np.abs(row[row != 0])):
+            s.append(0x80 + int(m))
+            s += bytes(int(j) + 1 for j in np.flatnonzero(row == m))
+            s.append(0x80)
+            s += bytes(int(j) + 1 for j in np.flatnonzero(row == -m))
+        out.append(bytes(s + b"\x80"))
+    return out
+
+
+def row_magnitudes(weights: np.ndarray) -> np.ndarray:
+    """Per input row, how many distinct magnitudes its nonzero weights have: its groups in
+    sparse.s's stream."""
+    return np.array([len(np.unique(np.abs(r[r != 0]))) for r in np.asarray(weights)],
+                    dtype=np.int64)
+
+
+def sparse_fits(weights: np.ndarray) -> bool:
+    """Whether sparse.s takes these weights: at most 127 units, no weight −128, every row's
+    stream within 256 bytes (2 per magnitude, 1 per nonzero weight, 1)."""
+    w = np.asarray(weights, dtype=np.int64)
+    if w.shape[1] > SPARSE_MAX_UNITS or (w < -127).any():
+        return False
+    stream = 2 * row_magnitudes(w) + np.count_nonzero(w, axis=1) + 1
+    return bool((stream <= SPARSE_MAX_STREAM).all())
+
+
+def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str,
+                    sparse: bool = False) -> np.ndarray:
+    """C[j] such that dense.s's acc[j] = C[j] + Σ w'x' − 128·Σx' equals B[j] + Σ w·x (mod 2^24);
+    ``sparse``: such that sparse.s's acc[j] = C[j] + Σ w·x' does.
 
     u8 inputs (x' = x):        C = B
-    s8 inputs (x' = x + 128):  C = B − 128·Σ_i w'[i][j] + 16384·n_in
+    s8 inputs (x' = x + 128):  C = B − 128·Σ_i w'[i][j] + 16384·n_in  (dense.s)
+                               C = B − 128·Σ_i w[i][j]                 (sparse.s)
     """
     c = bias.astype(np.int64).copy()
     if kind == "s8":
-        w_off = weights.astype(np.int64) + 128
-        c = c - 128 * w_off.sum(axis=0) + 16384 * weights.shape[0]
+        if sparse:
+            c = c - 128 * weights.astype(np.int64).sum(axis=0)
+        else:
+            w_off = weights.astype(np.int64) + 128
+            c = c - 128 * w_off.sum(axis=0) + 16384 * weights.shape[0]
     return np.mod(c, 1 << 24)
 
 
@@ -113,15 +170,17 @@ def layer_data(model: QModel) -> list[LayerData]:
                                                               .astype(np.uint8)),
                 thresholds=None, wide=True, chunk_constants=consts))
             continue
-        c = start_constants(layer.bias, layer.weights, kind)
+        form = costmodel.loop_form(layer)
+        c = start_constants(layer.bias, layer.weights, kind, form == LoopForm.SPARSE)
         start = byte_planes(c, 3)
         th = mult = None
         if layer.multiplier is not None:
             mult, th = requant_data(layer)
-        levels, weights = dense_level_bytes(layer.weights) if costmodel.dense_levels(layer) \
+        levels, weights = dense_level_bytes(layer.weights) if form == LoopForm.LEVELS \
             else (None, bytes((layer.weights + 128).astype(np.uint8).ravel()))
+        sparse = sparse_rows(layer.weights) if form == LoopForm.SPARSE else None
         out.append(LayerData(
-            weights=weights, levels=levels,
+            weights=weights, levels=levels, sparse=sparse,
             start=start,
             multiplier=mult,
             shift=None if layer.shift is None else bytes(layer.shift.astype(np.uint8)),
@@ -141,9 +200,9 @@ def data_size(model: QModel, strategies: list[Strategy] | None = None) -> int:
         if wide.takes_wide_path(layer, kind, st):
             total += wide.data_size(layer, Strategy.LOOP)
         elif not st.specialised:
-            total += descriptor_size(layer) + len(d.weights) + len(d.start) \
+            total += descriptor_size(layer) + len(d.start) \
                 + (0 if d.multiplier is None else 8 * len(d.shift)) \
-                + (len(d.levels) if d.levels is not None and st == Strategy.LOOP else 0)
+                + (d.loop_bytes if st == Strategy.LOOP else len(d.weights))
         total += 0 if d.table is None else 256
     return total
 
@@ -201,7 +260,8 @@ def descriptor(k: int, layer: QLayer, d: LayerData, kind: str, strategy: Strateg
     unused = "not used: unrolled"
     values = {
         "dn_in": ("0", "set from c64ml_inptr") if k == 0 or not loop else (src, "inputs"),
-        "dn_w": (labels.layer(k, "w"), "weights + 128, one row per input") if loop
+        "dn_w": ((labels.layer(k, "w"), "row table (sparse.s)") if d.sparse is not None
+                 else (labels.layer(k, "w"), "weights + 128, one row per input")) if loop
         else ("0", unused),
         "dn_c": (labels.layer(k, "c"), "start constants") if loop else ("0", unused),
         "dn_nin": (str(layer.n_in & 0xFF), f"{layer.n_in} inputs" + (" (0 is 256)"
@@ -232,6 +292,22 @@ def descriptor(k: int, layer: QLayer, d: LayerData, kind: str, strategy: Strateg
         value, what = values[name]
         L.append(f"        {'.byte' if size == 1 else '.word'} {value:<17} ; {name}: {what}")
     return L
+
+
+def sparse_lines(k: int, rows: list[bytes]) -> list[str]:
+    """Layer ``k``'s data for sparse.s: the row table (the streams' addresses, low bytes then
+    high bytes; 0 and 0 for an empty row), then the streams."""
+    sp = labels.layer(k, "sp")
+    offsets, at = [], 0
+    for r in rows:
+        offsets.append(None if not r else at)
+        at += len(r)
+    lo = [f"<({sp}+{o})" if o is not None else "0" for o in offsets]
+    hi = [f">({sp}+{o})" if o is not None else "0" for o in offsets]
+    L = [f"{labels.layer(k, 'w')}:                    ; row table (runtime6502/sparse.s)"]
+    for part in (lo, hi):
+        L += ["        .byte " + ",".join(part[i:i + 8]) for i in range(0, len(part), 8)]
+    return L + [f"{sp}:"] + byte_lines(b"".join(rows))
 
 
 def argmax_code(n: int, kind: ValueKind) -> list[str]:
@@ -426,13 +502,16 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
             if k == 0:
                 L += ["        lda c64ml_inptr         ; dn_in: where c64ml_inptr points",
                       "        sta dn_in", "        lda c64ml_inptr+1", "        sta dn_in+1"]
-            if d.levels is not None:
+            if d.sparse is not None:
+                run = "        jsr sp_run              ; the accumulators (runtime6502/sparse.s)"
+            elif d.levels is not None:
                 lv = labels.layer(k, "lv")
                 L += [f"        lda #<{lv}            ; dn_lv: dense.s's levels loop",
                       "        sta dn_lv", f"        lda #>{lv}", "        sta dn_lv+1"]
             else:
                 L += ["        lda #0                  ; dn_lv: no levels", "        sta dn_lv+1"]
             L += [f"{labels.phase_mark(k, Phase.ACCUMULATE)}:",
+                  run if d.sparse is not None else
                   "        jsr dn_run              ; the accumulators (runtime6502/dense.s)"]
         L += [f"{labels.phase_mark(k, Phase.ACTIVATE)}:",
               "        jsr ac_run              ; the outputs (runtime6502/activate.s)"]
@@ -458,7 +537,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     if model.output == "argmax":
         L.append("        lda c64ml_class")
     L += ["        rts", ""]
-    L.append(inference_runtime(any(wides)))
+    L.append(inference_runtime(any(wides), any(d.sparse is not None and st == Strategy.LOOP
+                                               for d, st in zip(data, strategies))))
     L += ["c64ml_code_end:", "", "; ---- layer descriptors, weights and per-unit constants ----",
           "c64ml_data:",
           f"{labels.LAYERS}:                   ; one descriptor per layer (runtime6502/layer.s)"]
@@ -479,7 +559,10 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         if strategies[k] == Strategy.LOOP:
             if d.levels is not None:
                 L += [f"{labels.layer(k, 'lv')}:"] + byte_lines(d.levels)
-            L += [f"{labels.layer(k, 'w')}:"] + byte_lines(d.weights)
+            if d.sparse is not None:
+                L += sparse_lines(k, d.sparse)
+            else:
+                L += [f"{labels.layer(k, 'w')}:"] + byte_lines(d.weights)
             L += [f"{labels.layer(k, 'c')}:"] + byte_lines(d.start)
         if d.multiplier is not None and not fused[k]:
             L += [f"{labels.layer(k, 'm')}:"] + byte_lines(d.multiplier)

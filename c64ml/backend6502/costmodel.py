@@ -23,7 +23,9 @@ A layer's cycles on one sample are a sum of *events* times their costs:
   cost grows per quarter-square product and per shift step (fitted).
 * ``loop`` (runtime6502/dense.s): per layer a fixed part, per unit, per processed and per
   skipped input row, and per multiply-accumulate of a processed row; with the levels loop
-  (dense_levels) a processed row also pays per level, and its multiply-accumulates less.
+  (dense_levels) a processed row also pays per level, and its multiply-accumulates less;
+  on sparse rows (runtime6502/sparse.s) a processed row pays per magnitude group and per
+  nonzero weight instead, and a unit only its start constants (loop_form picks the form).
 * the activation (runtime6502/activate.s, after either strategy): per layer a fixed part;
   per unit whose accumulator the saturation thresholds decide (r at or beyond the clamp)
   the short path; every other unit runs rq_run (requant.s), whose cost grows by 8 cycles
@@ -43,7 +45,15 @@ from c64ml.backend6502 import split, unit_act, unrolled, wide
 from c64ml.errors import C64mlError
 from c64ml.exec.reference import activate, requantize
 from c64ml.model.qmodel import QLayer, QModel
-from c64ml.spec import CLAMP, REQUANTIZED, Strategy, ValueKind, layer_strategies, parse
+from c64ml.spec import (
+    CLAMP,
+    REQUANTIZED,
+    LoopForm,
+    Strategy,
+    ValueKind,
+    layer_strategies,
+    parse,
+)
 
 #: Cycles per event. "counted": from the instructions; "fitted": least squares on measured
 #: per-layer cycles (tools/calibrate_costmodel.py --samples 30, 2026-11-30, after size
@@ -85,7 +95,19 @@ LOOP = {
     "level": 37.2,          # per level of a processed row: its product into dn_ptlo/hi
     "row_levels": 2.3,      # a processed row's set-up, more than row_proc
     "mac_levels": 40.9,     # fitted: per multiply-accumulate of a processed row
+    # sparse.s (loop_form SPARSE), measured in tests/test_runtime_dense.py, relative to the
+    # figures above (ly_set and the call are the same):
+    "sparse_unit": -46,     # start constants only: no final subtraction (33, not 79)
+    "sparse_row": 5,        # a processed row's set-up (79, not 74), more than row_proc
+    "sparse_skip": -14,     # a skipped row, x' = 0 or no nonzero weight (16, not 30)
+    "sparse_group": 66,     # per magnitude of a processed row: its product, its two heads
+    "sparse_weight": 36.9,  # per nonzero weight of a processed row, with a random codebook's
+    #                         carries (tools/calibrate_costmodel.py --samples 30 fits 37.0)
 }
+#: The fewest cycles per inference a layer must save on sparse rows (priced as loop_form
+#: does): below that, sparse.s's code (about 330 bytes with its alignment) is not worth adding to
+#: a program built for size.
+SPARSE_MIN_GAIN = 500
 #: The most levels dense.s's levels loop is used with (its dn_ptlo/dn_pthi stay small).
 MAX_LEVELS = 64
 #: The specialised units of unit_act.py (counted from the code it emits; branches that
@@ -172,6 +194,42 @@ def dense_levels(layer: QLayer) -> bool:
         c["level"] * n + c["row_levels"] < layer.n_out * (c["mac"] - c["mac_levels"])
 
 
+def loop_form(layer: QLayer) -> LoopForm:
+    """The runtime loop of a ``loop`` layer: the cheaper of dense.s's two loops, or sparse.s
+    when the weights fit it (codegen.sparse_fits) and it saves at least SPARSE_MIN_GAIN
+    cycles. Priced with every input nonzero except those whose weights are all zero (as
+    pruning by importance leaves them: mostly zero inputs), which both loops skip then."""
+    from c64ml.backend6502.codegen import sparse_fits
+
+    p = np.any(layer.weights != 0, axis=1).astype(np.float64)
+    dense = LoopForm.LEVELS if dense_levels(layer) else LoopForm.TABLES
+    if sparse_fits(layer.weights) and _loop_cycles(layer, LoopForm.SPARSE, p) \
+            <= _loop_cycles(layer, dense, p) - SPARSE_MIN_GAIN:
+        return LoopForm.SPARSE
+    return dense
+
+
+def _loop_cycles(layer: QLayer, form: LoopForm, p: np.ndarray) -> float:
+    """Mean cycles of a loop layer's accumulation in ``form`` given each input's rate of
+    being nonzero."""
+    from c64ml.backend6502.codegen import row_magnitudes
+
+    c = LOOP
+    if form == LoopForm.SPARSE:
+        nz = np.count_nonzero(layer.weights, axis=1)
+        row = c["row_proc"] + c["sparse_row"] + c["sparse_group"] * row_magnitudes(layer.weights) \
+            + c["sparse_weight"] * nz
+        skip = c["row_skip"] + c["sparse_skip"]
+        p = np.where(nz > 0, p, 0.0)  # an empty row is skipped
+        return (c["layer"] + (c["unit"] + c["sparse_unit"]) * layer.n_out
+                + float(np.sum(p * row + (1 - p) * skip)))
+    row = c["row_proc"] + c["mac"] * layer.n_out
+    if form == LoopForm.LEVELS:
+        row = c["row_proc"] + c["row_levels"] + c["level"] * len(np.unique(layer.weights)) \
+            + c["mac_levels"] * layer.n_out
+    return c["layer"] + c["unit"] * layer.n_out + float(np.sum(p * row + (1 - p) * c["row_skip"]))
+
+
 def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first: bool,
                       nonzero_rate: np.ndarray, zp_bytes: int | None = None,
                       acc16: list[bool] | None = None, split_rows: int | None = None) -> float:
@@ -195,13 +253,7 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
                 + accumulate_cycles(quick, kind, Strategy.UNROLLED, first, p, zp_bytes, acc16,
                                     split_rows=-1) + (c["copy"] - UNROLLED["unit"]) * layer.n_out)
     if strategy == Strategy.LOOP:
-        c = LOOP
-        row = c["row_proc"] + c["mac"] * layer.n_out
-        if dense_levels(layer):
-            row = c["row_proc"] + c["row_levels"] + c["level"] * len(np.unique(layer.weights)) \
-                + c["mac_levels"] * layer.n_out
-        return (c["layer"] + c["unit"] * layer.n_out
-                + float(np.sum(p * row + (1 - p) * c["row_skip"])))
+        return _loop_cycles(layer, loop_form(layer), p)
     c = UNROLLED
     fused = strategy.specialised
     total = (c["layer_fused"] if fused else c["layer"]) + (c["layer0"] if first else 0)

@@ -14,6 +14,8 @@ from c64ml.errors import C64mlError
 INFERENCE_FILES = ("activate.s", "requant.s", "argmax.s", "dense.s", "layer.s")
 #: The runtime files a program with wide layers (c64ml/backend6502/wide.py) adds.
 WIDE_FILES = ("wide.s", "rq32.s", "mul8.s")
+#: The runtime file a program with a layer on sparse rows (LoopForm.SPARSE) adds.
+SPARSE_FILES = ("sparse.s",)
 #: The runtime files a driver program (the app, the demos) adds to print and time.
 DRIVER_FILES = ("print.s", "timer.s")
 #: The runtime files of learning on the C64 (c64ml/learn, docs/learning.md).
@@ -163,12 +165,13 @@ def requirements(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def inference_files(wide: bool = False) -> tuple[str, ...]:
-    """The runtime files an inference program assembles: WIDE_FILES too if it has wide layers."""
-    return INFERENCE_FILES + (WIDE_FILES if wide else ())
+def inference_files(wide: bool = False, sparse: bool = False) -> tuple[str, ...]:
+    """The runtime files an inference program assembles: WIDE_FILES too if it has wide layers,
+    SPARSE_FILES if it has a layer on sparse rows."""
+    return INFERENCE_FILES + (WIDE_FILES if wide else ()) + (SPARSE_FILES if sparse else ())
 
 
-def inference_runtime(wide: bool = False) -> str:
+def inference_runtime(wide: bool = False, sparse: bool = False) -> str:
     """All runtime files an inference program needs, concatenated."""
     return "\n".join(f"; ---- runtime6502/{name} ----\n" + runtime_source(name)
-                     for name in inference_files(wide))
+                     for name in inference_files(wide, sparse))

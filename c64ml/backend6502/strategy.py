@@ -137,8 +137,7 @@ def layer_report(build: Build, layer_cycles: np.ndarray,
             data = 0
         else:
             data = descriptor_size(layer) + \
-                (len(d.weights) + len(d.start) + (len(d.levels) if d.levels else 0)
-                 if st == Strategy.LOOP else 0) + \
+                (d.loop_bytes + len(d.start) if st == Strategy.LOOP else 0) + \
                 (0 if d.multiplier is None else len(d.multiplier) + len(d.shift)
                  + len(d.thresholds))
         macs = layer.n_in * layer.n_out
