@@ -69,17 +69,27 @@ def test_random_models_with_every_strategy(case, strategies, codebook, prune):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models_with_inputs(max_layers=3, max_width=12, max_inputs=12),
        st.lists(st.sampled_from(list(Strategy)), min_size=3, max_size=3),
-       st.lists(st.floats(0, 1), min_size=3, max_size=3), st.sampled_from([0.0, 0.3]))
-def test_split_layers_cut_anywhere(case, strategies, cuts, prune):
+       st.lists(st.floats(0, 1), min_size=3, max_size=3), st.sampled_from([0.0, 0.3]),
+       st.sampled_from(list(LoopForm)))
+def test_split_layers_cut_anywhere(case, strategies, cuts, prune, form):
     """Layer 0 split (split.py), the other layers any strategy, split ones too, each cut
-    anywhere: from every row looped (dense.s, then the specialised units) to none."""
+    anywhere: from every row looped (then the specialised units) to none; the looped rows
+    forced into each runtime loop where their weights fit it."""
     model, q = case
     model = compress(model, 4, prune)
     strategies = [Strategy.SPLIT] + strategies[1:len(model.layers)]
     rows = {k: int(round(c * len(row_order(layer.weights))))
             for k, (layer, st_, c) in enumerate(zip(model.layers, strategies, cuts))
             if st_ == Strategy.SPLIT}
-    check(model, q[:6], strategies, rows)
+
+    def forced(layer):
+        if form == LoopForm.SPARSE and not sparse_fits(layer.weights) or \
+                form == LoopForm.LEVELS and len(np.unique(layer.weights)) > 255:
+            return LoopForm.TABLES
+        return form
+
+    with patch.object(costmodel, "loop_form", forced):
+        check(model, q[:6], strategies, rows)
     COUNT["models"] += 1
 
 

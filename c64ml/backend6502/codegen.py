@@ -537,8 +537,12 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
     if model.output == "argmax":
         L.append("        lda c64ml_class")
     L += ["        rts", ""]
-    L.append(inference_runtime(any(wides), any(d.sparse is not None and st == Strategy.LOOP
-                                               for d, st in zip(data, strategies))))
+    split_sparse = any(split.looped_form(layer, split.parts(
+        layer, split.rows_of(split_rows, k, layer))[1]) == LoopForm.SPARSE
+        for k, (layer, st) in enumerate(zip(model.layers, strategies))
+        if st == Strategy.SPLIT and fused[k])
+    L.append(inference_runtime(any(wides), split_sparse or any(
+        d.sparse is not None and st == Strategy.LOOP for d, st in zip(data, strategies))))
     L += ["c64ml_code_end:", "", "; ---- layer descriptors, weights and per-unit constants ----",
           "c64ml_data:",
           f"{labels.LAYERS}:                   ; one descriptor per layer (runtime6502/layer.s)"]

@@ -17,7 +17,7 @@ import numpy as np
 from c64ml.backend6502 import labels, unit_act, unrolled
 from c64ml.backend6502.sqtables import byte_lines, byte_planes
 from c64ml.model.qmodel import QLayer
-from c64ml.spec import ValueKind
+from c64ml.spec import LoopForm, ValueKind
 
 GATHER = "c64ml_gather"
 
@@ -74,22 +74,31 @@ def code_bytes(layer: QLayer, unrolled_rows: int, acc16: list[bool] | None = Non
 
 
 def loop_start(layer: QLayer, kind: ValueKind, fast: list[int], slow: list[int],
-               plans: list[dict]) -> np.ndarray:
-    """The looped part's start constants for dense.s (its offset-binary form)."""
+               plans: list[dict], sparse: bool = False) -> np.ndarray:
+    """The looped part's start constants for dense.s (its offset-binary form), or with
+    ``sparse`` for sparse.s."""
     from c64ml.backend6502.codegen import start_constants as dense_start
 
     bias = layer.bias.astype(np.int64) - np.array([p.get("offset") or 0 for p in plans])
     if kind == ValueKind.S8:
         bias = bias - 128 * layer.weights[fast].astype(np.int64).sum(axis=0)
-    return dense_start(bias, layer.weights[slow], kind)
+    return dense_start(bias, layer.weights[slow], kind, sparse)
+
+
+def looped_form(layer: QLayer, slow: list[int]) -> LoopForm:
+    """The runtime loop of the looped rows: as a loop layer of just them would run
+    (costmodel.loop_form: dense.s's tables or levels loop, or sparse.s)."""
+    from c64ml.backend6502 import costmodel
+
+    if not slow:
+        return LoopForm.TABLES
+    return costmodel.loop_form(QLayer(layer.weights[slow], layer.bias, layer.activation))
 
 
 def looped_levels(layer: QLayer, slow: list[int]) -> int:
-    """Levels of dense.s's levels loop for the looped rows (costmodel.dense_levels), else 0."""
-    from c64ml.backend6502 import costmodel
-
-    part = QLayer(layer.weights[slow], layer.bias, layer.activation)
-    return len(np.unique(part.weights)) if slow and costmodel.dense_levels(part) else 0
+    """Levels of dense.s's levels loop for the looped rows, if they take it, else 0."""
+    return len(np.unique(layer.weights[slow])) \
+        if slow and looped_form(layer, slow) == LoopForm.LEVELS else 0
 
 
 def prelude(k: int, layer: QLayer, kind: ValueKind, src: str | None,
@@ -105,7 +114,9 @@ def prelude(k: int, layer: QLayer, kind: ValueKind, src: str | None,
                   f"        sta {GATHER}+{n}"]
         else:
             L += [f"        lda {src}+{i}", f"        sta {GATHER}+{n}"]
-    w, c = labels.layer(k, "sw"), labels.layer(k, "sc")
+    form = looped_form(layer, slow)
+    w = labels.layer(k, "w" if form == LoopForm.SPARSE else "sw")  # (sparse: the row table)
+    c = labels.layer(k, "sc")
     for name, value in (("dn_in", GATHER), ("dn_w", w), ("dn_c", c)):
         L += [f"        lda #<{value}", f"        sta {name}", f"        lda #>{value}",
               f"        sta {name}+1"]
@@ -118,6 +129,8 @@ def prelude(k: int, layer: QLayer, kind: ValueKind, src: str | None,
     L += [f"        lda #{len(slow) & 0xFF}", "        sta dn_nin",
           f"        lda #${0x80 if kind == ValueKind.S8 else 0:02X}", "        sta dn_mask",
           f"        lda #{layer.n_out}", "        sta dn_nout",
+          "        jsr sp_run              ; the looped rows' sums to dn_acc0/1/2 (sparse.s)"
+          if form == LoopForm.SPARSE else
           "        jsr dn_run              ; the looped rows' sums to dn_acc0/1/2"]
     return L
 
@@ -129,10 +142,15 @@ def data_lines(k: int, layer: QLayer, kind: ValueKind, x_range: tuple[int, int],
     fast, slow = parts(layer, unrolled_rows)
     if not slow:
         return []
-    from c64ml.backend6502.codegen import dense_level_bytes
+    from c64ml.backend6502.codegen import dense_level_bytes, sparse_lines, sparse_rows
 
     plans = unit_act.unit_plan(layer, x_range, offsets=not class_byte)
-    start = loop_start(layer, kind, fast, slow, plans)
+    sparse = looped_form(layer, slow) == LoopForm.SPARSE
+    start = loop_start(layer, kind, fast, slow, plans, sparse)
+    if sparse:
+        return (sparse_lines(k, sparse_rows(layer.weights[slow]))
+                + [f"{labels.layer(k, 'sc')}:                 ; ... their start constants"]
+                + byte_lines(byte_planes(start, 3)))
     weights = bytes((layer.weights[slow] + 128).astype(np.uint8).ravel())
     L = []
     if looped_levels(layer, slow):
