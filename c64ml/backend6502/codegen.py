@@ -310,23 +310,6 @@ def sparse_lines(k: int, rows: list[bytes]) -> list[str]:
     return L + [f"{sp}:"] + byte_lines(b"".join(rows))
 
 
-def argmax_code(n: int, kind: ValueKind) -> list[str]:
-    """The class as straight-line compares of c64ml_out (semantics §6: the first largest;
-    s8 scores compared as unsigned after EOR #$80). The running maximum stays in A, its
-    index in X."""
-    flip = ["        eor #$80"] if kind == ValueKind.S8 else []
-    best = "c64ml_best"
-    L = ["        ; class = first index of the largest score, unrolled",
-         "        ldx #0", "        lda c64ml_out", *flip]
-    for j in range(1, n):
-        keep, nxt = f"{labels.PREFIX}amax{j}", f"{labels.PREFIX}amax{j}n"
-        L += [f"        sta {best}", f"        lda c64ml_out+{j}", *flip,
-              f"        cmp {best}", f"        bcc {keep}", f"        beq {keep}",
-              f"        ldx #{j}                 ; larger: the new maximum",
-              f"        bcs {nxt}", f"{keep}:", f"        lda {best}", f"{nxt}:"]
-    return L + ["        stx c64ml_class"]
-
-
 def accumulator_area(widest: int, levels: int = 0) -> list[str]:
     """dn_acc0/1/2 so that indexing from dn_accN-1 with X = 1..n never crosses a page, in
     whole pages: one page when 3·widest + 1 ≤ 256, else one array a page; and dense.s's
@@ -357,14 +340,16 @@ def pt_buffers(widest: int, levels: int) -> list[str]:
     return pt_arrays(levels) if levels and 3 * widest + 1 + 2 * (levels + 1) > 256 else []
 
 
-def zp_borrowed_once(model: QModel, strategies: list[Strategy] | None = None) -> int:
+def zp_borrowed_once(model: QModel, strategies: list[Strategy] | None = None,
+                     hi_outside: bool = False) -> int:
     """Zero-page bytes borrowed once for the whole inference (every layer specialised and
-    none wide), else 0 (each unrolled layer borrows its own)."""
+    none wide; ``hi_outside``: the accumulators' high bytes elsewhere), else 0 (each
+    unrolled layer borrows its own)."""
     strategies = layer_strategies(strategies, len(model.layers))
     wides = wide_layers(model, strategies)
     if not all(st.specialised and not w for st, w in zip(strategies, wides)):
         return 0
-    return max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
+    return max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED, hi_outside)
                for k, kind in enumerate(model.input_kinds()))
 
 
@@ -373,7 +358,9 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                      zp_straight: bool = False, split_rows: dict[int, int] | None = None) -> str:
     """The full assembly source: entry point, runtime, tables, data and buffers.
     ``zp_straight``: zero page borrowed once is saved and restored by straight-line code
-    however many bytes it is (faster, 5 bytes of code a byte each way). ``split_rows``: rows
+    however many bytes it is (faster, 5 bytes of code a byte each way), and the 24-bit
+    accumulators keep their high bytes outside it (a byte of code more per weight, fewer
+    bytes to copy). ``split_rows``: rows
     unrolled per ``split`` layer (split.rows_of).
 
     Labels a program may use (docs/abi.md): ``c64ml_infer`` (JSR/SYS entry),
@@ -436,9 +423,12 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L += [f"wd_acc{b}: .res {max(wide_units)}" for b in range(4)]
     fused = [st.specialised and not w for st, w in zip(strategies, wides)]
     once = all(fused)  # zero page borrowed once for the whole inference
-    borrowed = zp_borrowed_once(model, strategies)
+    borrowed = zp_borrowed_once(model, strategies, zp_straight)
     if any(st.unrolled for st in strategies):
         L.append(f"c64ml_zpsave: .res {unrolled.ZP_SAVE}")
+        if zp_straight:
+            L.append(f"{unrolled.ACC_HI}: .res {min(unrolled.CHUNK, widest_acc)}"
+                     "   ; the unrolled accumulators' high bytes")
         L += unrolled.zero_page_equates()
     if any(fused):
         L.append("c64ml_best: .res 1")
@@ -486,7 +476,10 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
                                      and model.output == "argmax",
                                      x_range=unit_act.input_range(model.layers, k),
                                      tables=strategies[k] == Strategy.UNROLLED_MUL,
-                                     rows=rows, prelude=pre)
+                                     rows=rows, prelude=pre,
+                                     argmax=last.out_kind if k == n - 1 and layer.n_out > 1
+                                     and model.output == "argmax" else None,
+                                     hi_outside=zp_straight)
             continue
         entry, what = (("ly_set", "dn_* and ac_* from it") if k else
                        ("ly_set_w", "all but dn_in")) if loop else \
@@ -519,11 +512,8 @@ def inference_source(model: QModel, bank_out_basic: bool = False,
         L += [f"{labels.phase_mark(n - 1, Phase.OVERHEAD)}:"]
         L += unrolled.restore_zero_page(borrowed, "c64ml_zp", zp_straight)
     L.append("c64ml_layers_end:")
-    if model.output == "argmax" and fused[-1]:
-        if last.n_out > 1:
-            L += argmax_code(last.n_out, last.out_kind)
-    elif model.output == "argmax":
-        if last.n_out == 1:
+    if model.output == "argmax" and not fused[-1]:  # (else the class followed each unit:
+        if last.n_out == 1:                         # unit_act.class_step)
             L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
                   f"        lda {'wd_acc3' if data[-1].wide else 'dn_acc2'}", "        eor #$80",
                   "        asl",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from c64ml.asm.assembler import Program, assemble
 from c64ml.backend6502 import labels, split, unit_act, unrolled, wide
 from c64ml.backend6502.codegen import (
@@ -24,7 +26,7 @@ from c64ml.backend6502.memory_plan import (
     zero_page_used,
 )
 from c64ml.backend6502.runtime import INFERENCE_FILES, WIDE_FILES
-from c64ml.errors import AddressOverflow, C64mlError, DoesNotFit
+from c64ml.errors import AddressOverflow, C64mlError
 from c64ml.model.qmodel import QModel
 from c64ml.package.prg import BASIC_START
 from c64ml.spec import Strategy, layer_strategies
@@ -44,7 +46,8 @@ class Build:
     bank_out_basic: bool
     symbols: dict[str, int] = field(default_factory=dict)
     strategies: list[Strategy] | None = None  # one per layer (None: all loop)
-    zp_straight: bool = False  # zero page saved and restored straight-line (codegen.py)
+    zp_straight: bool = False  # zero page borrowed once copied lean: straight-line, and the
+    #                            accumulators' high bytes outside it (codegen.inference_source)
     split_rows: dict[int, int] | None = None  # rows unrolled per split layer (split.py)
     runtime_files: tuple[str, ...] = INFERENCE_FILES  # the runtime6502 files assembled in
 
@@ -64,8 +67,8 @@ class Build:
         runtime files' headers declare, and what its unrolled layers borrow from $02 with
         interrupts off (docs/abi.md)."""
         strategies = layer_strategies(self.strategies, len(self.model.layers))
-        borrowed = max(unit_act.layer_zp_bytes(self.model.layers, k, kind, st) for k, (st, kind)
-                       in enumerate(zip(strategies, self.model.input_kinds())))
+        borrowed = max(unit_act.layer_zp_bytes(self.model.layers, k, kind, st, self.zp_straight)
+                       for k, (st, kind) in enumerate(zip(strategies, self.model.input_kinds())))
         files = self.runtime_files + (WIDE_FILES if has_wide(self.model, strategies) else ())
         return zero_page_used(files,
                               range(unrolled.ZP_PTR, unrolled.ZP_PTR + borrowed))
@@ -164,13 +167,17 @@ def build_library(model: QModel, origin: int | None = None,
     if split_rows is None:
         split_rows = {k: split.default_rows(layer) for k, (layer, st)
                       in enumerate(zip(model.layers, strategies)) if st == Strategy.SPLIT}
-    extra = unrolled.straight_copy_extra_bytes(zp_borrowed_once(model, strategies))
+    extra = 0
+    if zp_borrowed_once(model, strategies) > unrolled.STRAIGHT_COPY:  # worth copying lean:
+        extra = unrolled.straight_copy_extra_bytes(  # straight-line, and the high bytes
+            zp_borrowed_once(model, strategies, True)) + sum(  # out (a byte a weight more)
+            int(np.count_nonzero(layer.weights)) for layer in model.layers)
     if extra:
         try:
             build = _build_library(model, origin, strategies, extra, split_rows)
             if budget is None or build.byte_counts()["total"] <= budget:
                 return build
-        except DoesNotFit:
+        except C64mlError:  # does not fit, or its entry would lie under BASIC ROM
             pass
     return _build_library(model, origin, strategies, 0, split_rows)
 

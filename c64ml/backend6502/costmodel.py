@@ -79,6 +79,10 @@ UNROLLED = {
     "weight16": 20,         # a 16-bit unit's nonzero weight (counted)
     "flag16": 2,            # ... its clc or sec, but for the last of a sign group
 }
+#: The accumulators' high bytes outside zero page (a lean build: codegen.inference_source's
+#: zp_straight): a cycle more per processed MAC that carries (about 1 in 8), per unit's
+#: start, and per read of the unit code (about 2).
+HI_OUTSIDE = {"carry": 0.12, "unit": 1, "read": 2}
 SPLIT = {
     "call": 80,             # dense.s's parameters set in code and the jsr (counted)
     "gather0": 11,          # layer 0: ldy #, lda (zp),y, sta abs per looped row
@@ -120,8 +124,10 @@ UNITS = {
     "test_hi": 18,          # acc > A
     "test_sign": 3,         # an offset unit's acc − B < 0: lda zp (N is the test)
     "test_hi_byte": 5,      # ... its acc − B > A − B: lda #, cmp/sbc zp per byte of its span
-    "top_first": 9,         # ... spans of 2-3 bytes: lda zp, cmp #, bcc, bne on the top byte
-    "e_acc": 3,             # ... and e is its accumulator: ldy zp
+    "top_first": 6,         # ... spans of 2-3 bytes: cpy #, bcc, bne on the top byte (in Y
+    #                         from the low test)
+    "e_acc": -3,            # ... and e is its accumulator, its top byte in Y already: the
+    #                         first product's ldy saved
     "sat": 7,               # bpl not taken, lda #, jmp
     "pass": 3,              # bpl taken
     "store": 4,             # sta abs (the output byte)
@@ -384,6 +390,17 @@ def unit_cycles(layer: QLayer, plans: list[dict], acc: np.ndarray, tables: bool 
     return float(total.mean()) if len(acc) else 0.0
 
 
+def class_cycles(y: np.ndarray, kind: ValueKind) -> float:
+    """Mean cycles of unit_act.class_step over an argmax layer's outputs ``y`` (samples ×
+    units): each unit's compare, and the stores of each new maximum."""
+    c = CLASS
+    if len(y) == 0:
+        return 0.0
+    new = np.sum(y[:, 1:] > np.maximum.accumulate(y, axis=1)[:, :-1], axis=1)
+    flips = c["s8"] * y.shape[1] if kind == ValueKind.S8 else 0
+    return float(c["first"] + c["unit"] * (y.shape[1] - 1) + c["new_max"] * new.mean() + flips)
+
+
 def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None = None,
                 zp_straight: bool = False, split_rows: dict[int, int] | None = None
                 ) -> list[LayerCost]:
@@ -393,8 +410,9 @@ def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None 
     x = model.checked_input_bytes(q).astype(np.int64)
     kinds = model.input_kinds()
     once = all(st.specialised for st in strategies)
-    zp_once = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED)
-                  for k, kind in enumerate(kinds)) if once else 0
+    zp_once = max(unit_act.layer_zp_bytes(model.layers, k, kind, Strategy.UNROLLED,
+                                          zp_straight) for k, kind in enumerate(kinds)) \
+        if once else 0
     out = []
     for k, (layer, kind, st) in enumerate(zip(model.layers, kinds, strategies)):
         acc = x @ layer.weights + layer.bias
@@ -410,9 +428,18 @@ def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None 
             act = activate_cycles(layer, acc)
         accumulate = accumulate_cycles(layer, kind, st, k == 0, rate, 0 if once else zp, acc16,
                                        (split_rows or {}).get(k))
+        if zp_straight and st.specialised and acc16 is not None:  # high bytes not in zero
+            wide24 = ~np.asarray(acc16, dtype=bool)                 # page: a cycle more a
+            accumulate += HI_OUTSIDE["carry"] * float(            # carry, start and read
+                rate @ np.count_nonzero(layer.weights[:, wide24], axis=1)) \
+                + HI_OUTSIDE["unit"] * int(wide24.sum())
+            act += HI_OUTSIDE["read"] * int(wide24.sum())
         if once:  # saved in layer 0, restored at the end of the last layer
             accumulate += zp_copy_cycles(zp_once, zp_straight) / 2 * (
                 (k == 0) + (k == len(strategies) - 1))
+        if st.specialised and k == len(model.layers) - 1 and model.output == "argmax" \
+                and layer.n_out > 1:
+            act += class_cycles(activate(layer, acc), layer.out_kind)
         out.append(LayerCost(st, accumulate, act))
         x = activate(layer, acc)
     return out
@@ -420,9 +447,11 @@ def layer_costs(model: QModel, q: np.ndarray, strategies: list[Strategy] | None 
 
 #: Cycles outside the layers: the call, the argmax (per output unit) and the return.
 TAIL = {"fixed": 72, "argmax_unit": 20}
-#: ... when the last layer has specialised units: the argmax as straight-line compares,
-#: per output after the first (measured: 66 cycles with 3 outputs, 215 with 10).
-TAIL_UNROLLED = {"fixed": 23, "argmax_unit": 21.3}
+#: ... when the last layer has specialised units (the argmax is in the layer: CLASS).
+TAIL_UNROLLED = {"fixed": 23}
+#: The class as an argmax layer's specialised units go (unit_act.class_step, counted): the
+#: first unit, each later one, each one that is a new maximum, eor #$80 per unit for s8.
+CLASS = {"first": 13, "unit": 10, "new_max": 11, "s8": 2}
 
 
 def inference_cycles(model: QModel, q: np.ndarray, strategies: list[Strategy] | None = None,
@@ -432,9 +461,8 @@ def inference_cycles(model: QModel, q: np.ndarray, strategies: list[Strategy] | 
     ``zp_straight`` and ``split_rows`` as the build's (compiler.Build)."""
     strategies = layer_strategies(strategies, len(model.layers))
     argmax = model.output == "argmax"
-    if strategies[-1].specialised:  # the unrolled argmax of codegen.argmax_code
-        tail = TAIL_UNROLLED["fixed"] + (TAIL_UNROLLED["argmax_unit"] * (model.n_out - 1)
-                                         if argmax else 0)
+    if strategies[-1].specialised:  # (the argmax is in the last layer: class_cycles)
+        tail = TAIL_UNROLLED["fixed"]
     else:
         tail = TAIL["fixed"] + (TAIL["argmax_unit"] * model.n_out if argmax else 0)
     return sum(c.total for c in layer_costs(model, q, strategies, zp_straight, split_rows)) \

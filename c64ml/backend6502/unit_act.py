@@ -193,9 +193,11 @@ def needs_scratch(plans: list[dict] | None) -> int:
                 for piece in p.get("pieces", ()) if piece["m"]), default=0)
 
 
-def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Strategy) -> int:
+def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Strategy,
+                   hi_outside: bool = False) -> int:
     """Zero-page bytes layer ``k`` borrows: none for a loop; pointer, scratch (if its units
-    multiply) and accumulators for an unrolled one."""
+    multiply) and accumulators for an unrolled one (``hi_outside``: all but their high
+    bytes, unrolled.layer_code)."""
     from c64ml.backend6502.unrolled import zp_bytes
 
     layer = layers[k]
@@ -203,7 +205,7 @@ def layer_zp_bytes(layers: list[QLayer], k: int, kind: ValueKind, strategy: Stra
         return 0
     fused = strategy.specialised and not wide.takes_wide_path(layer, kind, strategy)
     plans = unit_plan(layer, input_range(layers, k)) if fused else None
-    return zp_bytes(layer.n_out, needs_scratch(plans))
+    return zp_bytes(layer.n_out, needs_scratch(plans), hi_outside and fused)
 
 
 def _signed_test(acc: tuple[str, ...], value: int, greater: bool,
@@ -260,8 +262,9 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, ...],
     offset = plan.get("offset")
     d_ready = first is not None and first["sign"] == 1 and plan["test_lo"] == first["base"]
     # each saturated case: an inverted short branch over its constant and a JMP to the store
-    if offset is not None:  # the accumulator holds acc − B: acc < B is its sign
-        L += [f"        lda {acc[-1]}             ; acc - {offset} < 0: the low end"]
+    if offset is not None:  # the accumulator holds acc − B: acc < B is its sign (its top
+        #                     byte stays in Y for the high test and the first product)
+        L += [f"        ldy {acc[-1]}             ; acc - {offset} < 0: the low end"]
     elif plan["test_lo"] is not None:
         L += _signed_test(acc, plan["test_lo"], greater=False, keep_d=d_ready)
     data: list[str] = []  # constants the code reads (a table of e's top byte times m)
@@ -281,9 +284,11 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, ...],
         top = nbytes(plan["span"]) - 1
         within, above = labels.layer(k, f"hk{j}"), labels.layer(k, f"hs{j}")
         if top:
-            L += [f"        lda {acc[top]}             ; acc - {offset} > {v}: the high end",
-                  f"        cmp #${_byte(v, top):02X}", f"        bcc {within}",
-                  f"        bne {above}"]
+            L += [f"        cpy #${_byte(v, top):02X}             ; acc - {offset} > {v}: "
+                  "the high end" if top == len(acc) - 1 else
+                  f"        lda {acc[top]}             ; acc - {offset} > {v}: the high end",
+                  *([] if top == len(acc) - 1 else [f"        cmp #${_byte(v, top):02X}"]),
+                  f"        bcc {within}", f"        bne {above}"]
         L += [f"        lda #${_byte(v, 0):02X}" + ("" if top else
                                                     f"             ; acc - {offset} > {v}: "
                                                     "the high end"),
@@ -317,6 +322,20 @@ def unit_code(k: int, j: int, layer: QLayer, plan: dict, acc: tuple[str, ...],
     return L + [f"{done}:", store]
 
 
+def class_step(k: int, j: int, kind: ValueKind) -> list[str]:
+    """After unit ``j`` of an argmax layer ``k`` (its output byte in A): the class so far
+    (semantics §6: the first largest; s8 compared as unsigned after EOR #$80), the largest
+    flipped score in c64ml_best and its index in c64ml_class."""
+    flip = ["        eor #$80"] if kind == ValueKind.S8 else []
+    if j == 0:
+        return ["        ; the class so far: the first index of the largest score", *flip,
+                "        sta c64ml_best", "        lda #0", "        sta c64ml_class"]
+    keep = labels.layer(k, f"amax{j}")
+    return [*flip, "        cmp c64ml_best", f"        bcc {keep}", f"        beq {keep}",
+            "        sta c64ml_best          ; larger: the new maximum",
+            f"        lda #{j}", "        sta c64ml_class", f"{keep}:"]
+
+
 ZL = labels.ZP_SCRATCH  # a product's low byte
 ZT = f"{labels.ZP_SCRATCH}+1"  # e's bytes 1 and 2
 ZP = f"{labels.ZP_SCRATCH}+3"  # P
@@ -336,7 +355,8 @@ def _piece_code(layer: QLayer, piece: dict, acc: tuple[str, str, str], d_ready: 
     e_bytes = [f"{ZT}+{i}" for i in range(2)]     # e's bytes 1 and 2
     if in_acc:  # the accumulator is e (an offset unit): every byte can be loaded again
         L.append(f"        ; e = acc - {base}: the accumulator")
-        return L + _product_code(piece, tag, list(acc[1:]), tables, acc[0], data)
+        return L + _product_code(piece, tag, list(acc[1:]), tables, acc[0], data,
+                                 len(acc) - 1)
     if d_ready:
         L.append(f"        ; e = acc - {base}: Y and {ZT}")
     elif sign == 1:
@@ -391,11 +411,13 @@ def top_table(piece: dict) -> int:
 
 
 def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = False,
-                  e0: str | None = None, data: list[str] | None = None) -> list[str]:
+                  e0: str | None = None, data: list[str] | None = None,
+                  in_y: int | None = None) -> list[str]:
     """A in the end = add ± floor((e·m + c0) / 2^t) for e in Y (byte 0) and ``e_bytes``
     (bytes 1, 2), or with ``e0`` (where byte 0 is) e in memory: the products (quarter
     squares, or with ``tables`` the m·Y tables) into P, the 8 result bits picked out of P.
 
+    ``in_y``: which byte of e Y holds already (an offset unit's low test loads its top).
     A byte of P takes c0's byte as an immediate the first time a product reaches it, so P
     is never set up beforehand; with ``e0`` the products go from e's top byte down, so the
     first one reaches P's top and every later carry finds its bytes in place."""
@@ -414,13 +436,15 @@ def _product_code(piece: dict, tag: str, e_bytes: list[str], tables: bool = Fals
     byte, bits = t >> 3, t & 7
     needed = set(range(nd - 1, np_)) if top else set()  # bytes of P read at the end
     needed |= {byte, byte + 1} if bits else {byte}
-    current_y = 0 if e0 is None else None  # which byte of e is in Y
+    current_y = 0 if e0 is None else in_y  # which byte of e is in Y
     v_top = top_table(piece) if e0 is not None and data is not None and not tables else 0
     if v_top:  # e's top byte times m, plus c0's bytes there: a table (in ``data``)
         o = nd - 1
         vals = [(v * m + (c0 >> (8 * o))) & ((1 << (8 * (np_ - o))) - 1)
                 for v in range(v_top + 1)]
-        L.append(f"        ldy {e_at[o]}           ; e's top byte (0..{v_top}) * {m}")
+        if current_y != o:
+            L.append(f"        ldy {e_at[o]}")
+        L.append(f"        ; e's top byte (0..{v_top}) * {m}: from a table")
         for x in range(o, np_):
             name = f"{tag}_t{x - o}"
             data += [f"{name}:"] + byte_lines(bytes((v >> (8 * (x - o))) & 0xFF for v in vals))

@@ -6,14 +6,17 @@ For input i with byte Y (u8: x; s8: x XOR $80) and unit j with weight w ≠ 0:
     acc[j] ± |w|·Y        (adc for w > 0, sbc for w < 0)
 
 where |w|·Y comes from two page-aligned tables ``c64ml_p{m}lo/hi`` (m = |w|), and acc is a
-24-bit accumulator in zero page, or a 16-bit one (modulo 2^16, exact for a unit whose
-final value is proven to fit: unit_act.unit_plan's ``acc16``). Rows whose Y is 0 are
+24-bit accumulator, its low and middle bytes in zero page and its high byte (touched only by
+a carry, the start and the unit code) at ``c64ml_acchi``, or a 16-bit one (modulo 2^16,
+exact for a unit whose final value is proven to fit: unit_act.unit_plan's ``acc16``), both
+bytes in zero page. Rows whose Y is 0 are
 skipped. For s8 inputs, Σ w·x = Σ w·(x XOR $80) − 128·Σ w, and the compiler folds −128·Σ w
 into the start constant.
 
 Zero page is borrowed with interrupts disabled and restored before they are enabled again
-(docs/abi.md): ``$02-$03`` (``c64ml_zpin``) point at layer 0's input, accumulators start at
-``$04``, up to ``CHUNK`` units at a time; the generated code names every byte.
+(docs/abi.md): ``$02-$03`` (``c64ml_zpin``) point at layer 0's input, then the units'
+scratch, then the accumulators' low and middle bytes, up to ``CHUNK`` units at a time; the
+generated code names every byte.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ import numpy as np
 from c64ml.backend6502 import labels
 from c64ml.backend6502.sqtables import byte_lines
 from c64ml.model.qmodel import QLayer
-from c64ml.spec import Phase
+from c64ml.spec import Phase, ValueKind
 
 ZP_PTR = 0x02
 ZP_SCRATCH = 0x04  # scratch for the unit code (unit_act.py): a product byte, e and P
 MAX_SCRATCH = 12
-CHUNK = 77  # 3 bytes per unit: $04 + 12 + 3·77 = $F7
+CHUNK = 77  # 3 bytes of zero page per unit: $04 + 12 + 3·77 = $F7
 ZP_SAVE = ZP_SCRATCH + MAX_SCRATCH + 3 * CHUNK - ZP_PTR  # the most zero page ever borrowed
+ACC_HI = "c64ml_acchi"  # the accumulators' high bytes, with ``hi_outside`` (layer_code)
 STRAIGHT_COPY = 64  # up to this many bytes are saved/restored by straight-line code
 COPY_UNROLL = 8     # ... more by a loop copying this many bytes an iteration
 
@@ -39,9 +43,9 @@ def acc_base(scratch: int) -> int:
     return ZP_SCRATCH + scratch
 
 
-def zp_bytes(n_out: int, scratch: int = 0) -> int:
+def zp_bytes(n_out: int, scratch: int = 0, hi_outside: bool = False) -> int:
     """Zero page bytes a layer of ``n_out`` units borrows (pointer + accumulators)."""
-    return acc_base(scratch) - ZP_PTR + 3 * min(n_out, CHUNK)
+    return acc_base(scratch) - ZP_PTR + (2 if hi_outside else 3) * min(n_out, CHUNK)
 
 #: Bytes of code per nonzero weight (lda/adc/sta twice, bcc, inc/dec, clc/sec).
 BYTES_PER_WEIGHT = 19
@@ -161,18 +165,20 @@ def _start_lines(const: tuple[int, str], acc: tuple[str, ...]) -> list[str]:
              f"        sta {acc[b]}")]
 
 
-def _mac_lines(acc: tuple[str, ...], v: int, note: str, last: bool) -> list[str]:
+def _mac_lines(acc: tuple[str, ...], v: int, note: str, last: bool,
+               hi_outside: bool = False) -> list[str]:
     """acc ± |v|·Y for a weight ``v`` (adc with the carry clear for v > 0, sbc with it set
     for v < 0; it is so again after): a 24-bit ``acc`` (3 names) takes the carry into its
     high byte; a 16-bit one (2 names, unit_act's ``acc16``) drops it, adding modulo 2^16,
-    and restores the flag only when a MAC follows (``last``: none does)."""
+    and restores the flag only when a MAC follows (``last``: none does); ``hi_outside``:
+    the high byte is not in zero page (its inc or dec takes 3 bytes)."""
     add = v > 0
     op, m = ("adc", v) if add else ("sbc", -v)
     L = [_ins(f"lda {acc[0]}", note), f"        {op} c64ml_p{m}lo,y", f"        sta {acc[0]}",
          f"        lda {acc[1]}", f"        {op} c64ml_p{m}hi,y", f"        sta {acc[1]}"]
     flag = "        clc" if add else "        sec"
     if len(acc) == 3:
-        return L + [f"        {'bcc' if add else 'bcs'} *+5",
+        return L + [f"        {'bcc' if add else 'bcs'} *+{6 if hi_outside else 5}",
                     f"        {'inc' if add else 'dec'} {acc[2]}", flag]
     return L if last else L + [flag]
 
@@ -199,7 +205,8 @@ def _first_mac_lines(acc: tuple[str, ...], v: int, c: int, note: str, last: bool
 def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | None = None,
                save: bool = True, class_byte: bool = False,
                x_range: tuple[int, int] | None = None, tables: bool = False,
-               rows: list[int] | None = None, prelude: list[str] | None = None) -> list[str]:
+               rows: list[int] | None = None, prelude: list[str] | None = None,
+               argmax: ValueKind | None = None, hi_outside: bool = False) -> list[str]:
     """Assembly for layer ``k``.
 
     ``src`` is the label of the input buffer, or None for layer 0 (read via c64ml_inptr).
@@ -213,7 +220,10 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
     ``tables``: the units multiply by m·Y tables (the ``unrolled-mul`` strategy).
     ``rows``: only these rows' products (a split layer, split.py), after ``prelude``, code
     that leaves the sums of the other rows, start constants included, in dn_acc0/1/2: each
-    accumulator starts from there.
+    accumulator starts from there. ``argmax`` (the outputs' kind): the class follows each
+    unit's output (unit_act.class_step) into c64ml_class. ``hi_outside``: the 24-bit
+    accumulators' high bytes live at c64ml_acchi, not in zero page (less to borrow, one
+    cycle more for each carry into them and each read).
     """
     from c64ml.backend6502 import unit_act
 
@@ -228,7 +238,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         if dst is not None else None
     scratch = unit_act.needs_scratch(plans)
     width16 = [p["acc16"] for p in plans] if plans else [False] * n_out  # 16-bit units
-    zp = zp_bytes(n_out, scratch)
+    zp = zp_bytes(n_out, scratch, hi_outside)
     L = [f"        ; layer {k}: unrolled, {int(np.count_nonzero(layer.weights))} nonzero "
          f"weights of {layer.weights.size}; acc[j] = C[j] + sum of w[i][j]*x[i], 24 bits "
          "in zero page" + (f" (16 for {sum(width16)} of the units)" if any(width16) else "")]
@@ -255,7 +265,9 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         L.append(f"        ; units {start}..{units[-1]}: their accumulators in zero page")
         for j in units:
             L += [f"{acc(byte, j)} = ${acc_base(scratch) + byte * n + j - start:02X}"
-                  for byte in range(3)]
+                  for byte in range(2)]
+            L.append(f"{acc(2, j)} = {ACC_HI}+{j - start}" if hi_outside else
+                     f"{acc(2, j)} = ${acc_base(scratch) + 2 * n + j - start:02X}")
         consts = {}
         for j in units:
             off = plans[j].get("offset") if plans else None   # (unit_act.unit_plan)
@@ -314,7 +326,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                 for n_, (j, v) in enumerate(group):
                     note, last = f"acc[{j}] += {v}*{x}", n_ == len(group) - 1
                     L += _first_mac_lines(names(j), v, consts[j][0], note, last) \
-                        if first.get(j) == i else _mac_lines(names(j), v, note, last)
+                        if first.get(j) == i else _mac_lines(names(j), v, note, last,
+                                                             hi_outside)
             L.append(f"{nxt}:")
         if dst is None:
             L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where wide.s reads "
@@ -326,6 +339,8 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         L.append(f"{labels.phase_mark(k, Phase.ACTIVATE, start // CHUNK)}:")
         for j in units:
             L += unit_act.unit_code(k, j, layer, plans[j], names(j), dst, tables)
+            if argmax is not None:
+                L += unit_act.class_step(k, j, argmax)
             if class_byte:
                 L += ["        ; class = 1 if acc >= 0 (docs/semantics.md 6)",
                       f"        lda {names(j)[-1]}", "        eor #$80", "        asl",
