@@ -65,8 +65,8 @@ UNROLLED = {
     "unit": 15,             # start constants (3 x lda #, sta zp)
     "merged": 13,           # saved when a unit's first row runs: its start constant rides
                             # on that product (25 cycles for 15 + 23)
-    "init_row": 5,          # a skipped row that starts accumulators: bne, jmp out, jmp back
-    "init_chunk": 3,        # the jmp over those out-of-line starts
+    "init_row": 3,          # a processed row that starts accumulators: the jmp over the
+    #                         start constants its branch goes to when it is skipped
     "copy": 21,             # unrolled-macs: the copy to dn_acc (3 x lda zp, sta abs)
     "row_proc": 6,          # tay + branch not taken (+ the load below)
     "row_skip": 7,          # tay + branch taken (+ the load below)
@@ -288,8 +288,7 @@ def accumulate_cycles(layer: QLayer, kind: ValueKind, strategy: Strategy, first:
             for u in np.flatnonzero(part[r]):
                 starts.setdefault(int(u), r)
         total -= c["merged"] * float(sum(p[r] for r in starts.values()))
-        total += c["init_row"] * float(sum(1 - p[r] for r in set(starts.values())))
-        total += c["init_chunk"] if starts else 0
+        total += c["init_row"] * float(sum(p[r] for r in set(starts.values())))
     return total
 
 

@@ -290,17 +290,10 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
         for j in units:
             if j not in first and prelude is None:
                 L += _start_lines(consts[j], names(j))
+        # a row that starts accumulators: when it is skipped, its branch goes to their start
+        # constants after its code (a skipped row costs what it did, a processed one jumps
+        # over them)
         inits = {r: [j for j in units if first.get(j) == r] for r in order}
-        if any(inits.values()):  # out of line: the start constants of a skipped first row
-            past = labels.layer(k, f"{start}_rows")
-            L.append(f"        jmp {past}")
-            for r, js in inits.items():
-                if js:
-                    L.append(f"{labels.layer(k, f'{start}_{r}_init')}:")
-                    for j in js:
-                        L += _start_lines(consts[j], names(j))
-                    L.append(f"        jmp {labels.layer(k, f'{start}_{r}')}")
-            L.append(f"{past}:")
         for i in order:
             w = weights[i, start:start + n]
             nxt = labels.layer(k, f"{start}_{i}")
@@ -314,7 +307,7 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
             if s8:
                 L.append("        eor #$80")
             L += ["        tay"] + ([_ins(f"beq {skip}", "Y = 0 adds nothing")]
-                                    if np.count_nonzero(w) <= 5 and not inits[i] else
+                                    if np.count_nonzero(w) <= 5 else
                                     [_ins("bne *+5", "Y = 0 adds nothing"), f"        jmp {skip}"])
             pos = [(j, int(weights[i, j])) for j in units if weights[i, j] > 0]
             neg = [(j, int(weights[i, j])) for j in units if weights[i, j] < 0]
@@ -328,6 +321,11 @@ def layer_code(k: int, layer: QLayer, kind: str, src: str | None, dst: str | Non
                     L += _first_mac_lines(names(j), v, consts[j][0], note, last) \
                         if first.get(j) == i else _mac_lines(names(j), v, note, last,
                                                              hi_outside)
+            if inits[i]:
+                L += [f"        jmp {nxt}", f"{skip}:                 ; x[{i}] = 0: the start "
+                      "constants alone"]
+                for j in inits[i]:
+                    L += _start_lines(consts[j], names(j))
             L.append(f"{nxt}:")
         if dst is None:
             L.append(f"        ; units {start}..{units[-1]}: to dn_acc0/1/2, where wide.s reads "
