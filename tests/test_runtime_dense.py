@@ -43,6 +43,26 @@ FILES = ("dense.s", "activate.s", "requant.s", "sparse.s")
 M, SYM = build(*FILES, driver="        rts\n" + BUFFERS, irq=True)
 
 
+def _run(routine: str, c: np.ndarray, x: np.ndarray, kind: str, n_out: int
+         ) -> tuple[np.ndarray, int]:
+    """Start constants ``c`` at TC, inputs ``x`` at TIN, dense.s's parameters (the weights,
+    or sparse.s's row table, already at TW), then ``routine``: the signed accumulators
+    and the cycles."""
+    n_in = len(x)
+    M.ram[SYM["TC"]:SYM["TC"] + 3 * n_out] = b"".join(
+        bytes(((c >> s) & 0xFF).astype(np.uint8)) for s in (0, 8, 16))
+    M.ram[SYM["TIN"]:SYM["TIN"] + n_in] = bytes(np.mod(x, 256).astype(np.uint8))
+    for name, v in (("dn_in", SYM["TIN"]), ("dn_w", SYM["TW"]), ("dn_c", SYM["TC"])):
+        poke(M, SYM[name], v, 2)
+    poke(M, SYM["dn_nin"], n_in & 0xFF)
+    poke(M, SYM["dn_nout"], n_out)
+    poke(M, SYM["dn_mask"], 0x80 if kind == "s8" else 0)
+    r = call(M, SYM, routine, max_cycles=5_000_000)
+    acc = sum(np.frombuffer(bytes(M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n_out]),
+                            dtype=np.uint8).astype(np.int64) << (8 * k) for k in range(3))
+    return np.where(acc >= 1 << 23, acc - (1 << 24), acc), r.cycles
+
+
 def run_dense(w: np.ndarray, b: np.ndarray, x: np.ndarray, kind: str,
               levels: bool = False) -> tuple[np.ndarray, int]:
     """dense.s's accumulators and cycles; ``levels``: through its levels loop."""
@@ -56,18 +76,7 @@ def run_dense(w: np.ndarray, b: np.ndarray, x: np.ndarray, kind: str,
     else:
         M.ram[SYM["TW"]:SYM["TW"] + w.size] = bytes((w + 128).astype(np.uint8).ravel())
         poke(M, SYM["dn_lv"], 0, 2)
-    M.ram[SYM["TC"]:SYM["TC"] + 3 * n_out] = b"".join(
-        bytes(((c >> s) & 0xFF).astype(np.uint8)) for s in (0, 8, 16))
-    M.ram[SYM["TIN"]:SYM["TIN"] + n_in] = bytes(np.mod(x, 256).astype(np.uint8))
-    for name, v in (("dn_in", SYM["TIN"]), ("dn_w", SYM["TW"]), ("dn_c", SYM["TC"])):
-        poke(M, SYM[name], v, 2)
-    poke(M, SYM["dn_nin"], n_in & 0xFF)
-    poke(M, SYM["dn_nout"], n_out)
-    poke(M, SYM["dn_mask"], 0x80 if kind == "s8" else 0)
-    r = call(M, SYM, "dn_run", max_cycles=5_000_000)
-    acc = sum(np.frombuffer(bytes(M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n_out]),
-                            dtype=np.uint8).astype(np.int64) << (8 * k) for k in range(3))
-    return np.where(acc >= 1 << 23, acc - (1 << 24), acc), r.cycles
+    return _run("dn_run", c, x, kind, n_out)
 
 
 def run_sparse(w: np.ndarray, b: np.ndarray, x: np.ndarray, kind: str) -> tuple[np.ndarray, int]:
@@ -83,18 +92,7 @@ def run_sparse(w: np.ndarray, b: np.ndarray, x: np.ndarray, kind: str) -> tuple[
             streams += s
     assert 2 * n_in + len(streams) <= 12288
     M.ram[SYM["TW"]:SYM["TW"] + 2 * n_in + len(streams)] = bytes(lo) + bytes(hi) + streams
-    M.ram[SYM["TC"]:SYM["TC"] + 3 * n_out] = b"".join(
-        bytes(((c >> s) & 0xFF).astype(np.uint8)) for s in (0, 8, 16))
-    M.ram[SYM["TIN"]:SYM["TIN"] + n_in] = bytes(np.mod(x, 256).astype(np.uint8))
-    for name, v in (("dn_in", SYM["TIN"]), ("dn_w", SYM["TW"]), ("dn_c", SYM["TC"])):
-        poke(M, SYM[name], v, 2)
-    poke(M, SYM["dn_nin"], n_in & 0xFF)
-    poke(M, SYM["dn_nout"], n_out)
-    poke(M, SYM["dn_mask"], 0x80 if kind == "s8" else 0)
-    r = call(M, SYM, "sp_run", max_cycles=5_000_000)
-    acc = sum(np.frombuffer(bytes(M.ram[SYM[f"dn_acc{k}"]:SYM[f"dn_acc{k}"] + n_out]),
-                            dtype=np.uint8).astype(np.int64) << (8 * k) for k in range(3))
-    return np.where(acc >= 1 << 23, acc - (1 << 24), acc), r.cycles
+    return _run("sp_run", c, x, kind, n_out)
 
 
 @st.composite

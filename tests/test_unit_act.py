@@ -129,12 +129,20 @@ def test_top_bit_units_on_the_c64(m, s, activation, seed, strategy):
                base + pieces[0]["width"], plan["test_lo"] or 0, plan["test_hi"] or 0}
     targets |= set(rng.integers(-20, 114_535, 200).tolist())
     q = _inputs_reaching({a + 20 for a in targets})
-    model = QModel("split", np.zeros(4), np.ones(4), [layer], output="scores")
+    _bit_exact_on_the_c64(layer, q, strategy)
+
+
+def _bit_exact_on_the_c64(layer: QLayer, q: np.ndarray, strategy: Strategy,
+                          what: str = "") -> None:
+    """The one-layer model of ``layer`` built with ``strategy``: every output byte on the
+    C64 (interrupt live) equals the NumPy reference's for the inputs ``q``."""
+    model = QModel("unit", np.zeros(q.shape[1]), np.ones(q.shape[1]), [layer],
+                   output="scores")
     model.validate()
     run = run_build(build_library(model, 0x1000, [strategy]), q)
     want = reference.output_bytes(model, q)
     bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
-    assert bad.size == 0, f"input {q[bad[0]]}: {run.outputs[bad[0]]} != {want[bad[0]]}"
+    assert bad.size == 0, f"{what}input {q[bad[0]]}: {run.outputs[bad[0]]} != {want[bad[0]]}"
 
 
 def _inputs_reaching(sums: set[int]) -> np.ndarray:
@@ -169,12 +177,7 @@ def test_products_that_reach_only_the_result_bytes(m, s, bias, seed, strategy):
         accs |= {p["base"] + d for d in (-1, 0, 1, 255, 256, p["width"] - 1, p["width"])}
     q = _inputs_reaching({a - bias for a in accs})
     assume(len(q))
-    model = QModel("trunc", np.zeros(4), np.ones(4), [layer], output="scores")
-    model.validate()
-    run = run_build(build_library(model, 0x1000, [strategy]), q)
-    want = reference.output_bytes(model, q)
-    bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
-    assert bad.size == 0, f"input {q[bad[0]]}: {run.outputs[bad[0]]} != {want[bad[0]]}"
+    _bit_exact_on_the_c64(layer, q, strategy)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -219,11 +222,5 @@ def test_units_at_the_16_bit_edge(activation, strategy, top, m, s, seed):
             r = abs(acc - bias)
             x0 = min(255, r // abs(w[0]))
             rows.append([x0, r - abs(w[0]) * x0])
-        q = np.array(rows, dtype=np.uint8)
-        model = QModel("edge16", np.zeros(2), np.ones(2), [layer], output="scores")
-        model.validate()
-        run = run_build(build_library(model, 0x1000, [strategy]), q)
-        want = reference.output_bytes(model, q)
-        bad = np.flatnonzero(np.any(run.outputs != want, axis=1))
-        assert bad.size == 0, f"bias {bias}, input {q[bad[0]]}: {run.outputs[bad[0]]} != " \
-            f"{want[bad[0]]}"
+        _bit_exact_on_the_c64(layer, np.array(rows, dtype=np.uint8), strategy,
+                              f"bias {bias}, ")
