@@ -156,6 +156,20 @@ def start_constants(bias: np.ndarray, weights: np.ndarray, kind: str,
     return np.mod(c, 1 << 24)
 
 
+def loop_bytes(layer: QLayer, kind: str
+               ) -> tuple[LoopForm, bytes, bytes | None, list[bytes] | None, bytes]:
+    """What the runtime loop reads for ``layer`` (a loop layer, or a split layer's looped
+    rows): its form (costmodel.loop_form), the weights (w + 128, or level numbers), the
+    level list (levels loop), sparse.s's row streams (sparse), and the start constants as
+    byte planes."""
+    form = costmodel.loop_form(layer)
+    c = start_constants(layer.bias, layer.weights, kind, form == LoopForm.SPARSE)
+    levels, weights = dense_level_bytes(layer.weights) if form == LoopForm.LEVELS \
+        else (None, bytes((layer.weights + 128).astype(np.uint8).ravel()))
+    sparse = sparse_rows(layer.weights) if form == LoopForm.SPARSE else None
+    return form, weights, levels, sparse, byte_planes(c, 3)
+
+
 def layer_data(model: QModel) -> list[LayerData]:
     out = []
     for layer, kind in zip(model.layers, model.input_kinds()):
@@ -170,15 +184,10 @@ def layer_data(model: QModel) -> list[LayerData]:
                                                               .astype(np.uint8)),
                 thresholds=None, wide=True, chunk_constants=consts))
             continue
-        form = costmodel.loop_form(layer)
-        c = start_constants(layer.bias, layer.weights, kind, form == LoopForm.SPARSE)
-        start = byte_planes(c, 3)
+        _, weights, levels, sparse, start = loop_bytes(layer, kind)
         th = mult = None
         if layer.multiplier is not None:
             mult, th = requant_data(layer)
-        levels, weights = dense_level_bytes(layer.weights) if form == LoopForm.LEVELS \
-            else (None, bytes((layer.weights + 128).astype(np.uint8).ravel()))
-        sparse = sparse_rows(layer.weights) if form == LoopForm.SPARSE else None
         out.append(LayerData(
             weights=weights, levels=levels, sparse=sparse,
             start=start,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from c64ml.backend6502 import labels, unit_act, unrolled
-from c64ml.backend6502.sqtables import byte_lines, byte_planes
+from c64ml.backend6502.sqtables import byte_lines
 from c64ml.model.qmodel import QLayer
 from c64ml.spec import LoopForm, ValueKind
 
@@ -73,16 +73,15 @@ def code_bytes(layer: QLayer, unrolled_rows: int, acc16: list[bool] | None = Non
             + len(slow) * layer.n_out + 3 * layer.n_out + 21 * layer.n_out + 60)
 
 
-def loop_start(layer: QLayer, kind: ValueKind, fast: list[int], slow: list[int],
-               plans: list[dict], sparse: bool = False) -> np.ndarray:
-    """The looped part's start constants for dense.s (its offset-binary form), or with
-    ``sparse`` for sparse.s."""
-    from c64ml.backend6502.codegen import start_constants as dense_start
-
+def looped_layer(layer: QLayer, kind: ValueKind, fast: list[int], slow: list[int],
+                 plans: list[dict]) -> QLayer:
+    """The looped rows as a layer of their own, whose bias carries everything constant: the
+    bias, the units' offsets (unit_act.unit_plan) and, for s8 inputs, the −128·Σw of the
+    unrolled rows (unrolled.start_constants)."""
     bias = layer.bias.astype(np.int64) - np.array([p.get("offset") or 0 for p in plans])
     if kind == ValueKind.S8:
         bias = bias - 128 * layer.weights[fast].astype(np.int64).sum(axis=0)
-    return dense_start(bias, layer.weights[slow], kind, sparse)
+    return QLayer(layer.weights[slow], bias, layer.activation)
 
 
 def looped_form(layer: QLayer, slow: list[int]) -> LoopForm:
@@ -142,23 +141,19 @@ def data_lines(k: int, layer: QLayer, kind: ValueKind, x_range: tuple[int, int],
     fast, slow = parts(layer, unrolled_rows)
     if not slow:
         return []
-    from c64ml.backend6502.codegen import dense_level_bytes, sparse_lines, sparse_rows
+    from c64ml.backend6502.codegen import loop_bytes, sparse_lines
 
     plans = unit_act.unit_plan(layer, x_range, offsets=not class_byte)
-    sparse = looped_form(layer, slow) == LoopForm.SPARSE
-    start = loop_start(layer, kind, fast, slow, plans, sparse)
-    if sparse:
-        return (sparse_lines(k, sparse_rows(layer.weights[slow]))
-                + [f"{labels.layer(k, 'sc')}:                 ; ... their start constants"]
-                + byte_lines(byte_planes(start, 3)))
-    weights = bytes((layer.weights[slow] + 128).astype(np.uint8).ravel())
+    _, weights, levels, sparse, start = loop_bytes(
+        looped_layer(layer, kind, fast, slow, plans), kind)
+    tail = [f"{labels.layer(k, 'sc')}:                 ; ... their start constants"] + \
+        byte_lines(start)
+    if sparse is not None:
+        return sparse_lines(k, sparse) + tail
     L = []
-    if looped_levels(layer, slow):
-        levels, weights = dense_level_bytes(layer.weights[slow])
+    if levels is not None:
         L += [f"{labels.layer(k, 'slv')}:                ; layer {k}: looped rows' levels"]
         L += byte_lines(levels)
     return (L + [f"{labels.layer(k, 'sw')}:                 ; layer {k}: looped rows' weights"
-                 + (" (levels)" if len(L) else " + 128")]
-            + byte_lines(weights)
-            + [f"{labels.layer(k, 'sc')}:                 ; ... their start constants"]
-            + byte_lines(byte_planes(start, 3)))
+                 + (" (levels)" if levels is not None else " + 128")]
+            + byte_lines(weights) + tail)
